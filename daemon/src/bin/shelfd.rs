@@ -1,0 +1,2 @@
+//! `shelfd` command line: wires the library's commands to clap.
+fn main() {}

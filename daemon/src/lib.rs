@@ -1,0 +1,29 @@
+//! # shelfd
+//!
+//! The edge daemon of an RFID smart-shelf system: it reads UHF RFID readers and shelf nodes,
+//! reconciles noisy tag reads into shelf-level stock, sale and receiving events, keeps its state
+//! in a local sled store and publishes deltas and retained snapshots to the central inventory.
+//!
+//! ## Layout
+//! - [`config`]: the typed TOML schema and its validation (errors name file, line and field).
+//! - [`epc`]: GS1 EPC Tag Data Standard decoding (SGTIN, SSCC, SGLN, GRAI, GIAI, GID, "+").
+//! - [`readlog`]: the JSON Lines read-log contract (input of `shelfd replay`).
+//! - [`reconcile`]: the pure engine: inputs with timestamps in, domain events out. No I/O.
+//! - [`events`]: event payloads (JSON, version 1) and their envelope.
+//! - [`store`]: sled behind the small [`store::Store`] trait: state, outbox and meta, atomically.
+//! - [`sim`]: seeded store simulations that produce read logs (tests, benchmarks, demo).
+//! - [`replay`]: `shelfd replay`: the engine on a virtual clock taken from a read log.
+//! - [`bench`]: `shelfd bench`: the figures recorded in `BENCHMARKS.md`.
+//!
+//! Dependency direction is one way: `bin → (replay, store) → reconcile → epc, config`.
+
+pub mod bench;
+pub mod config;
+pub mod epc;
+pub mod events;
+pub mod readlog;
+pub mod reconcile;
+pub mod replay;
+pub mod sim;
+pub mod store;
+pub mod timefmt;

@@ -19,6 +19,8 @@
 
 pub mod bench;
 pub mod config;
+pub mod demo;
+pub mod engine_store;
 pub mod epc;
 pub mod events;
 pub mod readlog;

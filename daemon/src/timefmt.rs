@@ -1,1 +1,78 @@
-//! (in progress)
+//! RFC 3339 UTC timestamps with millisecond precision (`2026-11-22T10:00:00.000Z`) from integer
+//! milliseconds since the Unix epoch. Owns only formatting; it never reads the clock.
+
+/// Formats `ms` (milliseconds since 1970-01-01T00:00:00Z) as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+///
+/// ```
+/// assert_eq!(shelfd::timefmt::rfc3339_ms(1_763_800_000_000), "2025-11-22T08:26:40.000Z");
+/// assert_eq!(shelfd::timefmt::rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+/// ```
+pub fn rfc3339_ms(ms: u64) -> String {
+    let mut out = String::with_capacity(24);
+    write_rfc3339_ms(&mut out, ms);
+    out
+}
+
+/// Appends the RFC 3339 form of `ms` to `out` (see [`rfc3339_ms`]).
+pub fn write_rfc3339_ms(out: &mut String, ms: u64) {
+    let secs = ms / 1000;
+    let millis = ms % 1000;
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    let (hh, mm, ss) = (rem / 3600, (rem % 3600) / 60, rem % 60);
+    use std::fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{millis:03}Z"
+    );
+}
+
+/// Converts days since 1970-01-01 into a proleptic Gregorian (year, month, day).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    // Shift the epoch to 0000-03-01 so that leap days fall at the end of a 400-year era.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097; // day of era, 0..=146096
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // year of era, 0..=399
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of year from March 1st, 0..=365
+    let mp = (5 * doy + 2) / 153; // month from March, 0..=11
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_instants() {
+        assert_eq!(rfc3339_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(1_795_341_600_123), "2026-11-22T10:00:00.123Z");
+        assert_eq!(rfc3339_ms(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn days_round_trip_through_month_lengths() {
+        // Walk 600 years day by day and check the calendar advances by exactly one day.
+        let mut prev = civil_from_days(0);
+        for day in 1..(600 * 366) {
+            let cur = civil_from_days(day);
+            let next_expected = if cur.2 == 1 {
+                assert!(prev.2 >= 28, "month ended early at {prev:?}");
+                if cur.1 == 1 {
+                    (prev.0 + 1, 1, 1)
+                } else {
+                    (prev.0, prev.1 + 1, 1)
+                }
+            } else {
+                (prev.0, prev.1, prev.2 + 1)
+            };
+            assert_eq!(cur, next_expected);
+            prev = cur;
+        }
+    }
+}

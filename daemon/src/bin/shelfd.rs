@@ -1,2 +1,194 @@
-//! `shelfd` command line: wires the library's commands to clap.
-fn main() {}
+//! `shelfd` command line. The library does the work; this file only parses arguments, sets up
+//! logging and maps errors to exit codes (78 = EX_CONFIG for configuration errors, 65 =
+//! EX_DATAERR for bad input data, 1 for anything else).
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const EX_DATAERR: u8 = 65;
+const EX_CONFIG: u8 = 78;
+
+#[derive(Parser)]
+#[command(name = "shelfd", version, about = "Edge daemon for RFID smart shelves")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a config file as a running daemon would; exit 0 when valid, 78 when not.
+    CheckConfig {
+        /// The config file.
+        file: PathBuf,
+    },
+    /// Decode EPCs (hex) and print one JSON object per EPC.
+    Epc {
+        /// EPCs in hex.
+        #[arg(required = true)]
+        hex: Vec<String>,
+    },
+    /// Replay a read log through the engine on a virtual clock; print events, then snapshots.
+    Replay {
+        /// The config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The read log (JSON Lines); `-` for stdin.
+        #[arg(long)]
+        input: PathBuf,
+        /// Keep state here across invocations, as across daemon restarts (in memory if absent).
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+    },
+    /// Run the built-in demo store (simulated readers, no hardware, no broker) through the
+    /// real engine and show what it publishes.
+    Demo {
+        /// Simulated store time to run, e.g. "10m".
+        #[arg(long = "for", default_value = "10m")]
+        duration: String,
+        /// Random seed of the simulation.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Print the raw JSON payloads instead of the readable view.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure the engine, replay and store throughput (figures for BENCHMARKS.md).
+    Bench {
+        /// Tags tracked by the engine benchmark.
+        #[arg(long, default_value_t = 100_000)]
+        tags: usize,
+        /// Simulated seconds of reads.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Which benchmark: all, engine, replay, store.
+        #[arg(long, default_value = "all")]
+        only: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("shelfd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(path: &std::path::Path) -> Result<shelfd::config::Config, ExitCode> {
+    shelfd::config::load(path).map_err(|errors| {
+        eprintln!("{errors}");
+        ExitCode::from(EX_CONFIG)
+    })
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::CheckConfig { file } => match load_config(&file) {
+            Ok(config) => {
+                println!(
+                    "{}: ok ({} readers, {} locations, {} docks)",
+                    file.display(),
+                    config.readers.len(),
+                    config.locations.len(),
+                    config.docks.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(code) => Ok(code),
+        },
+        Command::Epc { hex } => {
+            let mut failed = false;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            for h in &hex {
+                let v = shelfd::epc::describe_json(h);
+                failed |= v.get("error").is_some();
+                writeln!(out, "{v}")?;
+            }
+            Ok(if failed {
+                ExitCode::from(EX_DATAERR)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Replay {
+            config,
+            input,
+            state_dir,
+        } => {
+            let config = match load_config(&config) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let name = input.display().to_string();
+            let result = if input.as_os_str() == "-" {
+                shelfd::replay::replay(
+                    &config,
+                    "stdin",
+                    std::io::stdin().lock(),
+                    state_dir.as_deref(),
+                    &mut out,
+                )
+            } else {
+                let file =
+                    std::fs::File::open(&input).with_context(|| format!("read log {name}"))?;
+                shelfd::replay::replay(
+                    &config,
+                    &name,
+                    std::io::BufReader::with_capacity(1 << 20, file),
+                    state_dir.as_deref(),
+                    &mut out,
+                )
+            };
+            out.flush()?;
+            match result {
+                Ok(_) => Ok(ExitCode::SUCCESS),
+                Err(
+                    e @ (shelfd::replay::ReplayError::Line { .. }
+                    | shelfd::replay::ReplayError::Record { .. }),
+                ) => {
+                    eprintln!("shelfd: {e}");
+                    Ok(ExitCode::from(EX_DATAERR))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Demo {
+            duration,
+            seed,
+            json,
+        } => {
+            let d = shelfd::config::parse_duration(&duration)
+                .map_err(|e| anyhow::anyhow!("--for: {e}"))?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            shelfd::demo::run(seed, d, json, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            tags,
+            seconds,
+            only,
+        } => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            shelfd::bench::run(tags, seconds, &only, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

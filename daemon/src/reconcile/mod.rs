@@ -1,1 +1,41 @@
-//! (in progress)
+//! The reconciliation engine: pure and deterministic. Reads, reader link changes and time are
+//! inputs; domain events (with their `seq`) and changed state records are outputs. It never
+//! touches I/O, threads or the wall clock, so a read log replays to the same events byte for byte.
+//!
+//! What "right" means (DESIGN.md behaviours 1–11), and how the engine gets there:
+//! 1. *No stray arrivals*: a tag is confirmed at a location only after `arrive_min_reads` reads
+//!    spanning `arrive_dwell` there, stronger than anywhere else; reads under `min_rssi_dbm` count
+//!    for nothing; unconfirmed evidence is forgotten after `candidate_timeout`.
+//! 2. *No flapping*: evidence per location is a decaying, RSSI-weighted score ([`tag`]); a
+//!    challenger location must beat the current one by `move_ratio` for `move_dwell`.
+//!    Weak, sparse cross-reads never get there, and read gaps only decay the current score slowly.
+//! 3. *One `tag.moved` per genuine move*, within about `log2(move_ratio + 1) × evidence_half_life
+//!    + move_dwell` (25 s with the defaults), or at the absence timeout at the latest.
+//! 4. *Antennas pool per location*: the topology maps antennas to locations before any evidence.
+//! 5. *Departures after missed re-reads on a live reader*: each tag learns the upper envelope of
+//!    its re-read interval (seeded by its location's); it departs after `depart_missed_reads`
+//!    of those (clamped to `depart_min_absence..=depart_max_absence`) with its reader alive.
+//! 6. *Offline or silent readers freeze departures* ([`liveness`]): absence counts only from the
+//!    start of the reader's current alive streak; `reader.status` reports the changes.
+//! 7. *Restarts cause nothing*: state is restored exactly ([`persist`]) and liveness restarts.
+//! 8. *Baseline*: on a first start, tags confirmed during `baseline_window` form a baseline
+//!    `stock.snapshot` instead of arrivals and deltas.
+//! 9. *Gateway time only; duplicates and late reads are idempotent*: a read not newer than the
+//!    evidence it would add to changes nothing, and the engine clock never goes backwards.
+//! 10. *POS, hold-off, returns, exits*: see [`engine`].
+//! 11. *Aggregated stock deltas* ([`stock`]).
+
+pub mod engine;
+pub mod epc_key;
+pub mod knobs;
+pub mod liveness;
+pub mod persist;
+pub mod stock;
+pub mod tag;
+pub mod topology;
+
+pub use engine::{Baseline, Engine, EngineStats, Input};
+pub use epc_key::EpcKey;
+pub use knobs::Knobs;
+pub use persist::{Changes, Persisted, RestoreError, RestoreReport};
+pub use topology::{LocIdx, ReaderIdx, Topology};

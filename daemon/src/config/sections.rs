@@ -1,0 +1,337 @@
+//! The typed sections of the config file (all but `[reconcile]`, which has its own module):
+//! field names, types, defaults and the meaning of every key. Deserialization here only checks
+//! shapes and spellings; ranges and cross-references are checked by `validate`.
+
+use super::kinds::{GpioDirection, LocationKind, Protocol};
+use super::mqtt_url::MqttUrl;
+use super::{duration, mqtt_url, size};
+use serde::Deserialize;
+use serde::de::{self, MapAccess, Visitor};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// `[gateway]`: who this daemon is. Required.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Store id; a topic level, so 1–64 characters of `[A-Za-z0-9_-]`. Required.
+    pub store: String,
+    /// Gateway id within the store; same charset. Required.
+    pub id: String,
+    /// Directory of the persistent state (sled store). Default `/var/lib/shelfd`; a relative
+    /// path is resolved against the config file's directory.
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+}
+
+fn default_state_dir() -> PathBuf {
+    PathBuf::from("/var/lib/shelfd")
+}
+
+/// `[mqtt]`: the broker connection and the outbox. The whole section is optional.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttConfig {
+    /// Broker URL `mqtt://host[:port]` or `mqtts://host[:port]` (TLS); ports default to 1883
+    /// and 8883. Default `mqtt://127.0.0.1:1883`.
+    #[serde(default, deserialize_with = "mqtt_url::deserialize")]
+    pub url: MqttUrl,
+    /// MQTT client id. Default `shelfd-{store}-{id}` (filled in by [`super::parse`]).
+    #[serde(default)]
+    pub client_id: String,
+    /// File with two lines, user name then password. Optional (no authentication); must exist
+    /// and be readable when set. Relative paths are resolved against the config file's directory.
+    #[serde(default)]
+    pub credentials_file: Option<PathBuf>,
+    /// PEM CA bundle to verify the broker with; only with `mqtts://`. Optional (system roots);
+    /// must exist when set.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate for TLS client authentication; only with `mqtts://`, together
+    /// with `client_key_file`. Optional; must exist when set.
+    #[serde(default)]
+    pub client_cert_file: Option<PathBuf>,
+    /// PEM private key of `client_cert_file`. Optional; must exist when set.
+    #[serde(default)]
+    pub client_key_file: Option<PathBuf>,
+    /// Topic prefix: one or more `/`-separated levels of `[A-Za-z0-9_.-]`. Default `shelfd/v1`.
+    #[serde(default = "default_topic_prefix")]
+    pub topic_prefix: String,
+    /// MQTT keep-alive interval, 5s..=1h. Default 30s.
+    #[serde(
+        default = "default_keep_alive",
+        deserialize_with = "duration::deserialize"
+    )]
+    pub keep_alive: Duration,
+    /// Most events the outbox holds while the broker is unreachable; at least 1000.
+    /// Default 1 000 000.
+    #[serde(default = "default_outbox_max_entries")]
+    pub outbox_max_entries: u64,
+    /// Most bytes the outbox holds; `"512MiB"`-style string or an integer of bytes; at least
+    /// 1 MiB. Default 512 MiB.
+    #[serde(
+        default = "default_outbox_max_bytes",
+        deserialize_with = "size::deserialize"
+    )]
+    pub outbox_max_bytes: u64,
+}
+
+fn default_topic_prefix() -> String {
+    "shelfd/v1".to_owned()
+}
+fn default_keep_alive() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_outbox_max_entries() -> u64 {
+    1_000_000
+}
+fn default_outbox_max_bytes() -> u64 {
+    512 << 20
+}
+
+/// One `[[reader]]`: an RFID reader (or shelf-node bus, or replayed read log) and what its
+/// antennas cover.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReaderConfig {
+    /// Reader id, unique; 1–64 characters of `[A-Za-z0-9_-]`. Required.
+    pub id: String,
+    /// Wire protocol. Required.
+    pub protocol: Protocol,
+    /// Serial device, an absolute path (prefer `/dev/serial/by-id/…`). Required for every
+    /// protocol but `replay`, rejected for `replay`. Need not exist (readers are hot-plugged).
+    #[serde(default)]
+    pub port: Option<PathBuf>,
+    /// Baud rate, one of [`super::STANDARD_BAUD_RATES`]. Optional: the protocol's default
+    /// (115200) applies; rejected for `replay`. See [`ReaderConfig::baud_rate`].
+    #[serde(default)]
+    pub baud: Option<u32>,
+    /// `replay` only (required there): the read-log file, resolved against the config file's
+    /// directory when relative.
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// `replay` only: pacing multiplier (2.0 = twice as fast), > 0. Default 1.0; see
+    /// [`ReaderConfig::replay_speed`].
+    #[serde(default)]
+    pub speed: Option<f64>,
+    /// Antenna number (1..=64) → location id. Required, non-empty; several antennas may cover
+    /// one location (their reads pool).
+    #[serde(deserialize_with = "deserialize_antennas")]
+    pub antennas: BTreeMap<u16, String>,
+    /// Transmit power in dBm, 0..=33. Optional: the reader's own setting is kept.
+    #[serde(default)]
+    pub power_dbm: Option<f64>,
+    /// Reopen the port after this much silence (no reads, no heartbeats), 1s..=1h. Default 10s.
+    #[serde(
+        default = "default_watchdog",
+        deserialize_with = "duration::deserialize"
+    )]
+    pub watchdog: Duration,
+}
+
+fn default_watchdog() -> Duration {
+    Duration::from_secs(10)
+}
+
+/// Default pacing of a `replay` reader.
+pub const DEFAULT_REPLAY_SPEED: f64 = 1.0;
+
+impl ReaderConfig {
+    /// The baud rate to open the port with: `baud`, else the protocol's default; `None` for
+    /// `replay`.
+    pub fn baud_rate(&self) -> Option<u32> {
+        if self.protocol.is_serial() {
+            self.baud.or(self.protocol.default_baud())
+        } else {
+            None
+        }
+    }
+
+    /// The replay pacing multiplier: `speed`, else 1.0.
+    pub fn replay_speed(&self) -> f64 {
+        self.speed.unwrap_or(DEFAULT_REPLAY_SPEED)
+    }
+}
+
+/// Antenna numbers accepted in `antennas`.
+pub const ANTENNA_RANGE: std::ops::RangeInclusive<u16> = 1..=64;
+
+/// A key of `antennas`: a plain decimal number in [`ANTENNA_RANGE`] (no sign, no leading zero).
+struct AntennaNumber(u16);
+
+impl<'de> Deserialize<'de> for AntennaNumber {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let canonical =
+            !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && !text.starts_with('0');
+        match text.parse::<u16>() {
+            Ok(n) if canonical && ANTENNA_RANGE.contains(&n) => Ok(AntennaNumber(n)),
+            _ => Err(de::Error::custom(format!(
+                "bad antenna {text:?}: expected an antenna number 1..=64"
+            ))),
+        }
+    }
+}
+
+fn deserialize_antennas<'de, D: de::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<u16, String>, D::Error> {
+    struct AntennasVisitor;
+    impl<'de> Visitor<'de> for AntennasVisitor {
+        type Value = BTreeMap<u16, String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a table of antenna number = \"location id\"")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut antennas = BTreeMap::new();
+            while let Some((AntennaNumber(n), location)) =
+                map.next_entry::<AntennaNumber, String>()?
+            {
+                // Keys are canonical decimals and TOML rejects duplicate keys, so no overwrite.
+                antennas.insert(n, location);
+            }
+            Ok(antennas)
+        }
+    }
+    deserializer.deserialize_map(AntennasVisitor)
+}
+
+/// One `[[location]]`: a place tags can be, as the engine and the central systems see it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationConfig {
+    /// Location id, unique; a topic level: 1–64 characters of `[A-Za-z0-9_-]`. Required.
+    pub id: String,
+    /// What kind of place this is. Required.
+    pub kind: LocationKind,
+    /// Human-readable name (1–256 characters). Optional.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// GTIN-14s expected here (valid check digits, no duplicates); shelf and backroom only.
+    /// Default empty (no planogram: no misplacement or low-stock alerts).
+    #[serde(default)]
+    pub planogram: Vec<String>,
+    /// Low-stock threshold per planogram GTIN; requires a planogram. Optional (no alerts).
+    #[serde(default)]
+    pub safety_stock: Option<u32>,
+}
+
+/// One `[[dock]]`: a receiving door whose portal reads are matched against shipments (ASNs).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockConfig {
+    /// Dock id, unique (named by `asn` commands); 1–64 characters of `[A-Za-z0-9_-]`. Required.
+    pub id: String,
+    /// The `[[location]]` (of kind `dock`) covering the door's portal. Required.
+    pub location: String,
+    /// An input `[[gpio]]` that is active while the door is open. Optional: without it, a
+    /// receiving session is driven by `asn` commands only.
+    #[serde(default)]
+    pub door_gpio: Option<String>,
+    /// An output `[[gpio]]` driving a light stack. Optional.
+    #[serde(default)]
+    pub light_gpio: Option<String>,
+    /// How long after the door closes reads still count, 0..=1h. Default 30s.
+    #[serde(default = "default_dwell", deserialize_with = "duration::deserialize")]
+    pub dwell: Duration,
+}
+
+fn default_dwell() -> Duration {
+    Duration::from_secs(30)
+}
+
+/// One `[[gpio]]`: a named GPIO line (door sensor, light stack).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpioConfig {
+    /// Name, unique (named by docks and in read logs); 1–64 characters of `[A-Za-z0-9_-]`.
+    /// Required.
+    pub name: String,
+    /// GPIO character device, an absolute path such as `/dev/gpiochip0`. Required.
+    pub chip: PathBuf,
+    /// Line offset on the chip. Required; a (chip, line) pair may be used once.
+    pub line: u32,
+    /// Input (sensor) or output (actuator). Required.
+    pub direction: GpioDirection,
+    /// True when the line is active at low level. Default false.
+    #[serde(default)]
+    pub active_low: bool,
+}
+
+/// One `[[product]]`: an SKU for tags whose EPC decodes to no GTIN.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductMapping {
+    /// Hex prefix of the EPC, even length, 2..=62 hex digits, unique; stored lower case. The
+    /// longest matching prefix wins. Required.
+    pub epc_prefix: String,
+    /// The SKU reported for matching tags: 1–64 printable characters, no whitespace. Required.
+    pub sku: String,
+}
+
+impl ProductMapping {
+    /// The prefix as bytes (the prefix is validated hex; a malformed pair would be skipped).
+    pub fn epc_prefix_bytes(&self) -> Vec<u8> {
+        self.epc_prefix
+            .as_bytes()
+            .chunks_exact(2)
+            .filter_map(|pair| {
+                std::str::from_utf8(pair)
+                    .ok()
+                    .and_then(|p| u8::from_str_radix(p, 16).ok())
+            })
+            .collect()
+    }
+}
+
+/// `[metrics]`: the Prometheus endpoint. Optional.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Socket address to serve `/metrics` on, e.g. `127.0.0.1:9464`. Default: absent (no
+    /// metrics endpoint).
+    #[serde(default, deserialize_with = "deserialize_listen")]
+    pub listen: Option<SocketAddr>,
+}
+
+fn deserialize_listen<'de, D: de::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<SocketAddr>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    match text.parse::<SocketAddr>() {
+        Ok(addr) if addr.port() != 0 => Ok(Some(addr)),
+        Ok(_) => Err(de::Error::custom(format!(
+            "bad listen address {text:?}: the port must not be 0"
+        ))),
+        Err(_) => Err(de::Error::custom(format!(
+            "bad listen address {text:?}: expected IP:port, e.g. \"127.0.0.1:9464\" or \"[::1]:9464\""
+        ))),
+    }
+}
+
+/// `[log]`: logging. Optional.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `error`, `warn`, `info`, `debug`, `trace`, or an EnvFilter-style directive list such as
+    /// `"info,shelfd::reconcile=debug"` (each directive `level` or `target=level`). Default `info`.
+    #[serde(default = "default_log_level")]
+    pub level: String,
+}
+
+fn default_log_level() -> String {
+    "info".to_owned()
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: default_log_level(),
+        }
+    }
+}

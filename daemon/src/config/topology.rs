@@ -1,0 +1,473 @@
+//! Store-topology checks: `[[reader]]`, `[[location]]`, `[[dock]]`, `[[gpio]]` and
+//! `[[product]]`. Unique ids, per-protocol required keys, antenna → location and dock →
+//! location/gpio references, planogram GTINs. Ids are collected from the raw document, so an
+//! element that failed to decode still counts as defined (no cascade of "unknown location"
+//! errors after one typo).
+
+use super::decode::{Draft, Item};
+use super::gtin::check_gtin14;
+use super::kinds::{GpioDirection, LocationKind, STANDARD_BAUD_RATES};
+use super::report::{Place, Reporter, Section};
+use super::sections::{DockConfig, GpioConfig, LocationConfig, ProductMapping, ReaderConfig};
+use super::spans::{Document, Seg, key, raw_str};
+use super::validate::{check_id, check_span};
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+use toml::de::DeValue;
+
+/// Runs every topology check.
+pub(crate) fn check(draft: &mut Draft, reporter: &mut Reporter<'_, '_>) {
+    for section in [
+        Section::Reader,
+        Section::Location,
+        Section::Dock,
+        Section::Gpio,
+        Section::Product,
+    ] {
+        check_unique_ids(section, reporter);
+    }
+    let doc = reporter.doc();
+    let location_ids = raw_ids(doc, Section::Location);
+    let gpio_names = raw_ids(doc, Section::Gpio);
+    let mut kinds: HashMap<&str, LocationKind> = HashMap::new();
+    for location in &draft.locations {
+        kinds
+            .entry(location.value.id.as_str())
+            .or_insert(location.value.kind);
+    }
+    let mut directions: HashMap<&str, GpioDirection> = HashMap::new();
+    for gpio in &draft.gpios {
+        directions
+            .entry(gpio.value.name.as_str())
+            .or_insert(gpio.value.direction);
+    }
+    let known = Known {
+        location_ids,
+        kinds,
+        gpio_names,
+        directions,
+    };
+    check_readers(&draft.readers, &known, reporter);
+    check_locations(&draft.locations, reporter);
+    check_gpios(&draft.gpios, reporter);
+    check_docks(&draft.docks, &known, reporter);
+    check_products(&mut draft.products, reporter);
+}
+
+/// What other sections define, for cross-references.
+struct Known<'a> {
+    /// Every `[[location]]` id in the file.
+    location_ids: HashSet<&'a str>,
+    /// Kinds of the locations that decoded.
+    kinds: HashMap<&'a str, LocationKind>,
+    /// Every `[[gpio]]` name in the file.
+    gpio_names: HashSet<&'a str>,
+    /// Directions of the gpios that decoded.
+    directions: HashMap<&'a str, GpioDirection>,
+}
+
+fn noun(section: Section) -> &'static str {
+    match section {
+        Section::Reader => "reader id",
+        Section::Location => "location id",
+        Section::Dock => "dock id",
+        Section::Gpio => "gpio name",
+        Section::Product => "epc_prefix",
+        _ => "id",
+    }
+}
+
+/// The raw elements of an array section.
+fn raw_elements<'d, 'i>(
+    doc: &'d Document<'i>,
+    section: Section,
+) -> &'d [toml::Spanned<DeValue<'i>>] {
+    match doc.root.get(section.key()).map(|v| v.get_ref()) {
+        Some(DeValue::Array(items)) => items,
+        _ => &[],
+    }
+}
+
+/// Every id defined in an array section, including by elements that failed to decode and by a
+/// section mistakenly written as a single `[table]` (already reported), so that one mistake does
+/// not also make every reference to it an error.
+fn raw_ids<'d>(doc: &'d Document<'_>, section: Section) -> HashSet<&'d str> {
+    let id_path = [key(section.id_key())];
+    let mut ids: HashSet<&str> = (0..raw_elements(doc, section).len())
+        .filter_map(|i| raw_str(doc, &Place::element(section, i).doc_path(&id_path)))
+        .collect();
+    ids.extend(raw_str(doc, &Place::table(section).doc_path(&id_path)));
+    ids
+}
+
+/// Ids are well-formed and unique (EPC prefixes case-insensitively); checked on the raw
+/// document so elements that failed to decode take part.
+fn check_unique_ids(section: Section, reporter: &mut Reporter<'_, '_>) {
+    let doc = reporter.doc();
+    let path = [key(section.id_key())];
+    let mut first_line: HashMap<String, Option<usize>> = HashMap::new();
+    for index in 0..raw_elements(doc, section).len() {
+        let place = Place::element(section, index);
+        let Some(id) = raw_str(doc, &place.doc_path(&path)) else {
+            continue;
+        };
+        if section != Section::Product {
+            if let Err(message) = check_id(noun(section), id) {
+                reporter.error(place, &path, message);
+            }
+        }
+        let normalized = if section == Section::Product {
+            id.to_ascii_lowercase()
+        } else {
+            id.to_owned()
+        };
+        match first_line.entry(normalized) {
+            Entry::Occupied(first) => {
+                let at = first
+                    .get()
+                    .map(|line| format!(" (first defined on line {line})"))
+                    .unwrap_or_default();
+                reporter.error(
+                    place,
+                    &path,
+                    format!("duplicate {} {id:?}{at}", noun(section)),
+                );
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(reporter.line_of(place, &path));
+            }
+        }
+    }
+}
+
+fn check_readers(
+    readers: &[Item<ReaderConfig>],
+    known: &Known<'_>,
+    reporter: &mut Reporter<'_, '_>,
+) {
+    let mut ports: HashMap<&Path, String> = HashMap::new();
+    for item in readers {
+        let (r, at) = (&item.value, item.place);
+        let protocol = r.protocol;
+        if protocol.is_serial() {
+            match &r.port {
+                None if !item.is_tainted("port") => {
+                    let message = format!(
+                        "required for protocol {protocol}: the serial device, e.g. \"/dev/serial/by-id/usb-…\""
+                    );
+                    reporter.error(at, &[key("port")], message);
+                }
+                None => {}
+                Some(port) if !port.is_absolute() => {
+                    let message = format!(
+                        "bad port {port:?}: expected an absolute path such as \"/dev/serial/by-id/usb-…\""
+                    );
+                    reporter.error(at, &[key("port")], message);
+                }
+                Some(port) => match ports.entry(port.as_path()) {
+                    Entry::Occupied(other) => {
+                        reporter.error(
+                            at,
+                            &[key("port")],
+                            format!("port {port:?} is also used by {}", other.get()),
+                        );
+                    }
+                    Entry::Vacant(slot) => {
+                        slot.insert(reporter.label(at, &[]));
+                    }
+                },
+            }
+            if let Some(baud) = r.baud {
+                if !STANDARD_BAUD_RATES.contains(&baud) {
+                    let rates: Vec<String> =
+                        STANDARD_BAUD_RATES.iter().map(u32::to_string).collect();
+                    reporter.error(
+                        at,
+                        &[key("baud")],
+                        format!(
+                            "{baud} is not a standard baud rate (expected one of {})",
+                            rates.join(", ")
+                        ),
+                    );
+                }
+            }
+            if r.file.is_some() {
+                reporter.error(
+                    at,
+                    &[key("file")],
+                    format!(
+                        "only protocol replay reads a file (this reader's protocol is {protocol})"
+                    ),
+                );
+            }
+            if r.speed.is_some() {
+                reporter.error(
+                    at,
+                    &[key("speed")],
+                    format!(
+                        "only protocol replay has a speed (this reader's protocol is {protocol})"
+                    ),
+                );
+            }
+        } else {
+            if r.port.is_some() {
+                reporter.error(
+                    at,
+                    &[key("port")],
+                    "protocol replay reads `file`, not a serial port; remove port",
+                );
+            }
+            if r.baud.is_some() {
+                reporter.error(
+                    at,
+                    &[key("baud")],
+                    "protocol replay has no baud rate; remove baud",
+                );
+            }
+            if r.file.is_none() && !item.is_tainted("file") {
+                reporter.error(
+                    at,
+                    &[key("file")],
+                    "required for protocol replay: the read-log file (JSON Lines)",
+                );
+            }
+            if let Some(speed) = r.speed {
+                if !(speed > 0.0 && speed.is_finite()) {
+                    reporter.error(
+                        at,
+                        &[key("speed")],
+                        format!("{speed} is out of range (expected a number greater than 0)"),
+                    );
+                }
+            }
+        }
+        if r.antennas.is_empty() && !item.is_tainted("antennas") {
+            reporter.error(
+                at,
+                &[key("antennas")],
+                "at least one antenna is required, e.g. antennas = { 1 = \"shelf-a1\" }",
+            );
+        }
+        for (antenna, location) in &r.antennas {
+            if !known.location_ids.contains(location.as_str()) {
+                let path = [key("antennas"), Seg::Key(antenna.to_string())];
+                reporter.error(
+                    at,
+                    &path,
+                    format!("unknown location {location:?} (no [[location]] has that id)"),
+                );
+            }
+        }
+        if let Some(power) = r.power_dbm {
+            if !(0.0..=33.0).contains(&power) {
+                reporter.error(
+                    at,
+                    &[key("power_dbm")],
+                    format!("{power} is out of range (expected 0..=33)"),
+                );
+            }
+        }
+        check_span(
+            item,
+            "watchdog",
+            r.watchdog,
+            Duration::from_secs(1),
+            Duration::from_secs(3600),
+            reporter,
+        );
+    }
+}
+
+fn check_locations(locations: &[Item<LocationConfig>], reporter: &mut Reporter<'_, '_>) {
+    for item in locations {
+        let (l, at) = (&item.value, item.place);
+        if let Some(name) = &l.name {
+            if name.trim().is_empty()
+                || name.chars().count() > 256
+                || name.chars().any(char::is_control)
+            {
+                reporter.error(
+                    at,
+                    &[key("name")],
+                    format!("bad name {name:?}: expected 1 to 256 printable characters"),
+                );
+            }
+        }
+        if !l.planogram.is_empty() && !l.kind.allows_planogram() {
+            let message = format!(
+                "a planogram is only for shelf and backroom locations, not for kind {}",
+                l.kind
+            );
+            reporter.error(at, &[key("planogram")], message);
+        }
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, gtin) in l.planogram.iter().enumerate() {
+            let path = [key("planogram"), Seg::Index(i)];
+            if let Err(message) = check_gtin14(gtin) {
+                reporter.error(at, &path, message);
+            } else if let Some(first) = seen.get(gtin.as_str()) {
+                reporter.error(
+                    at,
+                    &path,
+                    format!("duplicate GTIN {gtin:?} (already planogram #{})", first + 1),
+                );
+            } else {
+                seen.insert(gtin, i);
+            }
+        }
+        if l.safety_stock.is_some() && l.planogram.is_empty() && !item.is_tainted("planogram") {
+            reporter.error(
+                at,
+                &[key("safety_stock")],
+                "safety_stock needs a planogram (low-stock alerts are per planogram GTIN)",
+            );
+        }
+    }
+}
+
+fn check_gpios(gpios: &[Item<GpioConfig>], reporter: &mut Reporter<'_, '_>) {
+    let mut lines: HashMap<(&Path, u32), String> = HashMap::new();
+    for item in gpios {
+        let (g, at) = (&item.value, item.place);
+        if !g.chip.is_absolute() {
+            reporter.error(
+                at,
+                &[key("chip")],
+                format!(
+                    "bad chip {:?}: expected an absolute path such as \"/dev/gpiochip0\"",
+                    g.chip
+                ),
+            );
+            continue;
+        }
+        match lines.entry((g.chip.as_path(), g.line)) {
+            Entry::Occupied(other) => {
+                let message = format!(
+                    "line {} of {:?} is also used by {}",
+                    g.line,
+                    g.chip,
+                    other.get()
+                );
+                reporter.error(at, &[key("line")], message);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(reporter.label(at, &[]));
+            }
+        }
+    }
+}
+
+fn check_docks(docks: &[Item<DockConfig>], known: &Known<'_>, reporter: &mut Reporter<'_, '_>) {
+    let mut locations: HashMap<&str, String> = HashMap::new();
+    for item in docks {
+        let (d, at) = (&item.value, item.place);
+        let location = d.location.as_str();
+        if !known.location_ids.contains(location) {
+            reporter.error(
+                at,
+                &[key("location")],
+                format!("unknown location {location:?} (no [[location]] has that id)"),
+            );
+        } else if let Some(kind) = known
+            .kinds
+            .get(location)
+            .filter(|k| **k != LocationKind::Dock)
+        {
+            let message = format!(
+                "location {location:?} is of kind {kind}; a dock needs a location of kind dock"
+            );
+            reporter.error(at, &[key("location")], message);
+        } else {
+            match locations.entry(location) {
+                Entry::Occupied(other) => {
+                    reporter.error(
+                        at,
+                        &[key("location")],
+                        format!("location {location:?} is already used by {}", other.get()),
+                    );
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(reporter.label(at, &[]));
+                }
+            }
+        }
+        if let Some(gpio) = &d.door_gpio {
+            check_gpio_reference(at, "door_gpio", gpio, GpioDirection::Input, known, reporter);
+        }
+        if let Some(gpio) = &d.light_gpio {
+            check_gpio_reference(
+                at,
+                "light_gpio",
+                gpio,
+                GpioDirection::Output,
+                known,
+                reporter,
+            );
+        }
+        check_span(
+            item,
+            "dwell",
+            d.dwell,
+            Duration::ZERO,
+            Duration::from_secs(3600),
+            reporter,
+        );
+    }
+}
+
+fn check_gpio_reference(
+    at: Place,
+    field: &str,
+    gpio: &str,
+    wanted: GpioDirection,
+    known: &Known<'_>,
+    reporter: &mut Reporter<'_, '_>,
+) {
+    if !known.gpio_names.contains(gpio) {
+        reporter.error(
+            at,
+            &[key(field)],
+            format!("unknown gpio {gpio:?} (no [[gpio]] has that name)"),
+        );
+    } else if let Some(direction) = known.directions.get(gpio).filter(|d| **d != wanted) {
+        reporter.error(
+            at,
+            &[key(field)],
+            format!("gpio {gpio:?} is an {direction}; {field} needs an {wanted}"),
+        );
+    }
+}
+
+fn check_products(products: &mut [Item<ProductMapping>], reporter: &mut Reporter<'_, '_>) {
+    for item in products {
+        let at = item.place;
+        let p = &mut item.value;
+        let prefix = &p.epc_prefix;
+        if (2..=62).contains(&prefix.len())
+            && prefix.len() % 2 == 0
+            && prefix.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            p.epc_prefix = prefix.to_ascii_lowercase();
+        } else {
+            let message = format!(
+                "bad epc_prefix {prefix:?}: expected an even number (2 to 62) of hex digits"
+            );
+            reporter.error(at, &[key("epc_prefix")], message);
+        }
+        let sku = &p.sku;
+        if sku.is_empty()
+            || sku.chars().count() > 64
+            || sku.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            reporter.error(
+                at,
+                &[key("sku")],
+                format!(
+                    "bad sku {sku:?}: expected 1 to 64 printable characters without whitespace"
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! [`EngineStore`]: an engine bound to its durable store. It restores the engine from the store
+//! at open, feeds it read-log records, and commits each step's state changes together with the
+//! events they caused (and the changed retained snapshots) in ONE atomic store commit, so an event
+//! is in the outbox before anything depends on it and `seq` stays contiguous across restarts.
+//!
+//! Used by `shelfd replay` and by the daemon's engine task. Blocking (sled): callers run it on a
+//! dedicated thread.
+
+use crate::config::Config;
+use crate::events::{Event, Origin};
+use crate::readlog::Record;
+use crate::reconcile::{Changes, Engine, Input, Knobs, Persisted, RestoreReport, Topology};
+use crate::store::{Commit, Key, KeySpace, OutboxEntry, Store, StoreError};
+
+/// Meta key of the engine globals.
+pub const ENGINE_META: &str = "engine";
+
+/// Why an engine could not be opened or stepped.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineStoreError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A persisted record is corrupt.
+    #[error(transparent)]
+    Restore(#[from] crate::reconcile::RestoreError),
+}
+
+/// Why a record was not applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// The record names a reader the config does not have.
+    #[error("reader {0:?} is not in the config")]
+    UnknownReader(String),
+}
+
+/// An engine with its store. See the module docs.
+pub struct EngineStore<S: Store> {
+    engine: Engine,
+    store: S,
+    origin: Origin,
+    pending: Vec<Event>,
+    report: RestoreReport,
+}
+
+impl<S: Store> EngineStore<S> {
+    /// Restores the engine for `config` from `store` (a fresh engine on an empty store).
+    pub fn open(config: &Config, store: S) -> Result<Self, EngineStoreError> {
+        let topo = Topology::from_config(config);
+        let knobs = Knobs::from_config(&config.reconcile);
+        let origin = Origin {
+            store: config.gateway.store.clone(),
+            gateway: config.gateway.id.clone(),
+        };
+        Self::open_with(topo, knobs, origin, store)
+    }
+
+    /// Like [`EngineStore::open`] with an explicit topology and knobs (tests, benchmarks).
+    pub fn open_with(
+        topo: Topology,
+        knobs: Knobs,
+        origin: Origin,
+        store: S,
+    ) -> Result<Self, EngineStoreError> {
+        let mut p = Persisted {
+            next_seq: store.next_seq(),
+            ..Persisted::default()
+        };
+        p.meta = store.get(&Key::Meta(ENGINE_META.into()))?;
+        for (key, value) in store.scan(KeySpace::Tag)? {
+            if let Key::Tag(epc) = key {
+                p.tags.push((epc, value));
+            }
+        }
+        for (key, value) in store.scan(KeySpace::Location)? {
+            if let Key::Location(id) = key {
+                p.locations.push((id, value));
+            }
+        }
+        for (key, value) in store.scan(KeySpace::Reader)? {
+            if let Key::Reader(id) = key {
+                p.readers.push((id, value));
+            }
+        }
+        let (engine, report) = Engine::restore(topo, knobs, p)?;
+        Ok(EngineStore {
+            engine,
+            store,
+            origin,
+            pending: Vec::new(),
+            report,
+        })
+    }
+
+    /// What the restore found.
+    pub fn restore_report(&self) -> RestoreReport {
+        self.report
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The store, mutably (the publisher acknowledges outbox entries through it).
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// The envelope origin.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// Feeds one read-log record. Events wait in memory until [`EngineStore::commit`].
+    /// GPIO and command records are not engine inputs yet and are skipped (returns `Ok(false)`).
+    pub fn feed(&mut self, record: &Record) -> Result<bool, RecordError> {
+        let topo = self.engine.topology();
+        let input = match record {
+            Record::Read(r) => {
+                let reader = topo
+                    .reader_index(&r.reader)
+                    .ok_or_else(|| RecordError::UnknownReader(r.reader.clone()))?;
+                Input::Read {
+                    t: r.t,
+                    reader,
+                    antenna: r.antenna,
+                    epc: &r.epc,
+                    rssi: r.rssi,
+                }
+            }
+            Record::Link { t, reader, link } => {
+                let idx = topo
+                    .reader_index(reader)
+                    .ok_or_else(|| RecordError::UnknownReader(reader.clone()))?;
+                Input::Link {
+                    t: *t,
+                    reader: idx,
+                    state: *link,
+                }
+            }
+            Record::Gpio { .. } | Record::Command { .. } => return Ok(false),
+        };
+        self.engine.handle(input, &mut self.pending);
+        Ok(true)
+    }
+
+    /// Feeds an engine input directly (drivers that already resolved reader indices).
+    pub fn feed_input(&mut self, input: Input<'_>) {
+        self.engine.handle(input, &mut self.pending);
+    }
+
+    /// Moves gateway time forward (timers) without an input.
+    pub fn advance(&mut self, t: u64) {
+        self.engine.advance(t, &mut self.pending);
+    }
+
+    /// A clean stop: publishes pending stock deltas and checkpoints; call [`EngineStore::commit`]
+    /// and [`EngineStore::flush`] after it.
+    pub fn shutdown(&mut self) {
+        self.engine.shutdown(&mut self.pending);
+    }
+
+    /// Commits the state changed and the events emitted since the last commit, atomically.
+    /// Returns the committed events and the snapshots that changed.
+    pub fn commit(
+        &mut self,
+    ) -> Result<(Vec<Event>, Vec<crate::events::StockSnapshot>), StoreError> {
+        let changes = self.engine.take_changes();
+        let events = std::mem::take(&mut self.pending);
+        if changes.is_empty() && events.is_empty() {
+            return Ok((events, Vec::new()));
+        }
+        let snapshots = changes.snapshots.clone();
+        let commit = self.build_commit(changes, &events);
+        self.store.commit(commit)?;
+        Ok((events, snapshots))
+    }
+
+    fn build_commit(&self, c: Changes, events: &[Event]) -> Commit {
+        let mut commit = Commit::default();
+        for (epc, rec) in c.tags {
+            match rec {
+                Some(v) => commit.puts.push((Key::Tag(epc), v)),
+                None => commit.deletes.push(Key::Tag(epc)),
+            }
+        }
+        for (id, v) in c.locations {
+            commit.puts.push((Key::Location(id), v));
+        }
+        for (id, v) in c.readers {
+            commit.puts.push((Key::Reader(id), v));
+        }
+        if let Some(meta) = c.meta {
+            commit.puts.push((Key::Meta(ENGINE_META.into()), meta));
+        }
+        for s in &c.snapshots {
+            commit.puts.push((
+                Key::Snapshot(s.location.clone()),
+                s.to_json(&self.origin).into_bytes(),
+            ));
+        }
+        commit.events = events
+            .iter()
+            .map(|e| OutboxEntry {
+                seq: e.seq,
+                payload: e.to_json(&self.origin).into_bytes(),
+            })
+            .collect();
+        commit
+    }
+
+    /// Flushes the store to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.store.flush()
+    }
+}

@@ -1,0 +1,1055 @@
+//! [`Engine`]: the reconciliation state machine. Inputs (reads, reader links) with gateway
+//! timestamps go in; domain [`Event`]s come out, with their `seq` assigned. Time only moves with
+//! the inputs (and [`Engine::advance`]): the engine never reads a clock, never blocks, never does
+//! I/O. Timers (departures, settle windows, the baseline, silence checks, checkpoints) run in a
+//! sweep at every whole second of gateway time, so the same inputs always give the same events.
+
+use super::epc_key::EpcKey;
+use super::knobs::Knobs;
+use super::liveness::{Liveness, StatusChange};
+use super::stock::StockBook;
+use super::tag::{NO_LOC, NO_SKU, Slot, Status, Tag, read_weight};
+use super::topology::{LocIdx, ReaderIdx, Topology};
+use crate::config::{LocationKind, UndecodedPolicy};
+use crate::events::{DepartCause, Event, EventBody, StockSnapshot};
+use crate::readlog::LinkState;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::Arc;
+
+/// Sweep period (ms of gateway time).
+pub const SWEEP_MS: u64 = 1000;
+/// Sold tags are remembered this long after their hold-off ends (for `tag.returned`).
+pub const SOLD_MEMORY_MS: u64 = 30 * 24 * 3600 * 1000;
+/// Streak gap at POS and exit locations: reads further apart than this do not add up to a sale
+/// or an exit.
+pub const PORTAL_STREAK_MS: u64 = 5000;
+/// Longest gap of sweeps replayed one by one; a longer gap (downtime) is swept once.
+const MAX_CATCH_UP_SWEEPS: u64 = 3600;
+
+/// One engine input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Input<'a> {
+    /// A tag read.
+    Read {
+        /// Gateway time, ms.
+        t: u64,
+        /// Reader index in the topology.
+        reader: ReaderIdx,
+        /// Antenna port.
+        antenna: u16,
+        /// EPC bytes.
+        epc: &'a [u8],
+        /// RSSI in dBm.
+        rssi: Option<f32>,
+    },
+    /// A reader link change or heartbeat.
+    Link {
+        /// Gateway time, ms.
+        t: u64,
+        /// Reader index in the topology.
+        reader: ReaderIdx,
+        /// New state.
+        state: LinkState,
+    },
+}
+
+impl Input<'_> {
+    /// Gateway time of the input.
+    pub fn t(&self) -> u64 {
+        match self {
+            Input::Read { t, .. } | Input::Link { t, .. } => *t,
+        }
+    }
+}
+
+/// Where the first-start baseline stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Baseline {
+    /// Fresh state: the window opens at the first input.
+    NotStarted,
+    /// Inside the window, which closes at this time.
+    Until(u64),
+    /// The baseline snapshot was published.
+    Done,
+}
+
+/// Counters the engine keeps for metrics and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Reads processed.
+    pub reads: u64,
+    /// Reads from an antenna mapped to no location.
+    pub unmapped_reads: u64,
+    /// Reads below `min_rssi_dbm`.
+    pub weak_reads: u64,
+    /// Reads that were duplicates or older than the evidence they would add to.
+    pub stale_reads: u64,
+}
+
+/// Snapshot metadata per location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SnapMeta {
+    /// When the location's published counts last changed.
+    pub time_ms: u64,
+    /// Whether that was the baseline.
+    pub baseline: bool,
+    /// Last seq reflected.
+    pub as_of_seq: u64,
+}
+
+/// What changed since the last [`Engine::take_changes`], for the store.
+#[derive(Debug, Default)]
+pub struct Dirty {
+    /// Tags to write (`Some`) or delete (`None`).
+    pub tags: FxHashSet<EpcKey>,
+    /// Location records to write.
+    pub locations: Vec<bool>,
+    /// Reader records to write.
+    pub readers: Vec<bool>,
+    /// Snapshots to republish.
+    pub snapshots: Vec<bool>,
+    /// Engine globals to write.
+    pub meta: bool,
+}
+
+/// The reconciliation engine. See the module docs of [`crate::reconcile`].
+pub struct Engine {
+    pub(super) topo: Topology,
+    pub(super) kinds: Vec<LocationKind>,
+    pub(super) k: Knobs,
+    pub(super) tags: FxHashMap<EpcKey, Tag>,
+    pub(super) skus: Vec<Arc<str>>,
+    pub(super) sku_ids: FxHashMap<Arc<str>, u32>,
+    pub(super) stock: StockBook,
+    pub(super) readers: Vec<Liveness>,
+    pub(super) loc_gap: Vec<u32>,
+    pub(super) snap: Vec<SnapMeta>,
+    pub(super) now: u64,
+    pub(super) next_sweep: u64,
+    pub(super) next_seq: u64,
+    pub(super) baseline: Baseline,
+    pub(super) last_checkpoint: u64,
+    pub(super) dirty: Dirty,
+    pub(super) stats: EngineStats,
+}
+
+/// What a read or a sweep decided for one tag; applied by [`Engine::apply`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Outcome {
+    Nothing,
+    Arrived {
+        loc: LocIdx,
+    },
+    Returned {
+        loc: LocIdx,
+    },
+    Moved {
+        from: LocIdx,
+        to: LocIdx,
+    },
+    Departed {
+        from: LocIdx,
+        last_seen: u64,
+    },
+    Sold {
+        pos: LocIdx,
+        from: LocIdx,
+        was_present: bool,
+    },
+    Exited {
+        exit: LocIdx,
+        from: LocIdx,
+        was_present: bool,
+        last_seen: u64,
+    },
+    Forget,
+    Stale,
+}
+
+impl Engine {
+    /// A fresh engine (first start, empty state dir): `seq` starts at 1 and the baseline window
+    /// opens at the first input.
+    pub fn new(topo: Topology, k: Knobs) -> Self {
+        let n_loc = topo.locations.len();
+        let n_rd = topo.readers.len();
+        let kinds = topo.locations.iter().map(|l| l.kind).collect();
+        Engine {
+            topo,
+            kinds,
+            tags: FxHashMap::default(),
+            skus: Vec::new(),
+            sku_ids: FxHashMap::default(),
+            stock: StockBook::new(n_loc),
+            readers: vec![Liveness::default(); n_rd],
+            loc_gap: vec![0; n_loc],
+            snap: vec![SnapMeta::default(); n_loc],
+            now: 0,
+            next_sweep: 0,
+            next_seq: 1,
+            baseline: Baseline::NotStarted,
+            last_checkpoint: 0,
+            dirty: Dirty {
+                tags: FxHashSet::default(),
+                locations: vec![false; n_loc],
+                readers: vec![false; n_rd],
+                snapshots: vec![false; n_loc],
+                meta: false,
+            },
+            stats: EngineStats::default(),
+            k,
+        }
+    }
+
+    /// The topology the engine runs on.
+    pub fn topology(&self) -> &Topology {
+        &self.topo
+    }
+
+    /// Gateway time of the latest input (0 before the first).
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// The seq the next event will get.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> EngineStats {
+        self.stats
+    }
+
+    /// Number of tags held in memory (candidates, present, departed and sold).
+    pub fn tracked_tags(&self) -> usize {
+        self.tags.len()
+    }
+
+    /// Number of tags present per location index.
+    pub fn present_per_location(&self) -> Vec<usize> {
+        let mut v = vec![0; self.kinds.len()];
+        for t in self.tags.values() {
+            if t.status == Status::Present {
+                if let Some(c) = v.get_mut(usize::from(t.slots[0].loc)) {
+                    *c += 1;
+                }
+            }
+        }
+        v
+    }
+
+    /// The baseline state.
+    pub fn baseline(&self) -> Baseline {
+        self.baseline
+    }
+
+    /// Processes one input; events it causes (and those of timers due before it) are appended
+    /// to `out`.
+    pub fn handle(&mut self, input: Input<'_>, out: &mut Vec<Event>) {
+        let t = input.t();
+        self.advance(t, out);
+        match input {
+            Input::Read {
+                t,
+                reader,
+                antenna,
+                epc,
+                rssi,
+            } => self.on_read(t, reader, antenna, epc, rssi, out),
+            Input::Link { t, reader, state } => self.on_link(t, reader, state, out),
+        }
+    }
+
+    /// Moves gateway time forward to `t`, running every sweep due by then. Time never goes
+    /// backwards: an earlier `t` changes nothing.
+    pub fn advance(&mut self, t: u64, out: &mut Vec<Event>) {
+        if self.baseline == Baseline::NotStarted {
+            self.baseline = Baseline::Until(t.saturating_add(self.k.baseline_window));
+            self.dirty.meta = true;
+        }
+        if self.next_sweep == 0 {
+            self.next_sweep = (t / SWEEP_MS + 1) * SWEEP_MS;
+        }
+        if t <= self.now {
+            return;
+        }
+        self.now = t;
+        if self.next_sweep <= t {
+            let behind = (t - self.next_sweep) / SWEEP_MS;
+            if behind > MAX_CATCH_UP_SWEEPS {
+                self.next_sweep = (t / SWEEP_MS) * SWEEP_MS;
+            }
+            while self.next_sweep <= t {
+                let at = self.next_sweep;
+                self.sweep(at, out);
+                self.next_sweep += SWEEP_MS;
+            }
+            self.dirty.meta = true;
+        }
+    }
+
+    /// A clean stop at the current time: publishes pending stock deltas and checkpoints every
+    /// tag, so a restart resumes exactly here.
+    pub fn shutdown(&mut self, out: &mut Vec<Event>) {
+        let now = self.now;
+        self.flush_stock(now, true, out);
+        self.checkpoint(now);
+        self.dirty.meta = true;
+    }
+
+    fn emit(&mut self, out: &mut Vec<Event>, time_ms: u64, body: EventBody) {
+        out.push(Event {
+            seq: self.next_seq,
+            time_ms,
+            body,
+        });
+        self.next_seq += 1;
+        self.dirty.meta = true;
+    }
+
+    fn in_baseline(&self) -> bool {
+        matches!(self.baseline, Baseline::Until(_) | Baseline::NotStarted)
+    }
+
+    fn intern_sku(&mut self, epc: &[u8]) -> Option<u32> {
+        match self.topo.sku_of(epc) {
+            Some(s) => Some(self.intern(s)),
+            None if self.k.undecoded == UndecodedPolicy::Ignore => None,
+            None => Some(NO_SKU),
+        }
+    }
+
+    pub(super) fn intern(&mut self, s: Arc<str>) -> u32 {
+        if let Some(&i) = self.sku_ids.get(&s) {
+            return i;
+        }
+        let i = u32::try_from(self.skus.len())
+            .unwrap_or(NO_SKU - 1)
+            .min(NO_SKU - 1);
+        self.skus.push(s.clone());
+        self.sku_ids.insert(s, i);
+        i
+    }
+
+    pub(super) fn sku_str(&self, sku: u32) -> Option<String> {
+        self.skus.get(sku as usize).map(|s| s.to_string())
+    }
+
+    fn loc_id(&self, loc: LocIdx) -> String {
+        self.topo
+            .locations
+            .get(usize::from(loc))
+            .map(|l| l.id.to_string())
+            .unwrap_or_default()
+    }
+
+    fn counts_stock(&self, sku: u32) -> bool {
+        sku != NO_SKU || self.k.undecoded == UndecodedPolicy::Count
+    }
+
+    fn report_reader(
+        &mut self,
+        reader: ReaderIdx,
+        change: Option<StatusChange>,
+        t: u64,
+        out: &mut Vec<Event>,
+    ) {
+        if let Some(c) = change {
+            let id = self.topo.readers[usize::from(reader)].id.to_string();
+            self.dirty.readers[usize::from(reader)] = true;
+            let since = crate::timefmt::rfc3339_ms(c.since);
+            self.emit(
+                out,
+                t,
+                EventBody::ReaderStatus {
+                    reader: id,
+                    state: c.state,
+                    since,
+                },
+            );
+        }
+    }
+
+    fn on_link(&mut self, t: u64, reader: ReaderIdx, state: LinkState, out: &mut Vec<Event>) {
+        let Some(live) = self.readers.get_mut(usize::from(reader)) else {
+            return;
+        };
+        let change = match state {
+            LinkState::Up | LinkState::Alive => live.activity(t, self.k.reader_silence),
+            LinkState::Down => live.down(t),
+        };
+        self.report_reader(reader, change, t, out);
+    }
+
+    fn on_read(
+        &mut self,
+        t: u64,
+        reader: ReaderIdx,
+        antenna: u16,
+        epc: &[u8],
+        rssi: Option<f32>,
+        out: &mut Vec<Event>,
+    ) {
+        self.stats.reads += 1;
+        let Some(live) = self.readers.get_mut(usize::from(reader)) else {
+            return;
+        };
+        let change = live.activity(t, self.k.reader_silence);
+        let alive_since = live.alive_since;
+        if change.is_some() {
+            self.report_reader(reader, change, t, out);
+        }
+        let Some(loc) = self.topo.location_of(reader, antenna) else {
+            self.stats.unmapped_reads += 1;
+            return;
+        };
+        if let Some(r) = rssi {
+            if r < self.k.min_rssi_dbm {
+                self.stats.weak_reads += 1;
+                return;
+            }
+        }
+        let w = read_weight(rssi, self.k.rssi_ref_dbm);
+        let kind = self.kinds[usize::from(loc)];
+        let key = EpcKey::new(epc);
+        let outcome = match self.tags.get_mut(&key) {
+            Some(tag) => {
+                let loc_gap = self.loc_gap[usize::from(loc)];
+                let (o, gap) = read_known(
+                    tag,
+                    &self.k,
+                    reader,
+                    loc,
+                    kind,
+                    &self.kinds,
+                    t,
+                    w,
+                    alive_since,
+                    loc_gap,
+                );
+                if let Some(gap) = gap {
+                    learn_gap(&mut self.loc_gap[usize::from(loc)], gap, 8);
+                }
+                o
+            }
+            None => {
+                if !kind.is_stock() {
+                    return; // a first read at a POS or an exit creates nothing
+                }
+                let Some(sku) = self.intern_sku(epc) else {
+                    return;
+                };
+                let mut tag = Tag::candidate(sku, reader, loc, t, w);
+                let o = try_confirm(&mut tag, &self.k, reader, 0, t, self.initial_gap(loc));
+                self.tags.insert(key.clone(), tag);
+                o
+            }
+        };
+        match outcome {
+            Outcome::Nothing => {}
+            Outcome::Stale => {
+                self.stats.stale_reads += 1;
+            }
+            o => self.apply(&key, o, t, out),
+        }
+    }
+
+    fn initial_gap(&self, loc: LocIdx) -> u32 {
+        let learned = self.loc_gap.get(usize::from(loc)).copied().unwrap_or(0);
+        if learned > 0 {
+            learned
+        } else {
+            u32::try_from(self.k.initial_reread_interval).unwrap_or(u32::MAX)
+        }
+    }
+
+    /// Applies an outcome: stock changes, events, persistence marks.
+    fn apply(&mut self, key: &EpcKey, o: Outcome, t: u64, out: &mut Vec<Event>) {
+        let Some(tag) = self.tags.get(key) else {
+            return;
+        };
+        let sku = tag.sku;
+        let publish = !self.in_baseline();
+        let counts = self.counts_stock(sku);
+        let epc = || key.to_hex();
+        match o {
+            Outcome::Nothing | Outcome::Stale => {}
+            Outcome::Forget => {
+                self.tags.remove(key);
+            }
+            Outcome::Arrived { loc } => {
+                if counts {
+                    self.stock.change(loc, sku, true, t, publish);
+                    self.dirty.locations[usize::from(loc)] = true;
+                }
+                if publish {
+                    let body = EventBody::TagArrived {
+                        epc: epc(),
+                        sku: self.sku_str(sku),
+                        location: self.loc_id(loc),
+                    };
+                    self.emit(out, t, body);
+                }
+            }
+            Outcome::Returned { loc } => {
+                if counts {
+                    self.stock.change(loc, sku, true, t, publish);
+                    self.dirty.locations[usize::from(loc)] = true;
+                }
+                let body = EventBody::TagReturned {
+                    epc: epc(),
+                    sku: self.sku_str(sku),
+                    location: self.loc_id(loc),
+                };
+                self.emit(out, t, body);
+            }
+            Outcome::Moved { from, to } => {
+                if counts {
+                    self.stock.change(from, sku, false, t, publish);
+                    self.stock.change(to, sku, true, t, publish);
+                    self.dirty.locations[usize::from(from)] = true;
+                    self.dirty.locations[usize::from(to)] = true;
+                }
+                if publish {
+                    let body = EventBody::TagMoved {
+                        epc: epc(),
+                        sku: self.sku_str(sku),
+                        from: self.loc_id(from),
+                        to: self.loc_id(to),
+                    };
+                    self.emit(out, t, body);
+                }
+            }
+            Outcome::Departed { from, last_seen } => {
+                if counts {
+                    self.stock.change(from, sku, false, t, publish);
+                    self.dirty.locations[usize::from(from)] = true;
+                }
+                if publish {
+                    let body = EventBody::TagDeparted {
+                        epc: epc(),
+                        sku: self.sku_str(sku),
+                        from: self.loc_id(from),
+                        last_seen: crate::timefmt::rfc3339_ms(last_seen),
+                        cause: DepartCause::Missing,
+                    };
+                    self.emit(out, t, body);
+                }
+            }
+            Outcome::Sold {
+                pos,
+                from,
+                was_present,
+            } => {
+                if was_present && counts {
+                    self.stock.change(from, sku, false, t, publish);
+                    self.dirty.locations[usize::from(from)] = true;
+                }
+                let body = EventBody::TagSold {
+                    epc: epc(),
+                    sku: self.sku_str(sku),
+                    location: self.loc_id(pos),
+                    from: self.loc_id(from),
+                };
+                self.emit(out, t, body);
+            }
+            Outcome::Exited {
+                exit,
+                from,
+                was_present,
+                last_seen,
+            } => {
+                let body = EventBody::AlertExit {
+                    epc: epc(),
+                    sku: self.sku_str(sku),
+                    location: self.loc_id(exit),
+                    from: self.loc_id(from),
+                };
+                self.emit(out, t, body);
+                if was_present {
+                    if counts {
+                        self.stock.change(from, sku, false, t, publish);
+                        self.dirty.locations[usize::from(from)] = true;
+                    }
+                    if publish {
+                        let body = EventBody::TagDeparted {
+                            epc: epc(),
+                            sku: self.sku_str(sku),
+                            from: self.loc_id(from),
+                            last_seen: crate::timefmt::rfc3339_ms(last_seen),
+                            cause: DepartCause::Exit,
+                        };
+                        self.emit(out, t, body);
+                    }
+                }
+            }
+        }
+        self.dirty.tags.insert(key.clone());
+    }
+
+    /// The timers of one whole second of gateway time.
+    fn sweep(&mut self, now: u64, out: &mut Vec<Event>) {
+        let silence = self.k.reader_silence;
+        for r in 0..self.readers.len() {
+            let change = self.readers[r].check_silence(now, silence);
+            self.report_reader(r as ReaderIdx, change, now, out);
+        }
+        let mut actions: Vec<(EpcKey, Outcome)> = Vec::new();
+        for (key, tag) in self.tags.iter_mut() {
+            let o = sweep_tag(tag, &self.k, &self.kinds, &self.readers, now);
+            if o != Outcome::Nothing {
+                actions.push((key.clone(), o));
+            }
+        }
+        actions.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (key, o) in actions {
+            if let Outcome::Forget = o {
+                // Candidates were never persisted; departed and sold tags were.
+                if self
+                    .tags
+                    .get(&key)
+                    .is_some_and(|t| t.status != Status::Candidate)
+                {
+                    self.dirty.tags.insert(key.clone());
+                }
+                self.tags.remove(&key);
+            } else {
+                self.apply(&key, o, now, out);
+            }
+        }
+        if let Baseline::Until(end) = self.baseline {
+            if now >= end {
+                self.baseline = Baseline::Done;
+                self.dirty.meta = true;
+                let as_of = self.next_seq - 1;
+                for (i, kind) in self.kinds.iter().enumerate() {
+                    if kind.is_stock() {
+                        self.snap[i] = SnapMeta {
+                            time_ms: now,
+                            baseline: true,
+                            as_of_seq: as_of,
+                        };
+                        self.dirty.snapshots[i] = true;
+                        self.dirty.locations[i] = true;
+                    }
+                }
+            }
+        }
+        self.flush_stock(now, false, out);
+        if now.saturating_sub(self.last_checkpoint) >= self.k.checkpoint_interval {
+            self.checkpoint(now);
+        }
+    }
+
+    fn flush_stock(&mut self, now: u64, force: bool, out: &mut Vec<Event>) {
+        let mut due = self
+            .stock
+            .take_due(now, self.k.settle_quiet, self.k.settle_max, force);
+        if due.is_empty() {
+            return;
+        }
+        let skus = &self.skus;
+        let name = |s: u32| skus.get(s as usize).map(|a| a.as_ref()).unwrap_or("");
+        due.sort_unstable_by(|a, b| (a.loc, name(a.sku)).cmp(&(b.loc, name(b.sku))));
+        let mut touched = Vec::new();
+        for d in due {
+            let body = EventBody::StockChanged {
+                location: self.loc_id(d.loc),
+                sku: self.sku_str(d.sku),
+                delta: d.delta,
+                count: u64::from(d.count),
+            };
+            self.emit(out, now, body);
+            touched.push(d.loc);
+        }
+        let as_of = self.next_seq - 1;
+        for loc in touched {
+            let i = usize::from(loc);
+            self.snap[i] = SnapMeta {
+                time_ms: now,
+                baseline: false,
+                as_of_seq: as_of,
+            };
+            self.dirty.snapshots[i] = true;
+            self.dirty.locations[i] = true;
+        }
+    }
+
+    fn checkpoint(&mut self, now: u64) {
+        let since = self.last_checkpoint;
+        for (key, tag) in &self.tags {
+            if tag.status == Status::Present && tag.slots[0].last > since {
+                self.dirty.tags.insert(key.clone());
+            }
+        }
+        self.last_checkpoint = now;
+        self.dirty.meta = true;
+    }
+
+    /// The retained snapshot of every stock location, in config order.
+    pub fn snapshots(&self) -> Vec<StockSnapshot> {
+        (0..self.kinds.len())
+            .filter(|&i| self.kinds[i].is_stock())
+            .map(|i| self.snapshot(i as LocIdx))
+            .collect()
+    }
+
+    /// The retained snapshot of one location.
+    pub fn snapshot(&self, loc: LocIdx) -> StockSnapshot {
+        let m = self.snap.get(usize::from(loc)).copied().unwrap_or_default();
+        let counts = self
+            .stock
+            .published(loc)
+            .map(|(sku, n)| {
+                (
+                    self.sku_str(sku).unwrap_or_else(|| "null".to_string()),
+                    u64::from(n),
+                )
+            })
+            .collect();
+        StockSnapshot {
+            location: self.loc_id(loc),
+            time_ms: m.time_ms,
+            counts,
+            baseline: m.baseline,
+            as_of_seq: m.as_of_seq,
+        }
+    }
+}
+
+/// Updates a learned re-read interval envelope: quick to rise, slow to fall.
+fn learn_gap(gap_hi: &mut u32, gap: u64, down_div: u32) {
+    let gap = u32::try_from(gap).unwrap_or(u32::MAX);
+    if *gap_hi == 0 {
+        *gap_hi = gap;
+    } else if gap > *gap_hi {
+        *gap_hi += (gap - *gap_hi) / 2;
+    } else {
+        *gap_hi -= (*gap_hi - gap) / down_div;
+    }
+}
+
+/// Places a read at `loc` in a slot: its own, or one it may take over. Returns the slot index,
+/// or None when the read was a duplicate or weaker than the evidence it would displace.
+fn place(
+    tag: &mut Tag,
+    loc: LocIdx,
+    t: u64,
+    w: f32,
+    k: &Knobs,
+    streak_gap: u64,
+    fixed_first: bool,
+) -> Option<usize> {
+    let hl = k.evidence_half_life;
+    if let Some(i) = tag.slot_of(loc) {
+        return tag.slots[i].add(t, w, hl, streak_gap).then_some(i);
+    }
+    let victim = if fixed_first || tag.slots[1].is_empty() {
+        1
+    } else if tag.slots[0].score_at(t, hl) < tag.slots[1].score_at(t, hl) {
+        0
+    } else {
+        1
+    };
+    let v = tag.slots[victim];
+    let stale = t.saturating_sub(v.last) > streak_gap.max(k.candidate_timeout);
+    if v.is_empty() || stale || v.score_at(t, hl) < w {
+        tag.slots[victim] = Slot::first(loc, t, w);
+        Some(victim)
+    } else {
+        None
+    }
+}
+
+fn streak_gap_for(kind: LocationKind, k: &Knobs) -> u64 {
+    if kind.is_stock() {
+        k.candidate_timeout
+    } else {
+        PORTAL_STREAK_MS.min(k.candidate_timeout)
+    }
+}
+
+/// A candidate (or a departed / sold tag coming back) is confirmed at slot `i` when that slot
+/// is the best supported one and has enough reads over a long enough span.
+fn try_confirm(
+    tag: &mut Tag,
+    k: &Knobs,
+    reader: ReaderIdx,
+    i: usize,
+    t: u64,
+    initial_gap: u32,
+) -> Outcome {
+    let hl = k.evidence_half_life;
+    let s = tag.slots[i];
+    let other = tag.slots[1 - i];
+    let best = other.is_empty() || s.score_at(t, hl) >= other.score_at(t, hl);
+    if !(best
+        && s.reads >= k.arrive_min_reads
+        && t.saturating_sub(s.streak_start()) >= k.arrive_dwell)
+    {
+        return Outcome::Nothing;
+    }
+    if i == 1 {
+        tag.slots.swap(0, 1);
+    }
+    tag.slots[1].lead_age = u32::MAX;
+    tag.slots[0].lead_age = u32::MAX;
+    let was = tag.status;
+    tag.status = Status::Present;
+    tag.reader = reader;
+    tag.gap_hi = initial_gap;
+    tag.loc = NO_LOC;
+    tag.mark = 0;
+    let loc = tag.slots[0].loc;
+    if was == Status::Sold {
+        Outcome::Returned { loc }
+    } else {
+        Outcome::Arrived { loc }
+    }
+}
+
+/// A read of a tag the engine already holds. Returns the outcome and, for a re-read at the tag's
+/// own location while its reader was alive, the gap since the previous read (for learning).
+#[allow(clippy::too_many_arguments)]
+fn read_known(
+    tag: &mut Tag,
+    k: &Knobs,
+    reader: ReaderIdx,
+    loc: LocIdx,
+    kind: LocationKind,
+    kinds: &[LocationKind],
+    t: u64,
+    w: f32,
+    alive_since: u64,
+    loc_gap: u32,
+) -> (Outcome, Option<u64>) {
+    let hl = k.evidence_half_life;
+    let gap = streak_gap_for(kind, k);
+    let initial_gap = if loc_gap > 0 {
+        loc_gap
+    } else {
+        u32::try_from(k.initial_reread_interval).unwrap_or(u32::MAX)
+    };
+    match tag.status {
+        Status::Sold => {
+            if t < tag.mark.saturating_add(k.sold_hold_off) || !kind.is_stock() {
+                return (Outcome::Nothing, None);
+            }
+            match place(tag, loc, t, w, k, gap, false) {
+                Some(i) => (try_confirm(tag, k, reader, i, t, initial_gap), None),
+                None => (Outcome::Stale, None),
+            }
+        }
+        Status::Candidate | Status::DepartedMissing | Status::DepartedExit => {
+            let departed = tag.status != Status::Candidate;
+            match kind {
+                LocationKind::Pos | LocationKind::Exit => {
+                    if tag.status != Status::DepartedMissing || tag.loc == NO_LOC {
+                        return (Outcome::Nothing, None);
+                    }
+                    let Some(i) = place(tag, loc, t, w, k, gap, false) else {
+                        return (Outcome::Stale, None);
+                    };
+                    let from = tag.loc;
+                    if kind == LocationKind::Pos && tag.slots[i].reads >= k.pos_min_reads {
+                        tag.status = Status::Sold;
+                        tag.mark = t;
+                        tag.slots = [Slot::EMPTY; 2];
+                        return (
+                            Outcome::Sold {
+                                pos: loc,
+                                from,
+                                was_present: false,
+                            },
+                            None,
+                        );
+                    }
+                    if kind == LocationKind::Exit && tag.slots[i].reads >= k.exit_min_reads {
+                        tag.status = Status::DepartedExit;
+                        tag.mark = t;
+                        tag.slots = [Slot::EMPTY; 2];
+                        return (
+                            Outcome::Exited {
+                                exit: loc,
+                                from,
+                                was_present: false,
+                                last_seen: t,
+                            },
+                            None,
+                        );
+                    }
+                    (Outcome::Nothing, None)
+                }
+                _ => {
+                    let _ = departed;
+                    match place(tag, loc, t, w, k, gap, false) {
+                        Some(i) => {
+                            if tag.slots[1].score_at(t, hl) > tag.slots[0].score_at(t, hl) {
+                                tag.slots.swap(0, 1);
+                            }
+                            let i = tag.slot_of(loc).unwrap_or(i);
+                            (try_confirm(tag, k, reader, i, t, initial_gap), None)
+                        }
+                        None => (Outcome::Stale, None),
+                    }
+                }
+            }
+        }
+        Status::Present => {
+            let cur = tag.slots[0].loc;
+            if loc == cur {
+                let prev = tag.slots[0].last;
+                if !tag.slots[0].add(t, w, hl, k.candidate_timeout.max(k.depart_max_absence)) {
+                    return (Outcome::Stale, None);
+                }
+                tag.reader = reader;
+                let learned = (prev >= alive_since && prev > 0).then(|| t - prev);
+                if let Some(g) = learned {
+                    learn_gap(&mut tag.gap_hi, g, 16);
+                }
+                return (Outcome::Nothing, learned);
+            }
+            let Some(i) = place(tag, loc, t, w, k, gap, true) else {
+                return (Outcome::Stale, None);
+            };
+            debug_assert_eq!(i, 1);
+            let c = tag.slots[1];
+            match kind {
+                LocationKind::Pos => {
+                    if c.reads >= k.pos_min_reads {
+                        tag.status = Status::Sold;
+                        tag.loc = cur;
+                        tag.mark = t;
+                        tag.slots = [Slot::EMPTY; 2];
+                        return (
+                            Outcome::Sold {
+                                pos: loc,
+                                from: cur,
+                                was_present: true,
+                            },
+                            None,
+                        );
+                    }
+                    (Outcome::Nothing, None)
+                }
+                LocationKind::Exit => {
+                    if c.reads >= k.exit_min_reads {
+                        let last_seen = tag.slots[0].last;
+                        tag.status = Status::DepartedExit;
+                        tag.loc = cur;
+                        tag.mark = t;
+                        tag.slots = [Slot::EMPTY; 2];
+                        return (
+                            Outcome::Exited {
+                                exit: loc,
+                                from: cur,
+                                was_present: true,
+                                last_seen,
+                            },
+                            None,
+                        );
+                    }
+                    (Outcome::Nothing, None)
+                }
+                _ => {
+                    let _ = kinds;
+                    let cur_score = tag.slots[0].score_at(t, hl);
+                    let leads = c.reads >= k.arrive_min_reads
+                        && t.saturating_sub(c.streak_start()) >= k.arrive_dwell
+                        && c.score >= k.move_ratio * cur_score;
+                    if !leads {
+                        tag.slots[1].set_lead(None);
+                        return (Outcome::Nothing, None);
+                    }
+                    let lead = c.lead_start().unwrap_or(t);
+                    tag.slots[1].set_lead(Some(lead));
+                    if t.saturating_sub(lead) < k.move_dwell {
+                        return (Outcome::Nothing, None);
+                    }
+                    tag.slots.swap(0, 1);
+                    tag.slots[0].set_lead(None);
+                    tag.slots[1].set_lead(None);
+                    tag.reader = reader;
+                    tag.gap_hi = initial_gap;
+                    (Outcome::Moved { from: cur, to: loc }, None)
+                }
+            }
+        }
+    }
+}
+
+/// The timers of one tag at sweep time `now`.
+fn sweep_tag(
+    tag: &mut Tag,
+    k: &Knobs,
+    kinds: &[LocationKind],
+    readers: &[Liveness],
+    now: u64,
+) -> Outcome {
+    match tag.status {
+        Status::Candidate => {
+            if now.saturating_sub(tag.last_read()) > k.candidate_timeout {
+                Outcome::Forget
+            } else {
+                Outcome::Nothing
+            }
+        }
+        Status::DepartedMissing | Status::DepartedExit => {
+            if now.saturating_sub(tag.mark) >= k.departed_memory {
+                Outcome::Forget
+            } else {
+                Outcome::Nothing
+            }
+        }
+        Status::Sold => {
+            if now.saturating_sub(tag.mark) >= k.sold_hold_off.saturating_add(SOLD_MEMORY_MS) {
+                Outcome::Forget
+            } else {
+                Outcome::Nothing
+            }
+        }
+        Status::Present => {
+            let Some(live) = readers.get(usize::from(tag.reader)) else {
+                return Outcome::Nothing;
+            };
+            if !live.alive_at(now, k.reader_silence) {
+                return Outcome::Nothing;
+            }
+            let s0 = tag.slots[0];
+            let from = s0.last.max(live.alive_since);
+            let absence = (u64::from(tag.gap_hi) * u64::from(k.depart_missed_reads)).clamp(
+                k.depart_min_absence,
+                k.depart_max_absence.max(k.depart_min_absence),
+            );
+            if now.saturating_sub(from) < absence {
+                return Outcome::Nothing;
+            }
+            let cur = s0.loc;
+            let c = tag.slots[1];
+            let challenger_holds = !c.is_empty()
+                && kinds
+                    .get(usize::from(c.loc))
+                    .is_some_and(|kd| kd.is_stock())
+                && c.reads >= k.arrive_min_reads
+                && c.last > s0.last
+                && now.saturating_sub(c.last) < absence;
+            if challenger_holds {
+                tag.slots.swap(0, 1);
+                tag.slots[0].set_lead(None);
+                tag.slots[1].set_lead(None);
+                return Outcome::Moved {
+                    from: cur,
+                    to: c.loc,
+                };
+            }
+            tag.status = Status::DepartedMissing;
+            tag.loc = cur;
+            tag.mark = now;
+            tag.slots = [Slot::EMPTY; 2];
+            Outcome::Departed {
+                from: cur,
+                last_seen: s0.last,
+            }
+        }
+    }
+}

@@ -1,0 +1,474 @@
+//! Persistence of the engine: compact binary records for tags, locations, readers and the
+//! engine globals, the set of changes since the last commit ([`Changes`]), and restoring an
+//! engine from records ([`Engine::restore`]). Records name locations, readers and SKUs by their
+//! ids, never by index, so reordering the config between restarts is harmless; records naming a
+//! location or reader that is no longer configured are dropped (and counted).
+//!
+//! Owns only the codec: it never touches the store (the caller moves bytes in and out).
+
+use super::engine::{Baseline, Dirty, Engine, SnapMeta};
+use super::epc_key::EpcKey;
+use super::knobs::Knobs;
+use super::liveness::Liveness;
+use super::stock::SkuCount;
+use super::tag::{NO_LOC, NO_SKU, Slot, Status, Tag};
+use super::topology::{LocIdx, Topology};
+use crate::events::{ReaderState, StockSnapshot};
+use rustc_hash::FxHashSet;
+
+const VERSION: u8 = 1;
+
+/// Everything a store holds for the engine, as raw records.
+#[derive(Debug, Default, Clone)]
+pub struct Persisted {
+    /// Engine globals (`m/engine`), absent on a first start.
+    pub meta: Option<Vec<u8>>,
+    /// `(epc bytes, tag record)`.
+    pub tags: Vec<(Vec<u8>, Vec<u8>)>,
+    /// `(location id, location record)`.
+    pub locations: Vec<(String, Vec<u8>)>,
+    /// `(reader id, reader record)`.
+    pub readers: Vec<(String, Vec<u8>)>,
+    /// The store's next seq.
+    pub next_seq: u64,
+}
+
+/// Records changed since the last [`Engine::take_changes`].
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Changes {
+    /// `(epc bytes, Some(record))` to write, `(epc bytes, None)` to delete.
+    pub tags: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// `(location id, record)`.
+    pub locations: Vec<(String, Vec<u8>)>,
+    /// `(reader id, record)`.
+    pub readers: Vec<(String, Vec<u8>)>,
+    /// Engine globals, when changed.
+    pub meta: Option<Vec<u8>>,
+    /// Retained snapshots to (re)publish.
+    pub snapshots: Vec<StockSnapshot>,
+}
+
+impl Changes {
+    /// True when nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_empty()
+            && self.locations.is_empty()
+            && self.readers.is_empty()
+            && self.meta.is_none()
+            && self.snapshots.is_empty()
+    }
+}
+
+/// A record that could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("corrupt {what} record {key:?}: {reason}")]
+pub struct RestoreError {
+    /// Record kind.
+    pub what: &'static str,
+    /// Its key (hex EPC or id).
+    pub key: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// What a restore dropped because the config no longer names it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RestoreReport {
+    /// Tags restored.
+    pub tags: usize,
+    /// Tag records dropped (unknown location or reader).
+    pub dropped_tags: usize,
+    /// Location or reader records dropped.
+    pub dropped_records: usize,
+}
+
+struct W(Vec<u8>);
+
+impl W {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u16(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_be_bytes());
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_be_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_be_bytes());
+    }
+    fn f32(&mut self, v: f32) {
+        self.0.extend_from_slice(&v.to_bits().to_be_bytes());
+    }
+    fn str(&mut self, s: Option<&str>) {
+        match s {
+            None => self.0.push(0xFF),
+            Some(s) => {
+                let b = &s.as_bytes()[..s.len().min(254)];
+                self.0.push(b.len() as u8);
+                self.0.extend_from_slice(b);
+            }
+        }
+    }
+}
+
+struct R<'a>(&'a [u8]);
+
+impl<'a> R<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        if self.0.len() < n {
+            return Err(format!(
+                "truncated: needed {n} more bytes, {} left",
+                self.0.len()
+            ));
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Ok(a)
+    }
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+    fn arr<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+    fn u16(&mut self) -> Result<u16, String> {
+        Ok(u16::from_be_bytes(self.arr()?))
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_be_bytes(self.arr()?))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_be_bytes(self.arr()?))
+    }
+    fn f32(&mut self) -> Result<f32, String> {
+        Ok(f32::from_bits(self.u32()?))
+    }
+    fn str(&mut self) -> Result<Option<&'a str>, String> {
+        let n = self.u8()?;
+        if n == 0xFF {
+            return Ok(None);
+        }
+        let b = self.take(usize::from(n))?;
+        std::str::from_utf8(b)
+            .map(Some)
+            .map_err(|_| "string is not UTF-8".to_string())
+    }
+    fn version(&mut self) -> Result<(), String> {
+        match self.u8()? {
+            VERSION => Ok(()),
+            v => Err(format!("unknown record version {v}")),
+        }
+    }
+}
+
+impl Engine {
+    fn loc_name(&self, loc: LocIdx) -> Option<&str> {
+        self.topo.locations.get(usize::from(loc)).map(|l| &*l.id)
+    }
+
+    fn encode_tag(&self, tag: &Tag) -> Vec<u8> {
+        let mut w = W(Vec::with_capacity(64));
+        w.u8(VERSION);
+        w.u8(tag.status as u8);
+        w.str(
+            self.topo
+                .readers
+                .get(usize::from(tag.reader))
+                .map(|r| &*r.id),
+        );
+        w.str(self.loc_name(tag.loc));
+        w.str(self.skus.get(tag.sku as usize).map(|s| &**s));
+        w.u32(tag.gap_hi);
+        w.u64(tag.mark);
+        for s in &tag.slots {
+            w.str(self.loc_name(s.loc));
+            w.u16(s.reads);
+            w.f32(s.score);
+            w.u64(s.last);
+            w.u32(s.streak_age);
+            w.u32(s.lead_age);
+        }
+        w.0
+    }
+
+    fn decode_tag(&mut self, bytes: &[u8]) -> Result<Option<Tag>, String> {
+        let mut r = R(bytes);
+        r.version()?;
+        let status = Status::from_u8(r.u8()?).ok_or("unknown status")?;
+        let reader = r.str()?.map(|id| self.topo.reader_index(id));
+        let loc = r.str()?.map(|id| self.topo.location_index(id));
+        let sku = r.str()?.map(|s| s.to_string());
+        let gap_hi = r.u32()?;
+        let mark = r.u64()?;
+        let mut slots = [Slot::EMPTY; 2];
+        for slot in &mut slots {
+            let sloc = r.str()?.map(|id| self.topo.location_index(id));
+            *slot = Slot {
+                loc: match sloc {
+                    Some(Some(l)) => l,
+                    _ => NO_LOC,
+                },
+                reads: r.u16()?,
+                score: r.f32()?,
+                last: r.u64()?,
+                streak_age: r.u32()?,
+                lead_age: r.u32()?,
+            };
+            if slot.loc == NO_LOC {
+                *slot = Slot::EMPTY;
+            }
+        }
+        // A present tag needs its location and reader; others need their location.
+        let reader = match reader {
+            Some(Some(i)) => i,
+            Some(None) if status == Status::Present => return Ok(None),
+            _ => 0,
+        };
+        let loc = match loc {
+            Some(Some(l)) => l,
+            Some(None) => return Ok(None),
+            None => NO_LOC,
+        };
+        if status == Status::Present && slots[0].is_empty() {
+            return Ok(None);
+        }
+        let sku = match sku {
+            Some(s) => self.intern(s.into()),
+            None => NO_SKU,
+        };
+        Ok(Some(Tag {
+            status,
+            reader,
+            loc,
+            sku,
+            gap_hi,
+            mark,
+            slots,
+        }))
+    }
+
+    fn encode_location(&self, i: usize) -> Vec<u8> {
+        let mut w = W(Vec::with_capacity(64));
+        w.u8(VERSION);
+        w.u32(self.loc_gap[i]);
+        let m = self.snap[i];
+        w.u64(m.time_ms);
+        w.u8(u8::from(m.baseline));
+        w.u64(m.as_of_seq);
+        let mut entries: Vec<(&u32, &SkuCount)> = self.stock.per_loc[i]
+            .iter()
+            .filter(|(_, e)| e.count > 0 || e.published > 0)
+            .collect();
+        entries.sort_unstable_by_key(|(s, _)| self.skus.get(**s as usize).map(|a| a.to_string()));
+        w.u32(entries.len() as u32);
+        for (sku, e) in entries {
+            w.str(self.skus.get(*sku as usize).map(|s| &**s));
+            w.u32(e.count);
+            w.u32(e.published);
+            w.u64(e.first_change);
+            w.u64(e.last_change);
+        }
+        w.0
+    }
+
+    fn decode_location(&mut self, i: usize, bytes: &[u8]) -> Result<(), String> {
+        let mut r = R(bytes);
+        r.version()?;
+        self.loc_gap[i] = r.u32()?;
+        self.snap[i] = SnapMeta {
+            time_ms: r.u64()?,
+            baseline: r.u8()? != 0,
+            as_of_seq: r.u64()?,
+        };
+        let n = r.u32()?;
+        for _ in 0..n {
+            let sku = match r.str()? {
+                Some(s) => self.intern(s.into()),
+                None => NO_SKU,
+            };
+            let e = SkuCount {
+                count: r.u32()?,
+                published: r.u32()?,
+                first_change: r.u64()?,
+                last_change: r.u64()?,
+            };
+            self.stock.per_loc[i].insert(sku, e);
+        }
+        Ok(())
+    }
+
+    fn encode_meta(&self) -> Vec<u8> {
+        let mut w = W(Vec::with_capacity(32));
+        w.u8(VERSION);
+        w.u64(self.now);
+        w.u64(self.next_sweep);
+        match self.baseline {
+            Baseline::NotStarted => w.u8(0),
+            Baseline::Until(t) => {
+                w.u8(1);
+                w.u64(t);
+            }
+            Baseline::Done => w.u8(2),
+        }
+        w.u64(self.last_checkpoint);
+        w.0
+    }
+
+    fn decode_meta(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let mut r = R(bytes);
+        r.version()?;
+        self.now = r.u64()?;
+        self.next_sweep = r.u64()?;
+        self.baseline = match r.u8()? {
+            0 => Baseline::NotStarted,
+            1 => Baseline::Until(r.u64()?),
+            2 => Baseline::Done,
+            b => return Err(format!("unknown baseline state {b}")),
+        };
+        self.last_checkpoint = r.u64()?;
+        Ok(())
+    }
+
+    /// Restores an engine from a store's records: the result behaves exactly like the engine
+    /// that wrote them after a clean stop, except that reader liveness starts afresh (downtime is
+    /// never counted as absence).
+    pub fn restore(
+        topo: Topology,
+        k: Knobs,
+        p: Persisted,
+    ) -> Result<(Engine, RestoreReport), RestoreError> {
+        let mut e = Engine::new(topo, k);
+        let mut report = RestoreReport::default();
+        e.next_seq = p.next_seq.max(1);
+        if let Some(meta) = &p.meta {
+            e.decode_meta(meta).map_err(|reason| RestoreError {
+                what: "engine",
+                key: "m/engine".into(),
+                reason,
+            })?;
+        }
+        for (id, bytes) in &p.locations {
+            match e.topo.location_index(id) {
+                Some(i) => {
+                    e.decode_location(usize::from(i), bytes)
+                        .map_err(|reason| RestoreError {
+                            what: "location",
+                            key: id.clone(),
+                            reason,
+                        })?
+                }
+                None => report.dropped_records += 1,
+            }
+        }
+        e.stock.rebuild_pending();
+        for (id, bytes) in &p.readers {
+            let Some(i) = e.topo.reader_index(id) else {
+                report.dropped_records += 1;
+                continue;
+            };
+            let mut r = R(bytes);
+            let decoded = (|| -> Result<Option<(ReaderState, u64)>, String> {
+                r.version()?;
+                let state = r.u8()?;
+                let since = r.u64()?;
+                Ok(match state {
+                    1 => Some((ReaderState::Online, since)),
+                    2 => Some((ReaderState::Offline, since)),
+                    _ => None,
+                })
+            })()
+            .map_err(|reason| RestoreError {
+                what: "reader",
+                key: id.clone(),
+                reason,
+            })?;
+            e.readers[usize::from(i)] = Liveness {
+                reported: decoded,
+                ..Liveness::default()
+            };
+        }
+        e.tags.reserve(p.tags.len());
+        for (epc, bytes) in &p.tags {
+            let key = EpcKey::new(epc);
+            match e.decode_tag(bytes) {
+                Ok(Some(tag)) => {
+                    e.tags.insert(key, tag);
+                    report.tags += 1;
+                }
+                Ok(None) => report.dropped_tags += 1,
+                Err(reason) => {
+                    return Err(RestoreError {
+                        what: "tag",
+                        key: key.to_hex(),
+                        reason,
+                    });
+                }
+            }
+        }
+        // Make the store agree with what was dropped.
+        e.dirty = Dirty {
+            tags: FxHashSet::default(),
+            locations: vec![false; e.kinds.len()],
+            readers: vec![false; e.readers.len()],
+            snapshots: vec![false; e.kinds.len()],
+            meta: false,
+        };
+        Ok((e, report))
+    }
+
+    /// Takes the records changed since the last call, for one atomic store commit together with
+    /// the events emitted meanwhile.
+    pub fn take_changes(&mut self) -> Changes {
+        let mut c = Changes::default();
+        let tags = std::mem::take(&mut self.dirty.tags);
+        let mut keys: Vec<EpcKey> = tags.into_iter().collect();
+        keys.sort_unstable();
+        for key in keys {
+            let rec = self
+                .tags
+                .get(&key)
+                .filter(|t| t.status != Status::Candidate)
+                .map(|t| self.encode_tag(t));
+            c.tags.push((key.as_bytes().to_vec(), rec));
+        }
+        for i in 0..self.kinds.len() {
+            if std::mem::take(&mut self.dirty.locations[i]) {
+                c.locations.push((
+                    self.topo.locations[i].id.to_string(),
+                    self.encode_location(i),
+                ));
+            }
+            if std::mem::take(&mut self.dirty.snapshots[i]) {
+                c.snapshots.push(self.snapshot(i as LocIdx));
+            }
+        }
+        for i in 0..self.readers.len() {
+            if std::mem::take(&mut self.dirty.readers[i]) {
+                let mut w = W(Vec::with_capacity(10));
+                w.u8(VERSION);
+                match self.readers[i].reported {
+                    Some((ReaderState::Online, since)) => {
+                        w.u8(1);
+                        w.u64(since);
+                    }
+                    Some((ReaderState::Offline, since)) => {
+                        w.u8(2);
+                        w.u64(since);
+                    }
+                    None => {
+                        w.u8(0);
+                        w.u64(0);
+                    }
+                }
+                c.readers.push((self.topo.readers[i].id.to_string(), w.0));
+            }
+        }
+        if std::mem::take(&mut self.dirty.meta) {
+            c.meta = Some(self.encode_meta());
+        }
+        c
+    }
+}

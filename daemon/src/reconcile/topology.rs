@@ -1,0 +1,158 @@
+//! [`Topology`]: what the engine knows of the store's layout: readers, antennas → locations,
+//! location kinds and the SKU mapping for EPCs that decode to no GTIN. Built once from the config;
+//! the engine indexes everything by small integers from here.
+
+use crate::config::{Config, LocationKind};
+use std::sync::Arc;
+
+/// Index of a location in [`Topology::locations`].
+pub type LocIdx = u16;
+/// Index of a reader in [`Topology::readers`].
+pub type ReaderIdx = u16;
+
+/// One location.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Location {
+    /// Location id from the config.
+    pub id: Arc<str>,
+    /// What kind of place it is.
+    pub kind: LocationKind,
+}
+
+/// One reader and its antenna map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reader {
+    /// Reader id from the config.
+    pub id: Arc<str>,
+    /// `antennas[port]` = the location that antenna port covers (port 0 is unused).
+    pub antennas: Vec<Option<LocIdx>>,
+}
+
+/// The store layout as the engine sees it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Topology {
+    /// Locations, in config order.
+    pub locations: Vec<Location>,
+    /// Readers, in config order.
+    pub readers: Vec<Reader>,
+    /// `(epc prefix, sku)` for EPCs that decode to no GTIN, longest prefix first.
+    pub products: Vec<(Vec<u8>, Arc<str>)>,
+}
+
+impl Topology {
+    /// Builds a topology from `(location id, kind)` pairs and `(reader id, [(antenna, location
+    /// id)])` maps. Unknown location ids are skipped (the config validation rejects them first).
+    pub fn new(locations: &[(&str, LocationKind)], readers: &[(&str, &[(u16, &str)])]) -> Self {
+        let locations: Vec<Location> = locations
+            .iter()
+            .map(|(id, kind)| Location {
+                id: (*id).into(),
+                kind: *kind,
+            })
+            .collect();
+        let readers = readers
+            .iter()
+            .map(|(id, ants)| {
+                let max = ants.iter().map(|(a, _)| usize::from(*a)).max().unwrap_or(0);
+                let mut antennas = vec![None; max + 1];
+                for (a, loc) in ants.iter() {
+                    antennas[usize::from(*a)] = locations
+                        .iter()
+                        .position(|l| &*l.id == *loc)
+                        .map(|i| i as LocIdx);
+                }
+                Reader {
+                    id: (*id).into(),
+                    antennas,
+                }
+            })
+            .collect();
+        Topology {
+            locations,
+            readers,
+            products: Vec::new(),
+        }
+    }
+
+    /// Builds the topology of a validated config.
+    pub fn from_config(config: &Config) -> Self {
+        let locations: Vec<(&str, LocationKind)> = config
+            .locations
+            .iter()
+            .map(|l| (l.id.as_str(), l.kind))
+            .collect();
+        let antennas: Vec<Vec<(u16, &str)>> = config
+            .readers
+            .iter()
+            .map(|r| {
+                r.antennas
+                    .iter()
+                    .map(|(a, loc)| (*a, loc.as_str()))
+                    .collect()
+            })
+            .collect();
+        let readers: Vec<(&str, &[(u16, &str)])> = config
+            .readers
+            .iter()
+            .zip(&antennas)
+            .map(|(r, a)| (r.id.as_str(), a.as_slice()))
+            .collect();
+        let mut topo = Topology::new(&locations, &readers);
+        topo.products = config
+            .products
+            .iter()
+            .filter_map(|p| Some((hex_prefix(&p.epc_prefix)?, Arc::from(p.sku.as_str()))))
+            .collect();
+        topo.products.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
+        topo
+    }
+
+    /// The location an antenna port of a reader covers.
+    #[inline]
+    pub fn location_of(&self, reader: ReaderIdx, antenna: u16) -> Option<LocIdx> {
+        self.readers
+            .get(usize::from(reader))?
+            .antennas
+            .get(usize::from(antenna))
+            .copied()
+            .flatten()
+    }
+
+    /// Reader index by id.
+    pub fn reader_index(&self, id: &str) -> Option<ReaderIdx> {
+        self.readers
+            .iter()
+            .position(|r| &*r.id == id)
+            .map(|i| i as ReaderIdx)
+    }
+
+    /// Location index by id.
+    pub fn location_index(&self, id: &str) -> Option<LocIdx> {
+        self.locations
+            .iter()
+            .position(|l| &*l.id == id)
+            .map(|i| i as LocIdx)
+    }
+
+    /// The SKU of an EPC: its GTIN-14 when it decodes to one, else a configured mapping.
+    pub fn sku_of(&self, epc: &[u8]) -> Option<Arc<str>> {
+        if let Some(gtin) = crate::epc::gtin14(epc) {
+            return Some(gtin.into());
+        }
+        self.products
+            .iter()
+            .find(|(prefix, _)| epc.starts_with(prefix))
+            .map(|(_, sku)| sku.clone())
+    }
+}
+
+/// Decodes an even-length hex prefix (validated by the config) into bytes.
+fn hex_prefix(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}

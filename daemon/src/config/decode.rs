@@ -10,7 +10,7 @@ use super::sections::{
     DockConfig, GatewayConfig, GpioConfig, LocationConfig, LogConfig, MetricsConfig, MqttConfig,
     ProductMapping, ReaderConfig,
 };
-use super::spans::{RawValue, Seg, locate, remove};
+use super::spans::{RawValue, Seg, locate, remove, value_at};
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
@@ -210,11 +210,12 @@ fn decode_value<T: DeserializeOwned>(
             return None; // dropping it did not help: already reported
         }
         let field = reporter.label(place, &located);
-        reporter.error_at(
-            error.span().or_else(|| Some(raw.span())),
-            field,
-            polish(error.message()),
-        );
+        let mut message = polish(error.message());
+        if let Some(DeValue::Datetime(datetime)) = value_at(&work, &located).map(|v| v.get_ref()) {
+            // serde sees TOML dates and times as maps.
+            message = message.replace("found a table", &format!("found the date/time {datetime}"));
+        }
+        reporter.error_at(error.span().or_else(|| Some(raw.span())), field, message);
         let Some(Seg::Key(top)) = drop.first() else {
             return None;
         };
@@ -256,7 +257,7 @@ pub(crate) fn polish(message: &str) -> String {
             return format!(
                 "wrong type: expected {}, found {}",
                 expected_in_toml(expected),
-                found.replace('`', "")
+                found_in_toml(found)
             );
         }
     }
@@ -270,6 +271,19 @@ pub(crate) fn polish(message: &str) -> String {
         }
     }
     message.to_owned()
+}
+
+/// serde's "found" wording in TOML terms: `integer `3`` → `integer 3`, `map` → `a table`.
+fn found_in_toml(found: &str) -> String {
+    match found {
+        "map" => "a table".to_owned(),
+        "sequence" => "an array".to_owned(),
+        other => other
+            .trim_end_matches(" as i128")
+            .trim_end_matches(" as u128")
+            .replace("floating point", "float")
+            .replace('`', ""),
+    }
 }
 
 fn expected_in_toml(expected: &str) -> String {
@@ -316,6 +330,14 @@ mod tests {
         assert_eq!(
             polish("invalid value: integer `-1`, expected u32"),
             "integer -1 is out of range (expected an integer 0..=4294967295)"
+        );
+        assert_eq!(
+            polish("invalid type: map, expected a string"),
+            "wrong type: expected a string, found a table"
+        );
+        assert_eq!(
+            polish("invalid type: floating point `1.5`, expected u32"),
+            "wrong type: expected an integer 0..=4294967295, found float 1.5"
         );
         assert_eq!(polish("something else"), "something else");
     }

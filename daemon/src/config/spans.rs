@@ -77,6 +77,12 @@ impl<'i> Document<'i> {
     }
 }
 
+/// The value at `path` relative to `value`.
+pub(crate) fn value_at<'a, 'i>(value: &'a RawValue<'i>, path: &[Seg]) -> Option<&'a RawValue<'i>> {
+    path.iter()
+        .try_fold(value, |value, seg| child(value.get_ref(), seg))
+}
+
 fn line_starts(text: &str) -> Vec<usize> {
     std::iter::once(0)
         .chain(text.match_indices('\n').map(|(i, _)| i + 1))

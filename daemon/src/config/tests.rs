@@ -433,6 +433,23 @@ fn wrong_types_name_what_was_expected_and_found() {
             line_of(&text, "active_low")
         )
     );
+    // TOML dates and times are not durations.
+    let text =
+        format!("{BASE}[mqtt]\nkeep_alive = 00:00:30\noutbox_max_entries = 99999999999999999999\n");
+    assert_eq!(
+        errors_of(&text),
+        [
+            format!(
+                "shelfd.toml:{}: mqtt.keep_alive: wrong type: expected a duration string like \"10s\", found the date/time 00:00:30",
+                line_of(&text, "keep_alive")
+            ),
+            format!(
+                "shelfd.toml:{}: mqtt.outbox_max_entries: wrong type: expected a non-negative integer, found integer \
+                 99999999999999999999",
+                line_of(&text, "outbox_max_entries")
+            ),
+        ]
+    );
 }
 
 #[test]

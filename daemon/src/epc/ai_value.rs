@@ -125,12 +125,13 @@ pub(crate) fn read_bcd(
     Ok(())
 }
 
-fn days_in_month(yy: u8, mm: u8) -> u8 {
+/// Days in month `mm` of two-digit year `yy` (0 for an invalid month).
+pub(crate) fn days_in_month(yy: u8, mm: u8) -> u8 {
     match mm {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
         // Two-digit years resolve to 1950–2049-ish windows in which YY % 4 == 0 is a leap year.
-        2 if yy.is_multiple_of(4) => 29,
+        2 if yy % 4 == 0 => 29,
         2 => 28,
         _ => 0,
     }

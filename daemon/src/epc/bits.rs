@@ -148,12 +148,10 @@ impl BitWriter {
 
     /// Appends one bit.
     pub(crate) fn push_bit(&mut self, bit: u8) {
-        if self.len.is_multiple_of(8) {
+        if self.len % 8 == 0 {
             self.bytes.push(0);
         }
-        if bit & 1 == 1
-            && let Some(last) = self.bytes.last_mut()
-        {
+        if let (1, Some(last)) = (bit & 1, self.bytes.last_mut()) {
             *last |= 0x80 >> (self.len % 8);
         }
         self.len += 1;

@@ -5,7 +5,7 @@
 //! keys given whole) and the bit layouts in the write direction. It must stay the exact inverse
 //! of the decoders: every output decodes back to its inputs.
 
-use super::ai_value::int_bits;
+use super::ai_value::{days_in_month, int_bits};
 use super::bits::BitWriter;
 use super::check_digit::has_valid_check_digit;
 use super::error::EpcError;
@@ -462,6 +462,11 @@ pub fn dsgtin_plus(
         return Err(invalid(s, "date", yymmdd, "is not YYMMDD"));
     }
     let part = |i: usize| value_of(yymmdd.get(i..i + 2).unwrap_or("0"));
+    let (yy, mm, dd) = (part(0), part(2), part(4));
+    let days = u64::from(days_in_month(yy as u8, mm as u8));
+    if mm == 0 || mm > 12 || dd > days {
+        return Err(invalid(s, "date", yymmdd, "is not a valid YYMMDD date"));
+    }
     w.push(u128::from(date_type), 4);
     w.push(u128::from(part(0)), 7);
     w.push(u128::from(part(2)), 4);
@@ -492,6 +497,9 @@ pub fn sgln_plus(filter: u8, gln: &str, extension: &str) -> Result<Vec<u8>, EpcE
 pub fn grai_plus(filter: u8, grai: &str) -> Result<Vec<u8>, EpcError> {
     let s = Scheme::GraiPlus;
     let mut w = plus_front(s, filter)?;
+    if !grai.is_ascii() {
+        return Err(invalid(s, "GRAI", grai, "has a non-ASCII character"));
+    }
     let (key, serial) = grai.split_at(grai.len().min(14));
     if !key.starts_with('0') {
         return Err(invalid(

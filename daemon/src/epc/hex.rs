@@ -31,7 +31,7 @@ pub fn parse_hex(s: &str) -> Result<Vec<u8>, EpcError> {
     }
     // Only ASCII hex digits from here on, so bytes == characters.
     let digits = s.as_bytes();
-    if !digits.len().is_multiple_of(4) {
+    if digits.len() % 4 != 0 {
         return Err(EpcError::HexNotWords {
             hex: echo(s),
             len: digits.len(),

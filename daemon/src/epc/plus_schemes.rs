@@ -261,8 +261,8 @@ pub(crate) fn decode(bytes: &[u8], scheme: Scheme) -> Result<Decoded, EpcError> 
     let mut d = Decoded::empty(scheme);
     d.filter = Some(front.filter);
     let own = layout.ais.len() + usize::from(layout.dated);
-    if layout.dated
-        && let (Some((date_ai, value)), Some(kind)) = (elements.first(), front.date_kind)
+    if let (true, Some((date_ai, value)), Some(kind)) =
+        (layout.dated, elements.first(), front.date_kind)
     {
         d.date = Some(PrioritisedDate {
             ai: date_ai.to_string(),

@@ -12,7 +12,7 @@ use super::*;
 /// Hex as read from a tag: zero-padded to a whole 16-bit word.
 fn words(hex: &str) -> String {
     let mut s = hex.to_owned();
-    while !s.len().is_multiple_of(4) {
+    while s.len() % 4 != 0 {
         s.push('0');
     }
     s
@@ -92,7 +92,7 @@ fn sgtin_plus_bits(toggle: &str, serial: &str, tail: &str) -> String {
 /// Bits → bytes, zero-padded to a 16-bit word.
 fn bytes_of(bits: &str) -> Vec<u8> {
     let mut bits = bits.to_owned();
-    while !bits.len().is_multiple_of(16) {
+    while bits.len() % 16 != 0 {
         bits.push('0');
     }
     bits.as_bytes()

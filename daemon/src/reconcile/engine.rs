@@ -456,11 +456,7 @@ impl Engine {
 
     fn initial_gap(&self, loc: LocIdx) -> u32 {
         let learned = self.loc_gap.get(usize::from(loc)).copied().unwrap_or(0);
-        if learned > 0 {
-            learned
-        } else {
-            u32::try_from(self.k.initial_reread_interval).unwrap_or(u32::MAX)
-        }
+        seed_gap(learned, self.k.initial_reread_interval)
     }
 
     /// Applies an outcome: stock changes, events, persistence marks.
@@ -596,7 +592,7 @@ impl Engine {
         }
         let mut actions: Vec<(EpcKey, Outcome)> = Vec::new();
         for (key, tag) in self.tags.iter_mut() {
-            let o = sweep_tag(tag, &self.k, &self.kinds, &self.readers, now);
+            let o = sweep_tag(tag, &self.k, &self.kinds, &self.readers, &self.loc_gap, now);
             if o != Outcome::Nothing {
                 actions.push((key.clone(), o));
             }
@@ -717,6 +713,12 @@ impl Engine {
     }
 }
 
+/// The re-read interval a newly confirmed tag starts from: its location's learned envelope, but
+/// never less than the configured prior (early on, a location has only seen its fastest tags).
+fn seed_gap(loc_gap: u32, prior: u64) -> u32 {
+    loc_gap.max(u32::try_from(prior).unwrap_or(u32::MAX))
+}
+
 /// Updates a learned re-read interval envelope: quick to rise, slow to fall.
 fn learn_gap(gap_hi: &mut u32, gap: u64, down_div: u32) {
     let gap = u32::try_from(gap).unwrap_or(u32::MAX);
@@ -739,6 +741,7 @@ fn place(
     k: &Knobs,
     streak_gap: u64,
     fixed_first: bool,
+    portal: bool,
 ) -> Option<usize> {
     let hl = k.evidence_half_life;
     if let Some(i) = tag.slot_of(loc) {
@@ -753,7 +756,9 @@ fn place(
     };
     let v = tag.slots[victim];
     let stale = t.saturating_sub(v.last) > streak_gap.max(k.candidate_timeout);
-    if v.is_empty() || stale || v.score_at(t, hl) < w {
+    // A POS or exit read of a present tag always takes the challenger slot: portals are decisive
+    // and must not be crowded out by a neighbour's cross-reads.
+    if v.is_empty() || stale || v.score_at(t, hl) < w || (portal && fixed_first) {
         tag.slots[victim] = Slot::first(loc, t, w);
         Some(victim)
     } else {
@@ -797,7 +802,11 @@ fn try_confirm(
     let was = tag.status;
     tag.status = Status::Present;
     tag.reader = reader;
-    tag.gap_hi = initial_gap;
+    // Seed the re-read interval with what the confirming streak showed (a slow Session-2 tag
+    // confirms with long gaps) or the location's learned interval, whichever is longer.
+    let s0 = tag.slots[0];
+    let observed = u64::from(s0.streak_age) / u64::from(s0.reads.max(2) - 1);
+    tag.gap_hi = initial_gap.max(u32::try_from(observed * 2).unwrap_or(u32::MAX));
     tag.loc = NO_LOC;
     tag.mark = 0;
     let loc = tag.slots[0].loc;
@@ -825,17 +834,13 @@ fn read_known(
 ) -> (Outcome, Option<u64>) {
     let hl = k.evidence_half_life;
     let gap = streak_gap_for(kind, k);
-    let initial_gap = if loc_gap > 0 {
-        loc_gap
-    } else {
-        u32::try_from(k.initial_reread_interval).unwrap_or(u32::MAX)
-    };
+    let initial_gap = seed_gap(loc_gap, k.initial_reread_interval);
     match tag.status {
         Status::Sold => {
             if t < tag.mark.saturating_add(k.sold_hold_off) || !kind.is_stock() {
                 return (Outcome::Nothing, None);
             }
-            match place(tag, loc, t, w, k, gap, false) {
+            match place(tag, loc, t, w, k, gap, false, !kind.is_stock()) {
                 Some(i) => (try_confirm(tag, k, reader, i, t, initial_gap), None),
                 None => (Outcome::Stale, None),
             }
@@ -847,7 +852,7 @@ fn read_known(
                     if tag.status != Status::DepartedMissing || tag.loc == NO_LOC {
                         return (Outcome::Nothing, None);
                     }
-                    let Some(i) = place(tag, loc, t, w, k, gap, false) else {
+                    let Some(i) = place(tag, loc, t, w, k, gap, false, !kind.is_stock()) else {
                         return (Outcome::Stale, None);
                     };
                     let from = tag.loc;
@@ -882,7 +887,7 @@ fn read_known(
                 }
                 _ => {
                     let _ = departed;
-                    match place(tag, loc, t, w, k, gap, false) {
+                    match place(tag, loc, t, w, k, gap, false, !kind.is_stock()) {
                         Some(i) => {
                             if tag.slots[1].score_at(t, hl) > tag.slots[0].score_at(t, hl) {
                                 tag.slots.swap(0, 1);
@@ -909,7 +914,7 @@ fn read_known(
                 }
                 return (Outcome::Nothing, learned);
             }
-            let Some(i) = place(tag, loc, t, w, k, gap, true) else {
+            let Some(i) = place(tag, loc, t, w, k, gap, true, !kind.is_stock()) else {
                 return (Outcome::Stale, None);
             };
             debug_assert_eq!(i, 1);
@@ -984,6 +989,7 @@ fn sweep_tag(
     k: &Knobs,
     kinds: &[LocationKind],
     readers: &[Liveness],
+    loc_gap: &[u32],
     now: u64,
 ) -> Outcome {
     match tag.status {
@@ -1012,12 +1018,15 @@ fn sweep_tag(
             let Some(live) = readers.get(usize::from(tag.reader)) else {
                 return Outcome::Nothing;
             };
-            if !live.alive_at(now, k.reader_silence) {
+            if !live.alive_at(now, k.reader_silence) || !live.fresh_at(now) {
                 return Outcome::Nothing;
             }
             let s0 = tag.slots[0];
             let from = s0.last.max(live.alive_since);
-            let absence = (u64::from(tag.gap_hi) * u64::from(k.depart_missed_reads)).clamp(
+            // The tag's own re-read envelope, or its location's when that is longer (a tag
+            // that confirmed quickly among a slow population has not shown its slow side yet).
+            let gap = tag.gap_hi.max(loc_gap.get(usize::from(tag.slots[0].loc)).copied().unwrap_or(0));
+            let absence = (u64::from(gap) * u64::from(k.depart_missed_reads)).clamp(
                 k.depart_min_absence,
                 k.depart_max_absence.max(k.depart_min_absence),
             );

@@ -16,7 +16,15 @@ pub struct Liveness {
     pub alive_since: u64,
     /// The state last published in `reader.status`, and since when.
     pub reported: Option<(ReaderState, u64)>,
+    /// Learned upper envelope of the gap between two activities (ms).
+    pub gap_hi: u32,
 }
+
+/// A reader is "fresh" (departures may be decided on it) while its latest activity is no older
+/// than this many of its usual activity gaps...
+pub const FRESH_GAPS: u64 = 3;
+/// ...and never less than this (ms).
+pub const FRESH_MIN_MS: u64 = 2000;
 
 impl Default for Liveness {
     fn default() -> Self {
@@ -25,6 +33,7 @@ impl Default for Liveness {
             last_activity: 0,
             alive_since: u64::MAX,
             reported: None,
+            gap_hi: 0,
         }
     }
 }
@@ -45,6 +54,14 @@ impl Liveness {
         self.link_up && self.last_activity != 0 && now.saturating_sub(self.last_activity) <= silence
     }
 
+    /// Whether the reader showed activity recently enough, against its own usual rhythm, to
+    /// prove *now* that a tag it does not read is really gone (a reader that just went quiet
+    /// proves nothing, even before `reader_silence` reports it offline).
+    #[inline]
+    pub fn fresh_at(&self, now: u64) -> bool {
+        now.saturating_sub(self.last_activity) <= (FRESH_GAPS * u64::from(self.gap_hi)).max(FRESH_MIN_MS)
+    }
+
     /// A read or heartbeat at `t`.
     #[inline]
     pub fn activity(&mut self, t: u64, silence: u64) -> Option<StatusChange> {
@@ -54,6 +71,13 @@ impl Liveness {
         {
             self.alive_since = t;
             self.link_up = true;
+        } else if t > self.last_activity {
+            let gap = u32::try_from(t - self.last_activity).unwrap_or(u32::MAX);
+            if gap > self.gap_hi {
+                self.gap_hi += (gap - self.gap_hi) / 2;
+            } else {
+                self.gap_hi -= (self.gap_hi - gap) / 64;
+            }
         }
         if t > self.last_activity {
             self.last_activity = t;

@@ -1,0 +1,27 @@
+//! Fuzzes EPC decoding: arbitrary bytes through `decode`/`gtin14`, and arbitrary text (the input
+//! as UTF-8, and the input's bytes written as hex) through `decode_hex`/`describe_json`.
+//! Nothing may panic, and the `gtin14` fast path must agree with the full decoder.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use shelfd::epc;
+
+fuzz_target!(|data: &[u8]| {
+    let decoded = epc::decode(data);
+    assert_eq!(
+        epc::gtin14(data),
+        decoded.ok().and_then(|d| d.gtin),
+        "gtin14 disagrees with decode"
+    );
+
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = epc::decode_hex(text);
+        let _ = epc::describe_json(text);
+    }
+
+    let hex: String = data.iter().map(|b| format!("{b:02X}")).collect();
+    let from_hex = epc::decode_hex(&hex);
+    if data.len() % 2 == 0 && !data.is_empty() {
+        assert_eq!(from_hex, epc::decode(data), "hex and byte paths disagree");
+    }
+});

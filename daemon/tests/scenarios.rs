@@ -16,13 +16,26 @@ const T0: u64 = 1_795_338_000_000;
 fn topo() -> Topology {
     use LocationKind::*;
     Topology::new(
-        &[("a", Shelf), ("b", Shelf), ("c", Shelf), ("backroom", Backroom), ("pos", Pos), ("exit", Exit)],
-        &[("r1", &[(1, "a"), (2, "a"), (3, "b"), (4, "c")]), ("r2", &[(1, "pos"), (2, "exit"), (3, "backroom")])],
+        &[
+            ("a", Shelf),
+            ("b", Shelf),
+            ("c", Shelf),
+            ("backroom", Backroom),
+            ("pos", Pos),
+            ("exit", Exit),
+        ],
+        &[
+            ("r1", &[(1, "a"), (2, "a"), (3, "b"), (4, "c")]),
+            ("r2", &[(1, "pos"), (2, "exit"), (3, "backroom")]),
+        ],
     )
 }
 
 fn knobs() -> Knobs {
-    Knobs { baseline_window: 0, ..Knobs::default() }
+    Knobs {
+        baseline_window: 0,
+        ..Knobs::default()
+    }
 }
 
 fn sim(seed: u64) -> StoreSim {
@@ -38,10 +51,24 @@ fn sim(seed: u64) -> StoreSim {
 
 fn input<'a>(e: &Engine, r: &'a Record) -> Option<Input<'a>> {
     match r {
-        Record::Read(TagRead { t, reader, antenna, epc, rssi }) => {
-            Some(Input::Read { t: *t, reader: e.topology().reader_index(reader)?, antenna: *antenna, epc, rssi: *rssi })
-        }
-        Record::Link { t, reader, link } => Some(Input::Link { t: *t, reader: e.topology().reader_index(reader)?, state: *link }),
+        Record::Read(TagRead {
+            t,
+            reader,
+            antenna,
+            epc,
+            rssi,
+        }) => Some(Input::Read {
+            t: *t,
+            reader: e.topology().reader_index(reader)?,
+            antenna: *antenna,
+            epc,
+            rssi: *rssi,
+        }),
+        Record::Link { t, reader, link } => Some(Input::Link {
+            t: *t,
+            reader: e.topology().reader_index(reader)?,
+            state: *link,
+        }),
         _ => None,
     }
 }
@@ -69,7 +96,11 @@ fn count(events: &[Event], kind: &str) -> usize {
 }
 
 fn stock_at(e: &Engine, loc: &str) -> u64 {
-    e.snapshots().into_iter().filter(|s| s.location == loc).flat_map(|s| s.counts.into_values()).sum()
+    e.snapshots()
+        .into_iter()
+        .filter(|s| s.location == loc)
+        .flat_map(|s| s.counts.into_values())
+        .sum()
 }
 
 fn hex(epc: &[u8]) -> String {
@@ -77,7 +108,11 @@ fn hex(epc: &[u8]) -> String {
 }
 
 /// Arrives `n` tags at `a` and returns the engine with them confirmed and published.
-fn stocked(seed: u64, n: usize, profile: TagProfile) -> (StoreSim, Engine, Vec<Vec<u8>>, Vec<Event>) {
+fn stocked(
+    seed: u64,
+    n: usize,
+    profile: TagProfile,
+) -> (StoreSim, Engine, Vec<Vec<u8>>, Vec<Event>) {
     let mut s = sim(seed);
     let epcs = s.add_tags(n, 1, "a", profile);
     s.run_for(60_000);
@@ -118,8 +153,18 @@ fn b1_confirmed_arrivals_one_per_tag() {
     assert_eq!(count(&ev, "tag.arrived"), 20, "{:?}", kinds(&ev));
     assert_eq!(count(&ev, "tag.moved"), 0);
     assert_eq!(stock_at(&e, "a"), 20);
-    assert_eq!(stock_at(&e, "b"), 0, "cross-reads at b must not create stock");
-    let arrived: Vec<&str> = ev.iter().filter_map(|x| match &x.body { EventBody::TagArrived { location, .. } => Some(location.as_str()), _ => None }).collect();
+    assert_eq!(
+        stock_at(&e, "b"),
+        0,
+        "cross-reads at b must not create stock"
+    );
+    let arrived: Vec<&str> = ev
+        .iter()
+        .filter_map(|x| match &x.body {
+            EventBody::TagArrived { location, .. } => Some(location.as_str()),
+            _ => None,
+        })
+        .collect();
     assert!(arrived.iter().all(|l| *l == "a"));
     assert_eq!(epcs.len(), 20);
 }
@@ -140,8 +185,18 @@ fn b2_stationary_tags_with_cross_reads_and_gaps_never_move() {
             s.run_for(20_000);
             ev.extend(feed(&mut e, &s.take_records()));
         }
-        assert_eq!(kinds(&ev).get("tag.moved"), None, "seed {seed}: {:?}", kinds(&ev));
-        assert_eq!(kinds(&ev).get("tag.departed"), None, "seed {seed}: {:?}", kinds(&ev));
+        assert_eq!(
+            kinds(&ev).get("tag.moved"),
+            None,
+            "seed {seed}: {:?}",
+            kinds(&ev)
+        );
+        assert_eq!(
+            kinds(&ev).get("tag.departed"),
+            None,
+            "seed {seed}: {:?}",
+            kinds(&ev)
+        );
         assert_eq!(kinds(&ev).get("tag.arrived"), None);
         assert_eq!(stock_at(&e, "a"), 30);
     }
@@ -156,10 +211,17 @@ fn b3_a_genuine_move_gives_exactly_one_moved_within_bounded_latency() {
     let ev = feed(&mut e, &s.take_records());
     let moves: Vec<&Event> = ev.iter().filter(|x| x.body.kind() == "tag.moved").collect();
     assert_eq!(moves.len(), 1, "{ev:#?}");
-    assert!(matches!(&moves[0].body, EventBody::TagMoved { epc, from, to, .. } if *epc == hex(&epcs[3]) && from == "a" && to == "c"));
+    assert!(
+        matches!(&moves[0].body, EventBody::TagMoved { epc, from, to, .. } if *epc == hex(&epcs[3]) && from == "a" && to == "c")
+    );
     let latency = moves[0].time_ms - moved_at;
     assert!(latency <= 40_000, "move took {latency} ms");
-    assert_eq!(count(&ev, "tag.departed") + count(&ev, "tag.arrived"), 0, "{:?}", kinds(&ev));
+    assert_eq!(
+        count(&ev, "tag.departed") + count(&ev, "tag.arrived"),
+        0,
+        "{:?}",
+        kinds(&ev)
+    );
     assert_eq!((stock_at(&e, "a"), stock_at(&e, "c")), (9, 1));
 }
 
@@ -182,11 +244,21 @@ fn b4_antennas_of_one_location_pool_their_evidence() {
     // The tag is read only by antenna 1 for a minute, then only by antenna 2: both are "a".
     for i in 0..240u64 {
         let antenna = if i < 120 { 1 } else { 2 };
-        records.push(Record::Read(TagRead { t: T0 + i * 500, reader: "r1".into(), antenna, epc: epc.clone(), rssi: Some(-55.0) }));
+        records.push(Record::Read(TagRead {
+            t: T0 + i * 500,
+            reader: "r1".into(),
+            antenna,
+            epc: epc.clone(),
+            rssi: Some(-55.0),
+        }));
     }
     let ev = feed(&mut e, &records);
     assert_eq!(count(&ev, "tag.arrived"), 1);
-    assert_eq!(count(&ev, "tag.moved") + count(&ev, "tag.departed"), 0, "{ev:#?}");
+    assert_eq!(
+        count(&ev, "tag.moved") + count(&ev, "tag.departed"),
+        0,
+        "{ev:#?}"
+    );
 }
 
 #[test]
@@ -196,11 +268,19 @@ fn b5_a_removed_tag_departs_after_missed_rereads_on_a_live_reader() {
     s.move_tag(&epcs[0], None);
     s.run_for(300_000);
     let ev = feed(&mut e, &s.take_records());
-    let dep: Vec<&Event> = ev.iter().filter(|x| x.body.kind() == "tag.departed").collect();
+    let dep: Vec<&Event> = ev
+        .iter()
+        .filter(|x| x.body.kind() == "tag.departed")
+        .collect();
     assert_eq!(dep.len(), 1, "{ev:#?}");
-    assert!(matches!(&dep[0].body, EventBody::TagDeparted { cause: DepartCause::Missing, from, .. } if from == "a"));
+    assert!(
+        matches!(&dep[0].body, EventBody::TagDeparted { cause: DepartCause::Missing, from, .. } if from == "a")
+    );
     let after = dep[0].time_ms - removed_at;
-    assert!((20_000..=60_000).contains(&after), "departed {after} ms after removal");
+    assert!(
+        (20_000..=60_000).contains(&after),
+        "departed {after} ms after removal"
+    );
     assert_eq!(stock_at(&e, "a"), 9);
 }
 
@@ -225,7 +305,10 @@ fn slow_population(seed: u64) {
     s.move_tag(&epcs[5], None);
     s.run_for(15 * 60_000);
     let ev = feed(&mut e, &s.take_records());
-    let dep: Vec<&Event> = ev.iter().filter(|x| x.body.kind() == "tag.departed").collect();
+    let dep: Vec<&Event> = ev
+        .iter()
+        .filter(|x| x.body.kind() == "tag.departed")
+        .collect();
     assert_eq!(dep.len(), 1, "{:?}", kinds(&ev));
     assert!(dep[0].time_ms - removed_at <= 10 * 60_000);
 }
@@ -244,10 +327,22 @@ fn b6_an_offline_reader_freezes_departures_and_nothing_rearrives() {
     s.run_for(5 * 60_000);
     let ev = feed(&mut e, &s.take_records());
     assert_eq!(count(&ev, "tag.arrived"), 0, "{ev:#?}");
-    assert!(ev.iter().any(|x| matches!(&x.body, EventBody::ReaderStatus { state: ReaderState::Online, .. })));
-    let dep: Vec<&Event> = ev.iter().filter(|x| x.body.kind() == "tag.departed").collect();
+    assert!(ev.iter().any(|x| matches!(
+        &x.body,
+        EventBody::ReaderStatus {
+            state: ReaderState::Online,
+            ..
+        }
+    )));
+    let dep: Vec<&Event> = ev
+        .iter()
+        .filter(|x| x.body.kind() == "tag.departed")
+        .collect();
     assert_eq!(dep.len(), 1, "only the removed tag departs: {ev:#?}");
-    assert!(dep[0].time_ms - back >= 20_000, "absence counts only from the reader's return");
+    assert!(
+        dep[0].time_ms - back >= 20_000,
+        "absence counts only from the reader's return"
+    );
 }
 
 #[test]
@@ -258,7 +353,18 @@ fn b6_a_silent_reader_is_reported_and_freezes_departures() {
     let ev = feed(&mut e, &s.take_records());
     // Feed time forward through r2's reads; r1 says nothing at all.
     assert_eq!(count(&ev, "tag.departed"), 0, "{ev:#?}");
-    assert_eq!(ev.iter().filter(|x| matches!(&x.body, EventBody::ReaderStatus { state: ReaderState::Offline, .. })).count(), 1);
+    assert_eq!(
+        ev.iter()
+            .filter(|x| matches!(
+                &x.body,
+                EventBody::ReaderStatus {
+                    state: ReaderState::Offline,
+                    ..
+                }
+            ))
+            .count(),
+        1
+    );
     assert_eq!(stock_at(&e, "a"), 10);
 }
 
@@ -268,10 +374,14 @@ fn run_with_restart(seed: u64, downtime: u64, clean: bool) -> (Vec<Event>, Vec<E
     s.add_tags(30, 1, "a", TagProfile::SHELF);
     s.add_tags(10, 2, "c", TagProfile::SESSION2);
     s.run_for(10 * 60_000);
-    let origin = Origin { store: "s".into(), gateway: "g".into() };
+    let origin = Origin {
+        store: "s".into(),
+        gateway: "g".into(),
+    };
     let first = {
         let store = SledStore::open(dir.path(), 8 << 20).expect("open");
-        let mut es = EngineStore::open_with(topo(), knobs(), origin.clone(), store).expect("engine");
+        let mut es =
+            EngineStore::open_with(topo(), knobs(), origin.clone(), store).expect("engine");
         for r in s.take_records() {
             es.feed(&r).expect("feed");
         }
@@ -288,7 +398,10 @@ fn run_with_restart(seed: u64, downtime: u64, clean: bool) -> (Vec<Event>, Vec<E
     s.run_for(10 * 60_000);
     let store = SledStore::open(dir.path(), 8 << 20).expect("reopen");
     let mut es = EngineStore::open_with(topo(), knobs(), origin, store).expect("restore");
-    assert_eq!(es.engine().next_seq(), first.last().map(|e| e.seq + 1).unwrap_or(1));
+    assert_eq!(
+        es.engine().next_seq(),
+        first.last().map(|e| e.seq + 1).unwrap_or(1)
+    );
     for r in s.take_records() {
         es.feed(&r).expect("feed");
     }
@@ -303,10 +416,18 @@ fn b7_a_restart_causes_no_arrivals_departures_or_moves() {
         assert_eq!(count(&first, "tag.arrived"), 40);
         let k = kinds(&second);
         for kind in ["tag.arrived", "tag.departed", "tag.moved", "stock.changed"] {
-            assert_eq!(k.get(kind), None, "downtime {downtime} clean {clean}: {second:#?}");
+            assert_eq!(
+                k.get(kind),
+                None,
+                "downtime {downtime} clean {clean}: {second:#?}"
+            );
         }
         if let Some(e) = second.first() {
-            assert_eq!(e.seq, first.last().map(|x| x.seq + 1).unwrap_or(1), "seq continues");
+            assert_eq!(
+                e.seq,
+                first.last().map(|x| x.seq + 1).unwrap_or(1),
+                "seq continues"
+            );
         }
     }
 }
@@ -324,12 +445,18 @@ fn b8_first_start_publishes_a_baseline_not_thousands_of_arrivals() {
     // confirmed after the window arrives normally.
     assert_eq!(count(&ev, "tag.moved"), 0);
     assert!(count(&ev, "tag.arrived") <= 2, "{:?}", kinds(&ev));
-    assert!(ev.iter().all(|x| !matches!(&x.body, EventBody::TagArrived { location, .. } if location != "c")));
+    assert!(
+        ev.iter()
+            .all(|x| !matches!(&x.body, EventBody::TagArrived { location, .. } if location != "c"))
+    );
     let snaps = e.snapshots();
     let a = snaps.iter().find(|x| x.location == "a").expect("a");
     assert!(a.baseline);
     e.shutdown(&mut Vec::new());
-    assert_eq!((stock_at(&e, "a"), stock_at(&e, "b"), stock_at(&e, "c")), (400, 300, 100));
+    assert_eq!(
+        (stock_at(&e, "a"), stock_at(&e, "b"), stock_at(&e, "c")),
+        (400, 300, 100)
+    );
     // After the window, a new item is a normal arrival.
     s.add_tags(1, 4, "b", TagProfile::SHELF);
     s.run_for(60_000);
@@ -356,7 +483,12 @@ fn b9_duplicate_and_out_of_order_reads_are_idempotent() {
             noisy.push(r.clone());
         }
         if i % 500 == 499 {
-            noisy.extend(log[i.saturating_sub(300)..i].iter().filter(|x| matches!(x, Record::Read(_))).cloned());
+            noisy.extend(
+                log[i.saturating_sub(300)..i]
+                    .iter()
+                    .filter(|x| matches!(x, Record::Read(_)))
+                    .cloned(),
+            );
         }
     }
     let dirty = feed(&mut Engine::new(topo(), knobs()), &noisy);
@@ -369,16 +501,35 @@ fn b9_duplicate_and_out_of_order_reads_are_idempotent() {
 fn b9_last_seen_never_goes_backwards() {
     let epc = shelfd::sim::sim_epc(1, 5);
     let mut e = Engine::new(topo(), knobs());
-    let read = |t| Record::Read(TagRead { t, reader: "r1".into(), antenna: 1, epc: epc.clone(), rssi: Some(-55.0) });
+    let read = |t| {
+        Record::Read(TagRead {
+            t,
+            reader: "r1".into(),
+            antenna: 1,
+            epc: epc.clone(),
+            rssi: Some(-55.0),
+        })
+    };
     let mut recs: Vec<Record> = (0..20).map(|i| read(T0 + i * 500)).collect();
     recs.push(read(T0)); // a very late read
-    recs.push(Record::Link { t: T0 + 10_000, reader: "r1".into(), link: LinkState::Alive });
+    recs.push(Record::Link {
+        t: T0 + 10_000,
+        reader: "r1".into(),
+        link: LinkState::Alive,
+    });
     // Heartbeats only: the tag is gone; it departs with last_seen = its newest read.
     for i in 0..200 {
-        recs.push(Record::Link { t: T0 + 10_500 + i * 500, reader: "r1".into(), link: LinkState::Alive });
+        recs.push(Record::Link {
+            t: T0 + 10_500 + i * 500,
+            reader: "r1".into(),
+            link: LinkState::Alive,
+        });
     }
     let ev = feed(&mut e, &recs);
-    let last_seen = ev.iter().find_map(|x| match &x.body { EventBody::TagDeparted { last_seen, .. } => Some(last_seen.clone()), _ => None });
+    let last_seen = ev.iter().find_map(|x| match &x.body {
+        EventBody::TagDeparted { last_seen, .. } => Some(last_seen.clone()),
+        _ => None,
+    });
     assert_eq!(last_seen, Some(shelfd::timefmt::rfc3339_ms(T0 + 19 * 500)));
 }
 
@@ -393,15 +544,25 @@ fn b10_pos_sells_in_stock_items_and_ignores_first_reads() {
     let ev = feed(&mut e, &s.take_records());
     let sold: Vec<&Event> = ev.iter().filter(|x| x.body.kind() == "tag.sold").collect();
     assert_eq!(sold.len(), 1, "{ev:#?}");
-    assert!(matches!(&sold[0].body, EventBody::TagSold { epc, location, from, .. } if *epc == hex(&epcs[0]) && location == "pos" && from == "a"));
+    assert!(
+        matches!(&sold[0].body, EventBody::TagSold { epc, location, from, .. } if *epc == hex(&epcs[0]) && location == "pos" && from == "a")
+    );
     assert_eq!(count(&ev, "tag.departed"), 0, "a sale is not a departure");
     assert_eq!(stock_at(&e, "a"), 4);
-    assert!(!ev.iter().any(|x| format!("{:?}", x.body).contains(&hex(&stranger[0]))), "first read at POS creates nothing");
+    assert!(
+        !ev.iter()
+            .any(|x| format!("{:?}", x.body).contains(&hex(&stranger[0]))),
+        "first read at POS creates nothing"
+    );
 }
 
 #[test]
 fn b10_sold_items_are_held_off_then_returned() {
-    let k = Knobs { baseline_window: 0, sold_hold_off: 30 * 60_000, ..Knobs::default() };
+    let k = Knobs {
+        baseline_window: 0,
+        sold_hold_off: 30 * 60_000,
+        ..Knobs::default()
+    };
     let mut s = sim(81);
     let epcs = s.add_tags(3, 1, "a", TagProfile::SHELF);
     s.run_for(60_000);
@@ -425,7 +586,10 @@ fn b10_sold_items_are_held_off_then_returned() {
     s.move_tag(&epcs[0], Some("c"));
     s.run_for(60_000);
     let ev = feed(&mut e, &s.take_records());
-    let ret: Vec<&Event> = ev.iter().filter(|x| x.body.kind() == "tag.returned").collect();
+    let ret: Vec<&Event> = ev
+        .iter()
+        .filter(|x| x.body.kind() == "tag.returned")
+        .collect();
     assert_eq!(ret.len(), 1, "{ev:#?}");
     assert_eq!(count(&ev, "tag.arrived"), 0);
     assert_eq!(stock_at(&e, "c"), 1);
@@ -445,10 +609,19 @@ fn b10_unsold_items_at_the_exit_raise_an_alert() {
     s.move_tag(&epcs[1], None);
     s.run_for(60_000);
     let ev = feed(&mut e, &s.take_records());
-    let alerts: Vec<&Event> = ev.iter().filter(|x| x.body.kind() == "alert.exit").collect();
+    let alerts: Vec<&Event> = ev
+        .iter()
+        .filter(|x| x.body.kind() == "alert.exit")
+        .collect();
     assert_eq!(alerts.len(), 2, "{ev:#?}");
     assert!(alerts.iter().all(|a| matches!(&a.body, EventBody::AlertExit { location, from, .. } if location == "exit" && from == "a")));
-    let causes: Vec<DepartCause> = ev.iter().filter_map(|x| match &x.body { EventBody::TagDeparted { cause, .. } => Some(*cause), _ => None }).collect();
+    let causes: Vec<DepartCause> = ev
+        .iter()
+        .filter_map(|x| match &x.body {
+            EventBody::TagDeparted { cause, .. } => Some(*cause),
+            _ => None,
+        })
+        .collect();
     assert_eq!(causes, vec![DepartCause::Exit, DepartCause::Missing]);
     assert_eq!(stock_at(&e, "a"), 3);
 }
@@ -465,11 +638,33 @@ fn b11_stock_deltas_are_aggregated_and_never_transient() {
     }
     s.run_for(180_000);
     let ev = feed(&mut e, &s.take_records());
-    let deltas: Vec<(String, i64)> = ev.iter().filter_map(|x| match &x.body { EventBody::StockChanged { location, delta, .. } => Some((location.clone(), *delta)), _ => None }).collect();
-    assert!(deltas.len() <= 8, "a mass move gives a few aggregated deltas: {deltas:?}");
-    let sum = |l: &str| deltas.iter().filter(|(x, _)| x == l).map(|(_, d)| d).sum::<i64>();
+    let deltas: Vec<(String, i64)> = ev
+        .iter()
+        .filter_map(|x| match &x.body {
+            EventBody::StockChanged {
+                location, delta, ..
+            } => Some((location.clone(), *delta)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        deltas.len() <= 8,
+        "a mass move gives a few aggregated deltas: {deltas:?}"
+    );
+    let sum = |l: &str| {
+        deltas
+            .iter()
+            .filter(|(x, _)| x == l)
+            .map(|(_, d)| d)
+            .sum::<i64>()
+    };
     assert_eq!((sum("a"), sum("b")), (-50, 50));
-    assert!(deltas.iter().all(|(l, d)| (l == "a" && *d < 0) || (l == "b" && *d > 0)), "no corrections: {deltas:?}");
+    assert!(
+        deltas
+            .iter()
+            .all(|(l, d)| (l == "a" && *d < 0) || (l == "b" && *d > 0)),
+        "no corrections: {deltas:?}"
+    );
     assert_eq!(count(&ev, "tag.moved"), 50);
 }
 
@@ -480,14 +675,33 @@ fn b11_an_arrival_corrected_within_the_settle_window_publishes_no_transient() {
     let mut recs = Vec::new();
     // Confirmed at a, then moved to b with strong reads while a goes silent.
     for i in 0..8u64 {
-        recs.push(Record::Read(TagRead { t: T0 + i * 400, reader: "r1".into(), antenna: 1, epc: epc.clone(), rssi: Some(-60.0) }));
+        recs.push(Record::Read(TagRead {
+            t: T0 + i * 400,
+            reader: "r1".into(),
+            antenna: 1,
+            epc: epc.clone(),
+            rssi: Some(-60.0),
+        }));
     }
     for i in 0..300u64 {
-        recs.push(Record::Read(TagRead { t: T0 + 3_300 + i * 200, reader: "r1".into(), antenna: 3, epc: epc.clone(), rssi: Some(-45.0) }));
+        recs.push(Record::Read(TagRead {
+            t: T0 + 3_300 + i * 200,
+            reader: "r1".into(),
+            antenna: 3,
+            epc: epc.clone(),
+            rssi: Some(-45.0),
+        }));
     }
     let ev = feed(&mut e, &recs);
-    let deltas: Vec<String> = ev.iter().filter(|x| x.body.kind() == "stock.changed").map(|x| format!("{:?}", x.body)).collect();
-    assert!(deltas.iter().all(|d| !d.contains("location: \"a\"")), "transient +1/-1 at a published: {deltas:?}");
+    let deltas: Vec<String> = ev
+        .iter()
+        .filter(|x| x.body.kind() == "stock.changed")
+        .map(|x| format!("{:?}", x.body))
+        .collect();
+    assert!(
+        deltas.iter().all(|d| !d.contains("location: \"a\"")),
+        "transient +1/-1 at a published: {deltas:?}"
+    );
     assert_eq!(stock_at(&e, "b"), 1);
 }
 
@@ -504,7 +718,10 @@ fn engine_output_is_deterministic() {
     let a = feed(&mut Engine::new(topo(), knobs()), &log);
     let b = feed(&mut Engine::new(topo(), knobs()), &log);
     assert_eq!(a, b);
-    let origin = Origin { store: "s".into(), gateway: "g".into() };
+    let origin = Origin {
+        store: "s".into(),
+        gateway: "g".into(),
+    };
     let mut es = EngineStore::open_with(topo(), knobs(), origin, MemoryStore::new()).expect("open");
     for r in &log {
         es.feed(r).expect("feed");
@@ -512,4 +729,3 @@ fn engine_output_is_deterministic() {
     let (c, _) = es.commit().expect("commit");
     assert_eq!(a, c);
 }
-

@@ -1,11 +1,892 @@
-//! scratch
+//! End-to-end tests of the `shelfd` command line: `check-config`, `epc`, `replay` and `demo`,
+//! run as the real binary. Everything written goes to a fresh temp dir per test.
+
+mod common;
+
+use common::{Run, Stream, hex, line_of, parse_time, shelfd, shelfd_with};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+const EX_DATAERR: i32 = 65;
+const EX_CONFIG: i32 = 78;
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write test file");
+    path
+}
+
+fn stderr_lines(run: &Run) -> Vec<&str> {
+    run.stderr.lines().collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// check-config
+// ---------------------------------------------------------------------------------------------
+
+/// A valid config; each error case below changes exactly one thing in it.
+const BASE_CONFIG: &str = r#"# e2e base config
+[gateway]
+store = "s1"
+id = "gw-1"
+state_dir = "state"
+
+[[reader]]
+id = "r1"
+protocol = "replay"
+file = "reads.jsonl"
+antennas = { 1 = "shelf-a1", 2 = "backroom" }
+
+[[location]]
+id = "shelf-a1"
+kind = "shelf"
+
+[[location]]
+id = "backroom"
+kind = "backroom"
+
+[reconcile]
+settle_quiet = "5s"
+"#;
+
 #[test]
-fn nested_build() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("cargo={cargo} exe={:?}", std::env::current_exe());
-    let out = std::process::Command::new(cargo)
-        .args(["build", "-p", "shelfd", "--bin", "shelfd"])
-        .output()
-        .expect("spawn");
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+fn check_config_accepts_the_shipped_configs_and_the_test_base() {
+    let root = common::workspace_root();
+    for (name, readers, locations, docks) in
+        [("shelfd.example.toml", 4, 8, 2), ("demo.toml", 2, 7, 1)]
+    {
+        let path = root.join("config").join(name);
+        let run = shelfd([OsArg::from("check-config"), OsArg::from(&path)]);
+        assert_eq!(run.code, Some(0), "{name}: {run:?}");
+        assert_eq!(
+            run.stdout,
+            format!(
+                "{}: ok ({readers} readers, {locations} locations, {docks} docks)\n",
+                path.display()
+            ),
+            "{name}"
+        );
+        assert_eq!(run.stderr, "", "{name}");
+    }
+    let dir = tempdir();
+    let path = write(dir.path(), "base.toml", BASE_CONFIG);
+    let run = shelfd([OsArg::from("check-config"), OsArg::from(&path)]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(
+        run.stdout,
+        format!("{}: ok (1 readers, 2 locations, 0 docks)\n", path.display())
+    );
+}
+
+/// Runs check-config on `text` and asserts exit 78 with exactly one error line that starts
+/// with `file:line: field: ` and contains every one of `needles`.
+fn assert_config_error(text: &str, line: usize, field: &str, needles: &[&str]) {
+    let dir = tempdir();
+    let path = write(dir.path(), "bad.toml", text);
+    let run = shelfd([OsArg::from("check-config"), OsArg::from(&path)]);
+    assert_eq!(run.code, Some(EX_CONFIG), "{run:?}");
+    assert_eq!(run.stdout, "", "nothing on stdout for an invalid config");
+    let lines = stderr_lines(&run);
+    assert_eq!(
+        lines.len(),
+        1,
+        "exactly one error expected: {:?}",
+        run.stderr
+    );
+    let want = format!("{}:{line}: {field}: ", path.display());
+    assert!(
+        lines[0].starts_with(&want),
+        "error should start with {want:?}: {:?}",
+        lines[0]
+    );
+    for needle in needles {
+        assert!(
+            lines[0].contains(needle),
+            "error should contain {needle:?}: {:?}",
+            lines[0]
+        );
+    }
+}
+
+#[test]
+fn check_config_rejects_an_unknown_key() {
+    let text = BASE_CONFIG.replace("kind = \"shelf\"\n", "kind = \"shelf\"\ncolour = \"red\"\n");
+    let line = line_of(&text, "colour");
+    assert_eq!(line, 16);
+    assert_config_error(
+        &text,
+        line,
+        "location \"shelf-a1\": colour",
+        &["unknown key \"colour\""],
+    );
+}
+
+#[test]
+fn check_config_rejects_a_duplicate_reader_id() {
+    let text = format!(
+        "{BASE_CONFIG}\n[[reader]]\nid = \"r1\"\nprotocol = \"replay\"\nfile = \"other.jsonl\"\n\
+         antennas = {{ 1 = \"backroom\" }}\n"
+    );
+    // The second `id = "r1"`; the first is on line 8.
+    let line = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| *l == "id = \"r1\"")
+        .map(|(i, _)| i + 1)
+        .nth(1)
+        .expect("second reader id");
+    assert_eq!(line, 25);
+    assert_config_error(
+        &text,
+        line,
+        "reader \"r1\": id",
+        &["duplicate", "\"r1\"", "line 8"],
+    );
+}
+
+#[test]
+fn check_config_rejects_an_antenna_mapped_to_an_unknown_location() {
+    let text = BASE_CONFIG.replace("2 = \"backroom\"", "2 = \"back-room\"");
+    let line = line_of(&text, "back-room");
+    assert_eq!(line, 11);
+    assert_config_error(
+        &text,
+        line,
+        "reader \"r1\": antennas.2",
+        &["unknown location \"back-room\""],
+    );
+}
+
+#[test]
+fn check_config_rejects_a_bad_duration() {
+    let text = BASE_CONFIG.replace("settle_quiet = \"5s\"", "settle_quiet = \"5 sec\"");
+    let line = line_of(&text, "5 sec");
+    assert_eq!(line, 22);
+    assert_config_error(
+        &text,
+        line,
+        "reconcile.settle_quiet",
+        &["\"5 sec\"", "duration"],
+    );
+}
+
+#[test]
+fn check_config_rejects_invalid_toml_syntax() {
+    // An unquoted string value on line 15, column 8.
+    let text = BASE_CONFIG.replace("kind = \"shelf\"", "kind = shelf");
+    let line = line_of(&text, "kind = shelf");
+    assert_eq!(line, 15);
+    let dir = tempdir();
+    let path = write(dir.path(), "syntax.toml", &text);
+    let run = shelfd([OsArg::from("check-config"), OsArg::from(&path)]);
+    assert_eq!(run.code, Some(EX_CONFIG), "{run:?}");
+    assert_eq!(run.stdout, "");
+    let lines = stderr_lines(&run);
+    assert_eq!(lines.len(), 1, "{:?}", run.stderr);
+    // A syntax error has no decoded field; it names file, line and column of the bad value.
+    let want = format!("{}:{line}: TOML syntax error at column 8: ", path.display());
+    assert!(lines[0].starts_with(&want), "{:?}", lines[0]);
+    assert!(lines[0].contains("quoted"), "{:?}", lines[0]);
+}
+
+#[test]
+fn check_config_rejects_a_missing_file() {
+    let dir = tempdir();
+    let path = dir.path().join("does-not-exist.toml");
+    let run = shelfd([OsArg::from("check-config"), OsArg::from(&path)]);
+    assert_eq!(run.code, Some(EX_CONFIG), "{run:?}");
+    assert_eq!(run.stdout, "");
+    let lines = stderr_lines(&run);
+    assert_eq!(lines.len(), 1, "{:?}", run.stderr);
+    assert!(
+        lines[0].starts_with(&format!("{}: ", path.display())),
+        "{:?}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains("cannot read config file"),
+        "{:?}",
+        lines[0]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// epc
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn epc_prints_one_json_line_per_input_and_exits_65_on_any_error() {
+    // GS1.md section 5: urn:epc:id:sgtin:0614141.812345.6789 gives GTIN 80614141123458.
+    let good = "3074257bf7194e4000001a85";
+    let run = shelfd(["epc", good, "zz", "30f0"]);
+    assert_eq!(run.code, Some(EX_DATAERR), "{run:?}");
+    let lines: Vec<Value> = run
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+
+    assert_eq!(
+        lines[0],
+        json!({
+            "epc": good,
+            "ok": {
+                "scheme": "sgtin-96",
+                "filter": 3,
+                "company_prefix": "0614141",
+                "gtin": "80614141123458",
+                "serial": "6789",
+                "pure_identity": "urn:epc:id:sgtin:0614141.812345.6789",
+                "tag_uri": "urn:epc:tag:sgtin-96:3.0614141.812345.6789",
+                "element_string": "(01)80614141123458(21)6789",
+                "digital_link": "https://id.gs1.org/01/80614141123458/21/6789",
+            }
+        })
+    );
+    let gtin = lines[0]["ok"]["gtin"].as_str().expect("gtin");
+    assert!(gtin.len() == 14 && gtin.bytes().all(|b| b.is_ascii_digit()));
+
+    for (line, input) in lines[1..].iter().zip(["zz", "30f0"]) {
+        let obj = line.as_object().expect("object");
+        assert_eq!(obj.len(), 2, "only epc and error: {line}");
+        assert_eq!(line["epc"], input, "{line}");
+        let error = line["error"].as_str().expect("error is a string");
+        assert!(!error.is_empty());
+    }
+    // The error strings say what is wrong with that input.
+    let e1 = lines[1]["error"].as_str().expect("error");
+    assert!(e1.contains("\"zz\"") && e1.contains("'z'"), "{e1}");
+    let e2 = lines[2]["error"].as_str().expect("error");
+    assert!(e2.contains("SGTIN-96") && e2.contains("16"), "{e2}");
+}
+
+#[test]
+fn epc_exits_0_when_every_input_decodes() {
+    let a = hex(&shelfd::sim::sim_epc(1, 1));
+    let b = "3074257BF7194E4000001A85";
+    let run = shelfd(["epc", a.as_str(), b]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let lines: Vec<Value> = run
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["epc"], a.as_str());
+    assert_eq!(lines[0]["ok"]["scheme"], "sgtin-96");
+    // sim_epc(1, 1) = SGTIN-96, filter 1, GCP 0614141, item reference 000001, serial 1:
+    // GTIN 0 0614141 00001 + check digit 2.
+    assert_eq!(lines[0]["ok"]["gtin"], "00614141000012");
+    assert_eq!(
+        lines[0]["ok"]["pure_identity"],
+        "urn:epc:id:sgtin:0614141.000001.1"
+    );
+    assert_eq!(lines[1]["epc"], b);
+    assert_eq!(lines[1]["ok"]["gtin"], "80614141123458");
+}
+
+// ---------------------------------------------------------------------------------------------
+// replay
+// ---------------------------------------------------------------------------------------------
+
+/// 2025-11-22T08:26:40.000Z
+const T0: u64 = 1_763_800_000_000;
+/// Reads (and heartbeats) every 500 ms.
+const PERIOD: u64 = 500;
+/// All three tags are read for the first 60 s; tag 3 then vanishes and the log runs 2 more min.
+const TAG3_UNTIL: u64 = T0 + 60_000;
+const END: u64 = T0 + 180_000;
+/// The GTIN every `sim_epc(1, _)` decodes to.
+const SKU: &str = "00614141000012";
+const STORE: &str = "demo-store";
+const GATEWAY: &str = "gw-1";
+/// Downtime inserted before the second half of a split log.
+const DOWNTIME: u64 = 10 * 60_000;
+
+fn epc(serial: u64) -> String {
+    hex(&shelfd::sim::sim_epc(1, serial))
+}
+
+/// One read-log line, written by hand (independent of shelfd's own writer).
+#[derive(Clone, Debug)]
+enum Rec {
+    Read { t: u64, serial: u64, rssi: f32 },
+    Alive { t: u64 },
+}
+
+impl Rec {
+    fn t(&self) -> u64 {
+        match self {
+            Rec::Read { t, .. } | Rec::Alive { t } => *t,
+        }
+    }
+
+    fn line(&self, shift: u64) -> String {
+        match self {
+            Rec::Read { t, serial, rssi } => format!(
+                r#"{{"t":{},"reader":"r1","antenna":1,"epc":"{}","rssi":{rssi:.1}}}"#,
+                t + shift,
+                epc(*serial)
+            ),
+            Rec::Alive { t } => format!(r#"{{"t":{},"reader":"r1","link":"alive"}}"#, t + shift),
+        }
+    }
+}
+
+/// Tags 1, 2, 3 at shelf-a1 (r1 antenna 1, RSSI -56..-54) every 500 ms for 60 s, then only
+/// tags 1 and 2 for 2 minutes; an `alive` heartbeat from r1 every 500 ms throughout.
+fn scenario() -> Vec<Rec> {
+    let mut recs = Vec::new();
+    let mut t = T0;
+    let mut round = 0u64;
+    while t < END {
+        for serial in 1..=3u64 {
+            if serial == 3 && t >= TAG3_UNTIL {
+                continue;
+            }
+            let rssi = -56.0 + ((round + serial) % 3) as f32;
+            recs.push(Rec::Read { t, serial, rssi });
+        }
+        recs.push(Rec::Alive { t });
+        t += PERIOD;
+        round += 1;
+    }
+    recs
+}
+
+fn render(recs: &[Rec], shift: u64) -> String {
+    let mut s = String::new();
+    for r in recs {
+        s.push_str(&r.line(shift));
+        s.push('\n');
+    }
+    s
+}
+
+/// `config/demo.toml`'s store, with its state dir in `dir` and no baseline window.
+fn replay_config(dir: &Path) -> PathBuf {
+    let state = dir.join("config-state");
+    let text = format!(
+        r#"[gateway]
+store = "{STORE}"
+id = "{GATEWAY}"
+state_dir = {state:?}
+
+[mqtt]
+url = "mqtt://127.0.0.1:1883"
+
+[[reader]]
+id = "r1"
+protocol = "replay"
+file = "demo.jsonl"
+antennas = {{ 1 = "shelf-a1", 2 = "shelf-a1", 3 = "shelf-a2", 4 = "shelf-b1" }}
+
+[[reader]]
+id = "r2"
+protocol = "replay"
+file = "demo.jsonl"
+antennas = {{ 1 = "backroom", 2 = "pos-1", 3 = "exit-1", 4 = "dock-1" }}
+
+[[location]]
+id = "shelf-a1"
+kind = "shelf"
+
+[[location]]
+id = "shelf-a2"
+kind = "shelf"
+
+[[location]]
+id = "shelf-b1"
+kind = "shelf"
+
+[[location]]
+id = "backroom"
+kind = "backroom"
+
+[[location]]
+id = "pos-1"
+kind = "pos"
+
+[[location]]
+id = "exit-1"
+kind = "exit"
+
+[[location]]
+id = "dock-1"
+kind = "dock"
+
+[[dock]]
+id = "dock-1"
+location = "dock-1"
+
+[reconcile]
+baseline_window = "0s"
+"#,
+        state = state.display().to_string()
+    );
+    write(dir, "shelfd.toml", &text)
+}
+
+/// The locations that hold stock (shelf, backroom, dock) in [`replay_config`].
+const STOCK_LOCATIONS: [&str; 5] = ["shelf-a1", "shelf-a2", "shelf-b1", "backroom", "dock-1"];
+
+fn replay(config: &Path, input: &Path, state_dir: Option<&Path>) -> Run {
+    let mut args: Vec<OsArg> = vec![
+        "replay".into(),
+        "--config".into(),
+        config.into(),
+        "--input".into(),
+        input.into(),
+    ];
+    if let Some(d) = state_dir {
+        args.push("--state-dir".into());
+        args.push(d.into());
+    }
+    shelfd(args)
+}
+
+fn replay_ok(config: &Path, input: &Path, state_dir: Option<&Path>) -> Run {
+    let run = replay(config, input, state_dir);
+    assert_eq!(run.code, Some(0), "replay failed: {}", run.stderr);
+    run
+}
+
+/// The stock-relevant content of an event, without seq and time.
+fn essence(e: &Value) -> Value {
+    let mut e = e.clone();
+    let obj = e.as_object_mut().expect("object");
+    for k in ["v", "store", "gateway", "seq", "time", "last_seen"] {
+        obj.remove(k);
+    }
+    e
+}
+
+fn tag_and_stock_essence(s: &Stream) -> Vec<Value> {
+    s.events
+        .iter()
+        .filter(|e| {
+            let ty = e["type"].as_str().unwrap_or("");
+            ty.starts_with("tag.") || ty == "stock.changed"
+        })
+        .map(essence)
+        .collect()
+}
+
+fn time_of(e: &Value) -> u64 {
+    parse_time(e["time"].as_str().expect("time"))
+}
+
+#[test]
+fn replay_reports_arrivals_a_missing_departure_and_consistent_stock() {
+    assert_eq!(parse_time("2025-11-22T08:26:40.000Z"), T0);
+    let dir = tempdir();
+    let config = replay_config(dir.path());
+    let input = write(dir.path(), "reads.jsonl", &render(&scenario(), 0));
+    let run = replay_ok(&config, &input, None);
+    let s = Stream::parse(&run.stdout, STORE, GATEWAY, 1);
+    let last_seq = s.last_seq().expect("events");
+
+    // Arrivals: the three tags, at shelf-a1, each once, after the 2 s arrive dwell.
+    let mut arrived: Vec<&str> = Vec::new();
+    for e in s.of_type("tag.arrived") {
+        assert_eq!(e["location"], "shelf-a1", "{e}");
+        assert_eq!(e["sku"], SKU, "{e}");
+        let t = time_of(e);
+        assert!((T0 + 2_000..=T0 + 10_000).contains(&t), "arrival time: {e}");
+        arrived.push(e["epc"].as_str().expect("epc"));
+    }
+    arrived.sort_unstable();
+    assert_eq!(arrived, [epc(1), epc(2), epc(3)]);
+
+    // Exactly one departure: tag 3, missing, after its arrival, with its true last-seen time,
+    // not before depart_min_absence (20 s) and not much after.
+    let departed: Vec<&Value> = s.of_type("tag.departed").collect();
+    assert_eq!(departed.len(), 1, "{departed:?}");
+    let d = departed[0];
+    assert_eq!(d["epc"], epc(3));
+    assert_eq!(d["sku"], SKU);
+    assert_eq!(d["from"], "shelf-a1");
+    assert_eq!(d["cause"], "missing");
+    let last_read_3 = TAG3_UNTIL - PERIOD;
+    assert_eq!(d["last_seen"], "2025-11-22T08:27:39.500Z");
+    assert_eq!(
+        parse_time(d["last_seen"].as_str().expect("last_seen")),
+        last_read_3
+    );
+    let td = time_of(d);
+    assert!(
+        (last_read_3 + 20_000..=last_read_3 + 30_000).contains(&td),
+        "departure time {td} vs last read {last_read_3}"
+    );
+    let arrived_seq_max = s
+        .of_type("tag.arrived")
+        .filter_map(|e| e["seq"].as_u64())
+        .max()
+        .expect("arrivals");
+    assert!(d["seq"].as_u64().expect("seq") > arrived_seq_max);
+    assert_eq!(s.of_type("tag.moved").count(), 0);
+    assert_eq!(s.of_type("tag.sold").count(), 0);
+
+    // Stock deltas: a running count, summing to the final snapshot (2).
+    let mut count = 0i64;
+    let mut last_change_seq = 0;
+    for e in s.of_type("stock.changed") {
+        assert_eq!(e["location"], "shelf-a1", "{e}");
+        assert_eq!(e["sku"], SKU, "{e}");
+        let delta = e["delta"].as_i64().expect("delta");
+        assert_ne!(delta, 0, "{e}");
+        count += delta;
+        assert_eq!(e["count"].as_i64(), Some(count), "{e}");
+        last_change_seq = e["seq"].as_u64().expect("seq");
+    }
+    assert_eq!(count, 2);
+
+    // Snapshots: one per stock-holding location, after every event.
+    let mut locs: Vec<&str> = s
+        .snapshots
+        .iter()
+        .map(|x| x["location"].as_str().expect("location"))
+        .collect();
+    locs.sort_unstable();
+    let mut want = STOCK_LOCATIONS.to_vec();
+    want.sort_unstable();
+    assert_eq!(locs, want);
+    let a1 = s.snapshot("shelf-a1");
+    assert_eq!(a1["counts"], json!({ SKU: 2 }));
+    assert_eq!(a1["baseline"], false);
+    let as_of = a1["as_of_seq"].as_u64().expect("as_of_seq");
+    assert!(
+        (last_change_seq..=last_seq).contains(&as_of),
+        "shelf-a1 as_of_seq {as_of}, last change {last_change_seq}, last seq {last_seq}"
+    );
+    for loc in ["shelf-a2", "shelf-b1", "backroom", "dock-1"] {
+        let snap = s.snapshot(loc);
+        assert_eq!(snap["counts"], json!({}), "{snap}");
+        assert!(snap["as_of_seq"].as_u64().expect("as_of_seq") <= last_seq);
+    }
+}
+
+#[test]
+fn replay_output_is_byte_identical_across_runs_and_from_stdin() {
+    let dir = tempdir();
+    let config = replay_config(dir.path());
+    let log = render(&scenario(), 0);
+    let input = write(dir.path(), "reads.jsonl", &log);
+    let first = replay_ok(&config, &input, None);
+    let second = replay_ok(&config, &input, None);
+    assert!(first.stdout.lines().count() > 5, "{}", first.stdout);
+    assert_eq!(first.stdout, second.stdout);
+    let piped = shelfd_with(
+        [
+            OsArg::from("replay"),
+            "--config".into(),
+            (&config).into(),
+            "--input".into(),
+            "-".into(),
+        ],
+        &[],
+        Some(log.as_bytes()),
+    );
+    assert_eq!(piped.code, Some(0), "{}", piped.stderr);
+    assert_eq!(piped.stdout, first.stdout);
+}
+
+/// Replays the scenario uninterrupted, and again split at `split` (a read-round boundary) into
+/// two invocations sharing a state dir, with [`DOWNTIME`] added to every `t` of the second half.
+/// Checks seq continuity and that the restart itself changes nothing; returns both runs.
+fn split_replay(split: u64) -> (Stream, Stream, Stream) {
+    assert_eq!((split - T0) % PERIOD, 0, "split on a round boundary");
+    let dir = tempdir();
+    let config = replay_config(dir.path());
+    let recs = scenario();
+    let (a, b): (Vec<Rec>, Vec<Rec>) = recs.iter().cloned().partition(|r| r.t() < split);
+    assert!(!a.is_empty() && !b.is_empty());
+    let whole = write(dir.path(), "whole.jsonl", &render(&recs, 0));
+    let first = write(dir.path(), "first.jsonl", &render(&a, 0));
+    let second = write(dir.path(), "second.jsonl", &render(&b, DOWNTIME));
+    let state = dir.path().join("state");
+
+    let whole = Stream::parse(&replay_ok(&config, &whole, None).stdout, STORE, GATEWAY, 1);
+    let run1 = Stream::parse(
+        &replay_ok(&config, &first, Some(&state)).stdout,
+        STORE,
+        GATEWAY,
+        1,
+    );
+    let last1 = run1.last_seq().expect("the first run publishes events");
+    // The second run's seqs continue the first's (checked by parse).
+    let run2 = Stream::parse(
+        &replay_ok(&config, &second, Some(&state)).stdout,
+        STORE,
+        GATEWAY,
+        last1 + 1,
+    );
+
+    // The restart causes no arrival or move, and no departure of the tags still being read.
+    assert_eq!(run2.of_type("tag.arrived").count(), 0, "{:?}", run2.events);
+    assert_eq!(run2.of_type("tag.moved").count(), 0, "{:?}", run2.events);
+    for d in run2.of_type("tag.departed") {
+        assert_eq!(d["epc"], epc(3), "a tag still being read departed: {d}");
+    }
+    // Two invocations tell the same story as one.
+    let mut split_story = tag_and_stock_essence(&run1);
+    split_story.extend(tag_and_stock_essence(&run2));
+    assert_eq!(split_story, tag_and_stock_essence(&whole));
+    // And end in the same stock.
+    let a1 = run2.snapshot("shelf-a1");
+    assert_eq!(a1["counts"], json!({ SKU: 2 }));
+    let last = run2.last_seq().unwrap_or(last1);
+    assert!(a1["as_of_seq"].as_u64().expect("as_of_seq") <= last);
+    (whole, run1, run2)
+}
+
+#[test]
+fn replay_state_dir_split_before_the_tag_vanishes() {
+    // Tag 3 is still read in the second half and departs there, 20+ s after its last read.
+    let split = T0 + 30_000;
+    let (_, run1, run2) = split_replay(split);
+    assert_eq!(run1.of_type("tag.arrived").count(), 3);
+    assert_eq!(run1.of_type("tag.departed").count(), 0);
+    let departed: Vec<&Value> = run2.of_type("tag.departed").collect();
+    assert_eq!(departed.len(), 1, "{:?}", run2.events);
+    let last_read_3 = TAG3_UNTIL - PERIOD + DOWNTIME;
+    let last_seen = departed[0]["last_seen"].as_str().expect("last_seen");
+    assert_eq!(parse_time(last_seen), last_read_3);
+    assert!(time_of(departed[0]) >= last_read_3 + 20_000);
+    let first_seq2 = run2.events[0]["seq"].as_u64().expect("seq");
+    assert_eq!(first_seq2, run1.last_seq().expect("seq") + 1);
+}
+
+#[test]
+fn replay_state_dir_split_while_the_tag_is_already_missing() {
+    // At the stop, tag 3 has been unread for 10 s; 10 minutes of downtime follow. Downtime is
+    // not absence: it departs only after 20 s of absence counting the restart's own clock, and
+    // tags 1 and 2 never depart.
+    let split = T0 + 70_000;
+    let (_, run1, run2) = split_replay(split);
+    assert_eq!(run1.of_type("tag.departed").count(), 0);
+    let departed: Vec<&Value> = run2.of_type("tag.departed").collect();
+    assert_eq!(departed.len(), 1, "{:?}", run2.events);
+    let d = departed[0];
+    assert_eq!(d["cause"], "missing");
+    // Last seen in the first run, on the first run's clock.
+    assert_eq!(
+        parse_time(d["last_seen"].as_str().expect("last_seen")),
+        TAG3_UNTIL - PERIOD
+    );
+    let absent_at_stop = (split - PERIOD) - (TAG3_UNTIL - PERIOD);
+    let restart = split + DOWNTIME;
+    assert!(
+        time_of(d) >= restart + (20_000 - absent_at_stop),
+        "departed at {} only {} ms after the restart",
+        d["time"],
+        time_of(d) - restart
+    );
+    assert_eq!(
+        run2.events[0]["seq"].as_u64(),
+        Some(run1.last_seq().expect("seq") + 1)
+    );
+}
+
+#[test]
+fn replay_state_dir_split_after_everything_settled() {
+    // Everything happened in the first half; the second half (after downtime) changes nothing,
+    // and its snapshots are the first run's, byte for byte.
+    let split = T0 + 90_000;
+    let dir = tempdir();
+    let config = replay_config(dir.path());
+    let (a, b): (Vec<Rec>, Vec<Rec>) = scenario().into_iter().partition(|r| r.t() < split);
+    let first = write(dir.path(), "first.jsonl", &render(&a, 0));
+    let second = write(dir.path(), "second.jsonl", &render(&b, DOWNTIME));
+    let state = dir.path().join("state");
+    let run1 = replay_ok(&config, &first, Some(&state));
+    let run2 = replay_ok(&config, &second, Some(&state));
+    let s1 = Stream::parse(&run1.stdout, STORE, GATEWAY, 1);
+    let s2 = Stream::parse(
+        &run2.stdout,
+        STORE,
+        GATEWAY,
+        s1.last_seq().expect("seq") + 1,
+    );
+    assert_eq!(s1.of_type("tag.departed").count(), 1);
+    assert!(s2.events.is_empty(), "{:?}", s2.events);
+    let snaps1: Vec<&str> = run1.stdout.lines().skip(s1.events.len()).collect();
+    let snaps2: Vec<&str> = run2.stdout.lines().collect();
+    assert_eq!(snaps2, snaps1);
+    assert_eq!(s2.snapshot("shelf-a1")["as_of_seq"].as_u64(), s1.last_seq());
+    // The shared assertions of split_replay hold here too.
+    split_replay(split);
+}
+
+/// Replays the first `n` lines of `log` (a clean stop) and returns the events it printed.
+fn events_of_prefix(config: &Path, dir: &Path, log: &[String], n: usize) -> String {
+    let mut text = log[..n].join("\n");
+    text.push('\n');
+    let input = write(dir, "prefix.jsonl", &text);
+    let run = replay_ok(config, &input, None);
+    let s = Stream::parse(&run.stdout, STORE, GATEWAY, 1);
+    let mut out = String::new();
+    for line in run.stdout.lines().take(s.events.len()) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn replay_stops_at_a_malformed_line_with_65() {
+    let dir = tempdir();
+    let config = replay_config(dir.path());
+    let mut log: Vec<String> = scenario().iter().map(|r| r.line(0)).collect();
+    let bad = r#"{"t":1,"reader":"r1","antenna":1,"epc":"30z4"}"#;
+    log.insert(4, bad.to_string());
+    let mut text = log.join("\n");
+    text.push('\n');
+    assert_eq!(line_of(&text, "30z4"), 5);
+    let input = write(dir.path(), "bad.jsonl", &text);
+    let run = replay(&config, &input, None);
+    assert_eq!(run.code, Some(EX_DATAERR), "{run:?}");
+    let err = run.stderr.trim_end();
+    assert!(
+        err.contains(&format!("{}:5: ", input.display())),
+        "stderr should name the file and line 5: {err}"
+    );
+    assert!(
+        err.contains("\"30z4\""),
+        "stderr should name the value: {err}"
+    );
+    assert!(err.contains("epc"), "stderr should name the field: {err}");
+    // Lines 1-4 are applied (and their events printed), nothing from line 5 on: exactly what a
+    // clean replay of lines 1-4 publishes, and no snapshots.
+    let expected = events_of_prefix(&config, dir.path(), &log, 4);
+    assert_eq!(run.stdout, expected);
+    let s = Stream::parse(&run.stdout, STORE, GATEWAY, 1);
+    assert!(s.snapshots.is_empty());
+    assert_eq!(s.of_type("tag.arrived").count(), 0);
+}
+
+#[test]
+fn replay_stops_at_an_unknown_reader_with_65() {
+    let dir = tempdir();
+    let config = replay_config(dir.path());
+    let mut log: Vec<String> = scenario().iter().map(|r| r.line(0)).collect();
+    let bad = format!(
+        r#"{{"t":{},"reader":"r9","antenna":1,"epc":"{}","rssi":-55.0}}"#,
+        T0 + 1_000,
+        epc(1)
+    );
+    log.insert(7, bad);
+    let mut text = log.join("\n");
+    text.push('\n');
+    assert_eq!(line_of(&text, "\"r9\""), 8);
+    let input = write(dir.path(), "unknown-reader.jsonl", &text);
+    let run = replay(&config, &input, None);
+    assert_eq!(run.code, Some(EX_DATAERR), "{run:?}");
+    let err = run.stderr.trim_end();
+    assert!(
+        err.contains(&format!("{}:8: ", input.display())),
+        "stderr should name the file and line 8: {err}"
+    );
+    assert!(
+        err.contains("\"r9\""),
+        "stderr should name the reader: {err}"
+    );
+    let expected = events_of_prefix(&config, dir.path(), &log, 7);
+    assert_eq!(run.stdout, expected);
+}
+
+// ---------------------------------------------------------------------------------------------
+// demo
+// ---------------------------------------------------------------------------------------------
+
+fn demo(dir: &Path, json: bool) -> Run {
+    let mut args = vec!["demo", "--for", "6m"];
+    if json {
+        args.push("--json");
+    }
+    // The demo keeps its sled state under the temp dir; point that at this test's own.
+    shelfd_with(args, &[("TMPDIR", dir.as_os_str())], None)
+}
+
+#[test]
+fn demo_readable_view_shows_baseline_sale_alert_and_departures() {
+    let dir = tempdir();
+    let run = demo(dir.path(), false);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    for needle in ["baseline snapshot", "SOLD", "ALERT", "departed"] {
+        assert!(
+            run.stdout.contains(needle),
+            "no {needle:?} in:\n{}",
+            run.stdout
+        );
+    }
+    // The demo cleans up its state dir.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("read temp dir")
+        .collect();
+    assert!(left.is_empty(), "demo left {left:?}");
+}
+
+#[test]
+fn demo_json_prints_only_events_with_contiguous_seqs_then_snapshots() {
+    let dir = tempdir();
+    let run = demo(dir.path(), true);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let s = Stream::parse(&run.stdout, STORE, GATEWAY, 1);
+    let n = s.events.len() as u64;
+    assert!(n > 5, "{}", run.stdout);
+    assert_eq!(s.last_seq(), Some(n));
+    for ty in ["tag.sold", "alert.exit", "tag.departed", "reader.status"] {
+        assert!(s.of_type(ty).count() > 0, "no {ty} in:\n{}", run.stdout);
+    }
+    // The readable view of the same seeded run numbers the same events.
+    let readable = demo(dir.path(), false);
+    assert_eq!(readable.code, Some(0));
+    assert!(
+        readable.stdout.contains(&format!("{n} events")),
+        "{}",
+        readable.stdout
+    );
+    assert!(
+        readable.stdout.contains(&format!("#{n} ")),
+        "{}",
+        readable.stdout
+    );
+    assert!(
+        !readable.stdout.contains(&format!("#{} ", n + 1)),
+        "{}",
+        readable.stdout
+    );
+}
+
+/// An owned command-line argument (paths and strings alike).
+struct OsArg(std::ffi::OsString);
+
+impl AsRef<std::ffi::OsStr> for OsArg {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        &self.0
+    }
+}
+
+impl From<&str> for OsArg {
+    fn from(s: &str) -> Self {
+        OsArg(s.into())
+    }
+}
+
+impl From<&Path> for OsArg {
+    fn from(p: &Path) -> Self {
+        OsArg(p.as_os_str().to_owned())
+    }
+}
+
+impl From<&PathBuf> for OsArg {
+    fn from(p: &PathBuf) -> Self {
+        OsArg(p.as_os_str().to_owned())
+    }
 }

@@ -59,11 +59,11 @@ pub struct ReconcileConfig {
     /// 0..=7d. Default 1h.
     #[serde(deserialize_with = "duration::deserialize")]
     pub departed_memory: Duration,
-    /// A (location, sku) stock delta is published after this much quiet; 0..=1h. Default 5s.
+    /// A (location, sku) stock delta is published after this much quiet; 0..=1h. Default 30s.
     #[serde(deserialize_with = "duration::deserialize")]
     pub settle_quiet: Duration,
     /// …or at the latest this long after its first change; at least `settle_quiet`.
-    /// Default 30s.
+    /// Default 2m.
     #[serde(deserialize_with = "duration::deserialize")]
     pub settle_max: Duration,
     /// First start with an empty state dir: tags confirmed within this window form the baseline

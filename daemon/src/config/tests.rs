@@ -308,7 +308,7 @@ fn reconcile_defaults_are_the_documented_ones() {
             r.settle_quiet,
             r.settle_max
         ],
-        [s(5), s(30), s(86_400), s(3600), s(5), s(30)]
+        [s(5), s(30), s(86_400), s(3600), s(30), s(120)]
     );
     assert_eq!([r.baseline_window, r.checkpoint_interval], [s(120), s(600)]);
     assert_eq!(r.undecoded, UndecodedPolicy::Track);

@@ -3,8 +3,9 @@
 //! variable-length numerics, delimited numerics, dates, times, country codes, flags.
 //!
 //! Owns value validation: digits are digits, integers fit their digit count, characters are in
-//! set 82, dates and times exist, embedded GS1 keys carry the right check digit. It writes
-//! characters to an [`ElementSink`], so validating (the GTIN fast path) need not allocate.
+//! set 82, dates and times exist, embedded GS1 keys carry the right check digit. It never
+//! repairs or skips a bad value. It writes characters to an [`ElementSink`], so validating
+//! (the GTIN fast path) need not allocate.
 
 use super::ai::{Ai, AiFormat, Component, GIAI, GRAI};
 use super::bits::BitReader;

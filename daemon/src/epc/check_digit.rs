@@ -1,7 +1,8 @@
 //! The GS1 mod-10 check digit (GTIN, SSCC, GLN, GRAI, GSRN …).
 //!
-//! Owns only the arithmetic. EPC binaries never store a check digit, so decoders recompute it;
-//! '+' schemes do store one, and their decoders compare it with this.
+//! Owns only the arithmetic; it never validates lengths or character sets. EPC binaries never
+//! store a check digit, so decoders recompute it; '+' schemes do store one, and their decoders
+//! compare it with this.
 
 /// The GS1 check digit of `data` (ASCII digits, without the check digit): weights 3,1,3,1…
 /// from the rightmost digit, check = (10 − sum mod 10) mod 10. Non-digits count as 0.

@@ -2,7 +2,8 @@
 //! Company Prefix, plus the partition tables that split the remaining bits (GS1.md §3.2).
 //!
 //! Owns the strict rules common to SGTIN, SSCC, SGLN, GRAI and GIAI: partition 7 is reserved,
-//! and each numeric field must be below 10^digits. Zero-digit fields must hold 0.
+//! and each numeric field must be below 10^digits. Zero-digit fields must hold 0. It never
+//! formats URIs or keys beyond the digit layout of GTIN/SSCC data.
 
 use super::bits::BitReader;
 use super::error::{EpcError, Field, Problem};

@@ -251,16 +251,19 @@ pub(crate) fn decode(bytes: &[u8], scheme: Scheme) -> Result<Decoded, EpcError> 
     })?;
     let layout = layout(scheme);
     let elements = collect.elements;
+    // Typed key fields come from the scheme's own AIs only; +AIDC data (which may hold, say, an
+    // (01) on a GIAI+ tag) stays in `aidc` and never changes the tag's identity.
+    let own = layout.ais.len() + usize::from(layout.dated);
     let value_of = |a: Ai| {
         elements
             .iter()
+            .take(own)
             .find(|(x, _)| *x == a)
             .map(|(_, v)| v.clone())
     };
 
     let mut d = Decoded::empty(scheme);
     d.filter = Some(front.filter);
-    let own = layout.ais.len() + usize::from(layout.dated);
     if let (true, Some((date_ai, value)), Some(kind)) =
         (layout.dated, elements.first(), front.date_kind)
     {

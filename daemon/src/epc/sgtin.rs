@@ -2,7 +2,8 @@
 //!
 //! Owns their bit layout (header 8 | filter 3 | partition 3 | GCP + item reference 44 |
 //! serial 38-bit integer or 140-bit 7-bit string) and the GTIN-14 they imply. Parsing validates
-//! everything without allocating, so [`crate::epc::gtin14`] can use it per tag.
+//! everything without allocating, so [`crate::epc::gtin14`] can use it per tag; it must never
+//! accept what `decode` would reject.
 
 use super::ai;
 use super::bits::BitReader;

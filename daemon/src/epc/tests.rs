@@ -870,6 +870,19 @@ fn aidc_data_after_the_epc() {
 }
 
 #[test]
+fn aidc_keys_do_not_change_identity() {
+    // Found by fuzzing: a GIAI+ carrying an (01) in its +AIDC data has no GTIN identity.
+    let bytes = parse_hex("FAB908003F0170000000000023000000").unwrap();
+    let d = decode(&bytes).unwrap();
+    assert_eq!(d.scheme, Scheme::GiaiPlus);
+    assert_eq!(d.gtin, None);
+    assert_eq!(gtin14(&bytes), None);
+    let aidc = d.aidc.unwrap();
+    assert_eq!(aidc[0].ai, "01");
+    assert!(d.digital_link.unwrap().contains("?01="));
+}
+
+#[test]
 fn aidc_rejections() {
     let reject = |tail: &str| -> String {
         decode_bits(&sgtin_plus_bits("1", "S1", tail))

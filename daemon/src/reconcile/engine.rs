@@ -225,6 +225,24 @@ impl Engine {
         self.tags.len()
     }
 
+    /// Bytes the tag table occupies (buckets × (key + state + control byte), plus heap-held
+    /// long EPCs), divided by the number of tags held.
+    pub fn bytes_per_tag(&self) -> f64 {
+        let bucket = std::mem::size_of::<(EpcKey, Tag)>() + 1;
+        let heap: usize = self
+            .tags
+            .keys()
+            .map(|k| {
+                if let EpcKey::Heap(b) = k {
+                    b.len() + 16
+                } else {
+                    0
+                }
+            })
+            .sum();
+        (self.tags.capacity() * bucket + heap) as f64 / self.tags.len().max(1) as f64
+    }
+
     /// Number of tags present per location index.
     pub fn present_per_location(&self) -> Vec<usize> {
         let mut v = vec![0; self.kinds.len()];
@@ -692,7 +710,15 @@ impl Engine {
 
     /// The retained snapshot of one location.
     pub fn snapshot(&self, loc: LocIdx) -> StockSnapshot {
-        let m = self.snap.get(usize::from(loc)).copied().unwrap_or_default();
+        let mut m = self.snap.get(usize::from(loc)).copied().unwrap_or_default();
+        if m.time_ms == 0 {
+            // No published change yet (e.g. still inside the baseline window): as of now.
+            m = SnapMeta {
+                time_ms: self.now,
+                baseline: false,
+                as_of_seq: self.next_seq - 1,
+            };
+        }
         let counts = self
             .stock
             .published(loc)
@@ -731,6 +757,7 @@ fn learn_gap(gap_hi: &mut u32, gap: u64, down_div: u32) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Places a read at `loc` in a slot: its own, or one it may take over. Returns the slot index,
 /// or None when the read was a duplicate or weaker than the evidence it would displace.
 fn place(
@@ -1025,7 +1052,12 @@ fn sweep_tag(
             let from = s0.last.max(live.alive_since);
             // The tag's own re-read envelope, or its location's when that is longer (a tag
             // that confirmed quickly among a slow population has not shown its slow side yet).
-            let gap = tag.gap_hi.max(loc_gap.get(usize::from(tag.slots[0].loc)).copied().unwrap_or(0));
+            let gap = tag.gap_hi.max(
+                loc_gap
+                    .get(usize::from(tag.slots[0].loc))
+                    .copied()
+                    .unwrap_or(0),
+            );
             let absence = (u64::from(gap) * u64::from(k.depart_missed_reads)).clamp(
                 k.depart_min_absence,
                 k.depart_max_absence.max(k.depart_min_absence),

@@ -59,7 +59,8 @@ impl Liveness {
     /// proves nothing, even before `reader_silence` reports it offline).
     #[inline]
     pub fn fresh_at(&self, now: u64) -> bool {
-        now.saturating_sub(self.last_activity) <= (FRESH_GAPS * u64::from(self.gap_hi)).max(FRESH_MIN_MS)
+        now.saturating_sub(self.last_activity)
+            <= (FRESH_GAPS * u64::from(self.gap_hi)).max(FRESH_MIN_MS)
     }
 
     /// A read or heartbeat at `t`.

@@ -175,7 +175,15 @@ mod tests {
         }
         assert!(b.take_due(49_500, 5000, 30_000, false).is_empty());
         let due = b.take_due(50_000, 5000, 30_000, false);
-        assert_eq!(due, vec![DueDelta { loc: 0, sku: 1, delta: 30, count: 40 }]);
+        assert_eq!(
+            due,
+            vec![DueDelta {
+                loc: 0,
+                sku: 1,
+                delta: 30,
+                count: 40
+            }]
+        );
     }
 
     #[test]

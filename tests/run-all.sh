@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every check and test of the workspace, as CI does. Installs what the tests need when it
+# is missing (a Rust toolchain must already be there).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1; }
+apt_install() {
+  if need apt-get; then
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "$@"; else sudo apt-get update -qq && sudo apt-get install -y -qq "$@"; fi
+  else
+    echo "run-all: please install $*" >&2; exit 1
+  fi
+}
+need cc || apt_install gcc
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy || true
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --workspace
+echo "== fuzz targets build"
+cargo build --manifest-path fuzz/Cargo.toml --quiet
+echo "run-all: all checks and tests passed"

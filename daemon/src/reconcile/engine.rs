@@ -493,8 +493,7 @@ impl Engine {
             }
             Outcome::Arrived { loc } => {
                 if counts {
-                    self.stock.change(loc, sku, true, t, publish);
-                    self.dirty.locations[usize::from(loc)] = true;
+                    self.count(loc, sku, true, t, publish);
                 }
                 if publish {
                     let body = EventBody::TagArrived {
@@ -507,8 +506,7 @@ impl Engine {
             }
             Outcome::Returned { loc } => {
                 if counts {
-                    self.stock.change(loc, sku, true, t, publish);
-                    self.dirty.locations[usize::from(loc)] = true;
+                    self.count(loc, sku, true, t, publish);
                 }
                 let body = EventBody::TagReturned {
                     epc: epc(),
@@ -519,10 +517,8 @@ impl Engine {
             }
             Outcome::Moved { from, to } => {
                 if counts {
-                    self.stock.change(from, sku, false, t, publish);
-                    self.stock.change(to, sku, true, t, publish);
-                    self.dirty.locations[usize::from(from)] = true;
-                    self.dirty.locations[usize::from(to)] = true;
+                    self.count(from, sku, false, t, publish);
+                    self.count(to, sku, true, t, publish);
                 }
                 if publish {
                     let body = EventBody::TagMoved {
@@ -536,17 +532,10 @@ impl Engine {
             }
             Outcome::Departed { from, last_seen } => {
                 if counts {
-                    self.stock.change(from, sku, false, t, publish);
-                    self.dirty.locations[usize::from(from)] = true;
+                    self.count(from, sku, false, t, publish);
                 }
                 if publish {
-                    let body = EventBody::TagDeparted {
-                        epc: epc(),
-                        sku: self.sku_str(sku),
-                        from: self.loc_id(from),
-                        last_seen: crate::timefmt::rfc3339_ms(last_seen),
-                        cause: DepartCause::Missing,
-                    };
+                    let body = self.departed(key, sku, from, last_seen, DepartCause::Missing);
                     self.emit(out, t, body);
                 }
             }
@@ -556,8 +545,7 @@ impl Engine {
                 was_present,
             } => {
                 if was_present && counts {
-                    self.stock.change(from, sku, false, t, publish);
-                    self.dirty.locations[usize::from(from)] = true;
+                    self.count(from, sku, false, t, publish);
                 }
                 let body = EventBody::TagSold {
                     epc: epc(),
@@ -582,23 +570,39 @@ impl Engine {
                 self.emit(out, t, body);
                 if was_present {
                     if counts {
-                        self.stock.change(from, sku, false, t, publish);
-                        self.dirty.locations[usize::from(from)] = true;
+                        self.count(from, sku, false, t, publish);
                     }
                     if publish {
-                        let body = EventBody::TagDeparted {
-                            epc: epc(),
-                            sku: self.sku_str(sku),
-                            from: self.loc_id(from),
-                            last_seen: crate::timefmt::rfc3339_ms(last_seen),
-                            cause: DepartCause::Exit,
-                        };
+                        let body = self.departed(key, sku, from, last_seen, DepartCause::Exit);
                         self.emit(out, t, body);
                     }
                 }
             }
         }
         self.dirty.tags.insert(key.clone());
+    }
+
+    /// Applies a ±1 to a location's stock and marks its record for the next commit.
+    fn count(&mut self, loc: LocIdx, sku: u32, up: bool, t: u64, publish: bool) {
+        self.stock.change(loc, sku, up, t, publish);
+        self.dirty.locations[usize::from(loc)] = true;
+    }
+
+    fn departed(
+        &self,
+        key: &EpcKey,
+        sku: u32,
+        from: LocIdx,
+        last_seen: u64,
+        cause: DepartCause,
+    ) -> EventBody {
+        EventBody::TagDeparted {
+            epc: key.to_hex(),
+            sku: self.sku_str(sku),
+            from: self.loc_id(from),
+            last_seen: crate::timefmt::rfc3339_ms(last_seen),
+            cause,
+        }
     }
 
     /// The timers of one whole second of gateway time.

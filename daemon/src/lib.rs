@@ -23,6 +23,7 @@ pub mod demo;
 pub mod engine_store;
 pub mod epc;
 pub mod events;
+pub mod readers;
 pub mod readlog;
 pub mod reconcile;
 pub mod replay;

@@ -1,0 +1,1 @@
+//! Placeholder: the magicrf protocol module is being written (decoder, commands, simulator).

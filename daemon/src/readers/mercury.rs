@@ -1,0 +1,1 @@
+//! Placeholder: the mercury protocol module is being written (decoder, commands, simulator).

@@ -81,7 +81,7 @@ pub fn simulator(
 ) -> Result<Box<dyn ReaderSimulator>, NoWire> {
     let _ = options;
     match protocol {
-        Protocol::Line => Ok(Box::new(line::Simulator::default())),
+        Protocol::Line => Ok(Box::new(line::Simulator)),
         other => Err(NoWire(other.to_string())),
     }
 }

@@ -76,3 +76,12 @@ mod tests {
         }
     }
 }
+
+/// The gateway's wall clock now, ms since the Unix epoch (0 if the clock reads before 1970).
+/// The only wall-clock read of the live pipeline: drivers stamp reads with it, the engine
+/// never calls it.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

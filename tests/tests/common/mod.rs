@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! Helpers of the end-to-end tests: locating (and building) the real `shelfd` binary, running
 //! it, writing read logs, and checking the event stream it prints.
 

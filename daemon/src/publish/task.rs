@@ -1,0 +1,459 @@
+//! The publisher task: the only owner of the broker connection.
+//!
+//! Per connection it creates a fresh rumqttc client and event loop (so nothing queued for a
+//! dead connection can be put on the wire later and confuse the packet-id bookkeeping), and:
+//! - on CONNACK: subscribes to `cmd/+`, publishes the retained `online` status and every
+//!   location's retained snapshot, then drains the outbox from its oldest entry, in seq order,
+//!   QoS 1, at most [`connect::INFLIGHT_WINDOW`] unacknowledged at a time;
+//! - maps each `Outgoing::Publish(pkid)` to the request it belongs to ([`InFlight`]) and asks
+//!   the store's owner to delete an entry only when its PUBACK arrives;
+//! - answers commands on `cmd/{op}` with a result on `cmd/{op}/result`;
+//! - on any connection error drops the connection and reconnects after an exponential,
+//!   jittered [`Backoff`]; unacknowledged entries are simply fetched and sent again.
+//!
+//! It only ever calls `try_publish`, never an awaiting publish, so it cannot deadlock with its
+//! own event loop. Safe terminal state (after `cancel` and the engine's final commit): every
+//! entry the broker acknowledged is deleted, the rest stay in the outbox on disk, `offline` was
+//! published (retained) when a connection was up, and the connection was closed cleanly.
+
+use super::backoff::Backoff;
+use super::commands::{self, Command, CommandResult};
+use super::connect::{self, INFLIGHT_WINDOW};
+use super::inflight::{InFlight, Sent};
+use super::status::{Presence, StatusDoc};
+use super::topics::{Topic, Topics};
+use super::{OutboxRequest, PipelineState, SnapshotBoard, event_type};
+use crate::config::MqttConfig;
+use crate::store::OutboxEntry;
+use rumqttc::{
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Outgoing, Packet, QoS,
+};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Outbox entries fetched from the store per request.
+const FETCH_BATCH: usize = 512;
+/// How often the retained `online` status is refreshed with current outbox figures.
+const STATUS_REFRESH: Duration = Duration::from_secs(30);
+/// After shutdown starts, how long the publisher keeps draining before it gives up (the rest
+/// stays in the outbox for the next start).
+const STOP_GRACE: Duration = Duration::from_secs(5);
+/// How long the publisher waits for the DISCONNECT to go out.
+const DISCONNECT_WAIT: Duration = Duration::from_secs(2);
+
+/// Everything the publisher needs.
+pub struct Publisher {
+    /// `[mqtt]` of the config.
+    pub mqtt: MqttConfig,
+    /// This gateway's topics.
+    pub topics: Topics,
+    /// The presence document of this run.
+    pub status: StatusDoc,
+    /// Requests to the store's owner.
+    pub outbox: mpsc::Sender<OutboxRequest>,
+    /// New events, outbox figures and the engine's end.
+    pub state: watch::Receiver<PipelineState>,
+    /// Retained snapshots.
+    pub board: Arc<SnapshotBoard>,
+    /// Connection state for status views and metrics.
+    pub connected: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Why one connection ended.
+enum ConnectionEnd {
+    /// Broker unreachable, refused or lost: reconnect after a backoff.
+    Lost,
+    /// Shutdown finished.
+    Stopped,
+}
+
+/// Runs until `cancel` and the engine's final commit, then stops as the module docs say.
+pub async fn run_publisher(mut p: Publisher, cancel: CancellationToken) {
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(60));
+    loop {
+        match connection(&mut p, &cancel, &mut backoff).await {
+            ConnectionEnd::Stopped => return,
+            ConnectionEnd::Lost => {}
+        }
+        p.connected
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        if cancel.is_cancelled() && wait_engine_done(&mut p).await {
+            // Stopping while the broker is away: the outbox keeps the rest.
+            tracing::info!("publisher stopped while disconnected; outbox kept on disk");
+            return;
+        }
+        let delay = backoff.next_delay();
+        tracing::debug!(?delay, "reconnecting to the broker after a pause");
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = cancel.cancelled() => {}
+        }
+    }
+}
+
+/// Waits (briefly) for the engine's final commit; true when it is done.
+async fn wait_engine_done(p: &mut Publisher) -> bool {
+    let wait = p.state.wait_for(|s| s.engine_done);
+    matches!(tokio::time::timeout(STOP_GRACE, wait).await, Ok(Ok(_)))
+}
+
+/// One publish request the client has not accepted yet (its channel was full).
+struct Pending {
+    topic: String,
+    payload: Vec<u8>,
+    retain: bool,
+}
+
+/// The state of one connection.
+struct Conn {
+    client: AsyncClient,
+    inflight: InFlight,
+    connected: bool,
+    /// Non-outbox publishes waiting for room in the client's channel.
+    others: VecDeque<Pending>,
+    /// Outbox entries fetched, not yet handed to the client.
+    staged: VecDeque<OutboxEntry>,
+    /// Highest outbox seq fetched on this connection.
+    cursor: u64,
+    /// A fetch in progress, with the last committed seq when it was asked.
+    fetching: Option<(u64, oneshot::Receiver<Vec<OutboxEntry>>)>,
+    acks: Vec<u64>,
+}
+
+async fn connection(
+    p: &mut Publisher,
+    cancel: &CancellationToken,
+    backoff: &mut Backoff,
+) -> ConnectionEnd {
+    let options = match connect::mqtt_options(&p.mqtt, &p.topics, &p.status) {
+        Ok(o) => o,
+        Err(e) => {
+            // Files can be fixed while we run (certificates renewed): keep retrying.
+            tracing::error!(error = %e, "cannot build the MQTT connection");
+            return ConnectionEnd::Lost;
+        }
+    };
+    let (client, eventloop) = AsyncClient::new(options, usize::from(INFLIGHT_WINDOW));
+    let (ev_tx, mut events) = mpsc::channel(256);
+    let poller = tokio::spawn(poll_events(eventloop, ev_tx));
+    let mut c = Conn {
+        client,
+        inflight: InFlight::default(),
+        connected: false,
+        others: VecDeque::new(),
+        staged: VecDeque::new(),
+        cursor: 0,
+        fetching: None,
+        acks: Vec::new(),
+    };
+    let mut stop_at: Option<Instant> = None;
+    let mut status_tick = tokio::time::interval(STATUS_REFRESH);
+    status_tick.tick().await;
+    let end = loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(Ok(event)) => handle_event(p, &mut c, backoff, event),
+                Some(Err(e)) => {
+                    log_connection_error(&p.mqtt, &e, c.connected);
+                    break ConnectionEnd::Lost;
+                }
+                None => break ConnectionEnd::Lost,
+            },
+            entries = async { (&mut c.fetching.as_mut().expect("invariant: guarded by is_some").1).await },
+                if c.fetching.is_some() => {
+                let asked_at = c.fetching.take().map_or(0, |(seq, _)| seq);
+                if let Ok(entries) = entries {
+                    // An empty answer means everything up to the seq known when asking is
+                    // gone (acknowledged or dropped).
+                    c.cursor = entries.last().map_or(asked_at, |e| e.seq).max(c.cursor);
+                    c.staged.extend(entries);
+                }
+            }
+            changed = p.state.changed() => {
+                if changed.is_err() && stop_at.is_none() {
+                    // The engine side is gone: nothing more will come.
+                    stop_at = Some(Instant::now() + STOP_GRACE);
+                }
+            }
+            _ = p.board.changed() => {
+                if c.connected {
+                    for (location, payload) in p.board.take_changed() {
+                        queue_snapshot(p, &mut c, location, payload);
+                    }
+                }
+            }
+            _ = status_tick.tick() => {
+                if c.connected {
+                    queue_status(p, &mut c);
+                }
+            }
+            _ = cancel.cancelled(), if stop_at.is_none() => {
+                stop_at = Some(Instant::now() + STOP_GRACE);
+            }
+            _ = sleep_until_opt(stop_at) => {
+                tracing::warn!(
+                    unacked = c.inflight.outstanding(),
+                    "shutdown grace over; unacknowledged events stay in the outbox"
+                );
+                break ConnectionEnd::Stopped;
+            }
+        }
+        if let Err(end) = pump(p, &mut c).await {
+            break end;
+        }
+        if stop_at.is_some() && drained(p, &c) {
+            break ConnectionEnd::Stopped;
+        }
+    };
+    let end = match end {
+        ConnectionEnd::Stopped if c.connected => {
+            say_goodbye(p, &mut c, &mut events).await;
+            ConnectionEnd::Stopped
+        }
+        // Stopping before the broker ever answered: behave like a lost connection so the
+        // caller decides (it returns at once when the engine is done).
+        ConnectionEnd::Stopped => ConnectionEnd::Lost,
+        lost => lost,
+    };
+    flush_acks(p, &mut c).await;
+    poller.abort();
+    end
+}
+
+/// Everything was delivered and the engine will produce nothing more.
+fn drained(p: &Publisher, c: &Conn) -> bool {
+    let state = *p.state.borrow();
+    state.engine_done
+        && c.connected
+        && c.staged.is_empty()
+        && c.fetching.is_none()
+        && c.inflight.outstanding() == 0
+        && c.cursor >= state.last_seq
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn poll_events(mut eventloop: EventLoop, tx: mpsc::Sender<Result<Event, ConnectionError>>) {
+    loop {
+        let event = eventloop.poll().await;
+        let failed = event.is_err();
+        if tx.send(event).await.is_err() || failed {
+            return;
+        }
+    }
+}
+
+fn log_connection_error(mqtt: &MqttConfig, e: &ConnectionError, was_connected: bool) {
+    if was_connected {
+        tracing::warn!(broker = %mqtt.url, error = %e, "lost the broker connection");
+    } else {
+        tracing::warn!(broker = %mqtt.url, error = %e, "cannot connect to the broker");
+    }
+}
+
+fn handle_event(p: &mut Publisher, c: &mut Conn, backoff: &mut Backoff, event: Event) {
+    match event {
+        Event::Incoming(Packet::ConnAck(ack)) => {
+            if ack.code != ConnectReturnCode::Success {
+                tracing::error!(code = ?ack.code, "broker refused the connection");
+                return;
+            }
+            tracing::info!(broker = %p.mqtt.url, "connected to the broker");
+            backoff.reset();
+            c.connected = true;
+            p.connected
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            if let Err(e) = c
+                .client
+                .try_subscribe(p.topics.command_filter(), QoS::AtLeastOnce)
+            {
+                tracing::warn!(error = %e, "cannot subscribe to commands");
+            }
+            queue_status(p, c);
+            for (location, payload) in p.board.take_all() {
+                queue_snapshot(p, c, location, payload);
+            }
+        }
+        Event::Outgoing(Outgoing::Publish(pkid)) => {
+            c.inflight.on_outgoing_publish(pkid);
+        }
+        Event::Incoming(Packet::PubAck(ack)) => {
+            if let Some(seq) = c.inflight.on_puback(ack.pkid) {
+                c.acks.push(seq);
+            }
+        }
+        Event::Incoming(Packet::Publish(msg)) => handle_command(p, c, &msg),
+        _ => {}
+    }
+}
+
+fn handle_command(p: &mut Publisher, c: &mut Conn, msg: &rumqttc::Publish) {
+    let Some(Topic::Cmd(op)) = p.topics.parse(&msg.topic) else {
+        tracing::debug!(topic = %msg.topic, "ignoring a message on a topic that is not a command");
+        return;
+    };
+    if msg.retain {
+        tracing::warn!(topic = %msg.topic, "ignoring a retained command (send commands unretained)");
+        return;
+    }
+    let result = match commands::parse(&op, &msg.payload) {
+        Ok(Command::Ping { id }) => {
+            let mut detail = serde_json::Map::new();
+            detail.insert("version".into(), env!("CARGO_PKG_VERSION").into());
+            detail.insert(
+                "time".into(),
+                crate::timefmt::rfc3339_ms(crate::timefmt::now_ms()).into(),
+            );
+            CommandResult::ok(&op, &id, detail)
+        }
+        Ok(Command::Resync { id }) => {
+            let all = p.board.take_all();
+            let mut detail = serde_json::Map::new();
+            detail.insert("snapshots".into(), all.len().into());
+            for (location, payload) in all {
+                queue_snapshot(p, c, location, payload);
+            }
+            CommandResult::ok(&op, &id, detail)
+        }
+        Err(e) => {
+            tracing::warn!(op = %op, error = %e, "rejected a command");
+            CommandResult::error(&op, &e)
+        }
+    };
+    c.others.push_back(Pending {
+        topic: p.topics.build(&Topic::CmdResult(op)),
+        payload: result.to_json().into_bytes(),
+        retain: false,
+    });
+}
+
+fn queue_status(p: &mut Publisher, c: &mut Conn) {
+    let state = *p.state.borrow();
+    p.status.outbox = state.outbox;
+    c.others.push_back(Pending {
+        topic: p.topics.build(&Topic::Status),
+        payload: p.status.to_json(Presence::Online).into_bytes(),
+        retain: true,
+    });
+}
+
+fn queue_snapshot(p: &Publisher, c: &mut Conn, location: String, payload: String) {
+    c.others.push_back(Pending {
+        topic: p.topics.build(&Topic::Stock(location)),
+        payload: payload.into_bytes(),
+        retain: true,
+    });
+}
+
+/// Hands the client whatever fits, fetches more outbox entries when the stage runs low, and
+/// forwards acknowledgements. Fails only when the store's owner is gone.
+async fn pump(p: &mut Publisher, c: &mut Conn) -> Result<(), ConnectionEnd> {
+    flush_acks(p, c).await;
+    if !c.connected {
+        return Ok(());
+    }
+    while let Some(front) = c.others.front() {
+        let ok = c
+            .client
+            .try_publish(
+                front.topic.as_str(),
+                QoS::AtLeastOnce,
+                front.retain,
+                front.payload.clone(),
+            )
+            .is_ok();
+        if !ok {
+            return Ok(());
+        }
+        c.others.pop_front();
+        c.inflight.requested(Sent::Other);
+    }
+    while c.inflight.outstanding() < usize::from(INFLIGHT_WINDOW) {
+        let Some(entry) = c.staged.pop_front() else {
+            break;
+        };
+        let kind = event_type(&entry.payload).unwrap_or("unknown");
+        let topic = p.topics.build(&Topic::Event(kind.to_owned()));
+        match c
+            .client
+            .try_publish(topic, QoS::AtLeastOnce, false, entry.payload.clone())
+        {
+            Ok(()) => c.inflight.requested(Sent::Outbox(entry.seq)),
+            Err(_) => {
+                c.staged.push_front(entry);
+                break;
+            }
+        }
+    }
+    let last_seq = p.state.borrow().last_seq;
+    if c.fetching.is_none() && c.staged.len() < FETCH_BATCH / 2 && last_seq > c.cursor {
+        let (reply, rx) = oneshot::channel();
+        let asked_at = last_seq;
+        let request = OutboxRequest::Fetch {
+            after: c.cursor,
+            limit: FETCH_BATCH,
+            reply,
+        };
+        if p.outbox.send(request).await.is_err() {
+            return Err(ConnectionEnd::Stopped);
+        }
+        c.fetching = Some((asked_at, rx));
+    }
+    Ok(())
+}
+
+async fn flush_acks(p: &Publisher, c: &mut Conn) {
+    if !c.acks.is_empty() {
+        let acks = std::mem::take(&mut c.acks);
+        // The store's owner outlives the publisher; if it is gone the acks are moot (the
+        // entries are resent and deduplicated downstream).
+        let _ = p.outbox.send(OutboxRequest::Ack(acks)).await;
+    }
+}
+
+/// Publishes the retained `offline` status and disconnects cleanly, waiting briefly for the
+/// DISCONNECT to go out (and for PUBACKs still arriving, which are forwarded).
+async fn say_goodbye(
+    p: &mut Publisher,
+    c: &mut Conn,
+    events: &mut mpsc::Receiver<Result<Event, ConnectionError>>,
+) {
+    let offline = p.status.to_json(Presence::Offline);
+    let status_topic = p.topics.build(&Topic::Status);
+    if c.client
+        .try_publish(status_topic, QoS::AtLeastOnce, true, offline)
+        .is_err()
+        || c.client.try_disconnect().is_err()
+    {
+        tracing::warn!("could not queue the offline status and disconnect");
+        return;
+    }
+    let deadline = Instant::now() + DISCONNECT_WAIT;
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(Ok(Event::Outgoing(Outgoing::Disconnect)))) => {
+                tracing::info!("published offline status and disconnected");
+                return;
+            }
+            Ok(Some(Ok(Event::Incoming(Packet::PubAck(ack))))) => {
+                if let Some(seq) = c.inflight.on_puback(ack.pkid) {
+                    c.acks.push(seq);
+                }
+            }
+            Ok(Some(Ok(Event::Outgoing(Outgoing::Publish(pkid))))) => {
+                c.inflight.on_outgoing_publish(pkid);
+            }
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(_)) | None) | Err(_) => return,
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! The engine thread: the single owner of the engine and the store. It feeds records from the
+//! readers' bounded channel into the engine, moves gateway time forward on a tick, commits each
+//! batch's state changes and events in one store commit, enforces the outbox cap, answers the
+//! publisher's fetches and applies its acknowledgements, and tells the publisher what changed.
+//!
+//! It runs on its own OS thread (sled blocks), driving a small current-thread runtime only to
+//! wait on several channels at once. It must never wait on the publisher or the network.
+//!
+//! Safe terminal state (when every reader sender is gone, i.e. after cancellation): the engine
+//! ran its clean-stop step, everything is committed and flushed, `engine_done` is announced;
+//! it keeps serving the publisher until the publisher lets go, then flushes once more.
+
+use crate::engine_store::EngineStore;
+use crate::publish::status::OutboxHealth;
+use crate::publish::{OutboxRequest, PipelineState, SnapshotBoard, event_type};
+use crate::readlog::Record;
+use crate::store::{Commit, Key, KeySpace, Store, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// Meta key of the count of events dropped by the outbox cap.
+pub const DROPPED_META: &str = "outbox_dropped";
+
+/// How often gateway time moves forward without input (timers: departures, settle windows).
+const TICK: Duration = Duration::from_millis(250);
+/// Most records fed between two commits.
+const BATCH: usize = 4096;
+
+/// The outbox cap from `[mqtt]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxCap {
+    /// Most entries.
+    pub max_entries: u64,
+    /// Most payload bytes.
+    pub max_bytes: u64,
+}
+
+/// The engine thread's inputs and outputs.
+pub struct EngineLoop<S: Store> {
+    /// Engine and store.
+    pub engine: EngineStore<S>,
+    /// Records from the readers.
+    pub records: mpsc::Receiver<Record>,
+    /// Requests from the publisher.
+    pub outbox: mpsc::Receiver<OutboxRequest>,
+    /// What the publisher learns.
+    pub state: watch::Sender<PipelineState>,
+    /// Retained snapshots for the publisher.
+    pub board: Arc<SnapshotBoard>,
+    /// The outbox cap.
+    pub cap: OutboxCap,
+    /// Gateway clock (ms since the epoch).
+    pub clock: fn() -> u64,
+    /// Events dropped by the cap so far (from the store at [`EngineLoop::prime`]).
+    pub dropped_total: u64,
+}
+
+/// Why the engine thread stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineLoopError {
+    /// The store failed: nothing more can be committed safely.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The thread's runtime could not be built.
+    #[error("engine thread runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+impl<S: Store + 'static> EngineLoop<S> {
+    /// Loads the retained snapshots into the board and announces the current state. Call
+    /// before starting the publisher.
+    pub fn prime(&mut self) -> Result<(), StoreError> {
+        self.dropped_total = self
+            .engine
+            .store()
+            .get(&Key::Meta(DROPPED_META.into()))?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes);
+        for (key, payload) in self.engine.store().scan(KeySpace::Snapshot)? {
+            if let Key::Snapshot(location) = key {
+                self.board
+                    .update(&location, String::from_utf8_lossy(&payload).into_owned());
+            }
+        }
+        self.announce(false);
+        Ok(())
+    }
+
+    /// Runs the loop on the calling thread until the readers and the publisher are gone.
+    pub fn run(mut self) -> Result<(), EngineLoopError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(EngineLoopError::Runtime)?;
+        rt.block_on(self.run_async())?;
+        Ok(())
+    }
+
+    async fn run_async(&mut self) -> Result<(), StoreError> {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut readers_open = true;
+        let mut publisher_open = true;
+        let mut batch = Vec::with_capacity(BATCH);
+        while readers_open || publisher_open {
+            tokio::select! {
+                biased;
+                request = self.outbox.recv(), if publisher_open => match request {
+                    Some(request) => self.serve(request)?,
+                    None => publisher_open = false,
+                },
+                n = self.records.recv_many(&mut batch, BATCH), if readers_open => {
+                    if n == 0 {
+                        readers_open = false;
+                        self.finish()?;
+                    } else {
+                        self.feed(&mut batch);
+                        self.commit()?;
+                    }
+                }
+                _ = tick.tick(), if readers_open => {
+                    self.engine.advance((self.clock)());
+                    self.commit()?;
+                }
+            }
+        }
+        self.engine.flush()?;
+        Ok(())
+    }
+
+    fn feed(&mut self, batch: &mut Vec<Record>) {
+        for record in batch.drain(..) {
+            if let Err(e) = self.engine.feed(&record) {
+                tracing::debug!(error = %e, "record skipped");
+            }
+        }
+    }
+
+    /// The clean stop: the engine's shutdown step, a last commit, a flush, `engine_done`.
+    fn finish(&mut self) -> Result<(), StoreError> {
+        self.engine.advance((self.clock)());
+        self.engine.shutdown();
+        self.commit()?;
+        self.engine.flush()?;
+        self.announce(true);
+        tracing::info!(
+            next_seq = self.engine.store().next_seq(),
+            "engine stopped; state committed and flushed"
+        );
+        Ok(())
+    }
+
+    /// Commits, and before anything is published flushes to disk: an event a consumer has
+    /// seen must survive a kill -9, or its seq could be reused after the restart.
+    fn commit(&mut self) -> Result<(), StoreError> {
+        let (events, snapshots) = self.engine.commit()?;
+        if events.is_empty() && snapshots.is_empty() {
+            return Ok(());
+        }
+        if !events.is_empty() {
+            self.enforce_cap()?;
+        }
+        self.engine.flush()?;
+        let origin = self.engine.origin().clone();
+        for s in &snapshots {
+            self.board.update(&s.location, s.to_json(&origin));
+        }
+        let done = self.state.borrow().engine_done;
+        self.announce(done);
+        Ok(())
+    }
+
+    /// Applies the outbox cap: oldest `tag.*` events go first (snapshots restore the truth they
+    /// carried), then anything oldest. Counts the drops durably.
+    fn enforce_cap(&mut self) -> Result<(), StoreError> {
+        let stats = self.engine.store().outbox_stats();
+        if stats.entries <= self.cap.max_entries && stats.bytes <= self.cap.max_bytes {
+            return Ok(());
+        }
+        let keep = |payload: &[u8]| !event_type(payload).is_some_and(|t| t.starts_with("tag."));
+        let dropped = self.engine.store_mut().outbox_drop_oldest(
+            self.cap.max_entries,
+            self.cap.max_bytes,
+            &keep,
+        )?;
+        if dropped > 0 {
+            self.dropped_total += dropped;
+            let total = self.dropped_total;
+            let commit = Commit {
+                puts: vec![(Key::Meta(DROPPED_META.into()), total.to_be_bytes().to_vec())],
+                ..Commit::default()
+            };
+            self.engine.store_mut().commit(commit)?;
+            tracing::warn!(
+                dropped,
+                total,
+                "outbox full: dropped the oldest events (consumers see a seq gap; snapshots carry the current stock)"
+            );
+        }
+        Ok(())
+    }
+
+    fn serve(&mut self, request: OutboxRequest) -> Result<(), StoreError> {
+        match request {
+            OutboxRequest::Ack(mut seqs) => {
+                // Gather every ack already queued into one store batch; a fetch queued behind
+                // them is served after the batch (requests keep their order).
+                let mut next = None;
+                while let Ok(request) = self.outbox.try_recv() {
+                    match request {
+                        OutboxRequest::Ack(more) => seqs.extend(more),
+                        other => {
+                            next = Some(other);
+                            break;
+                        }
+                    }
+                }
+                self.engine.store_mut().outbox_ack(&seqs)?;
+                let done = self.state.borrow().engine_done;
+                self.announce(done);
+                if let Some(request) = next {
+                    self.serve(request)?;
+                }
+            }
+            OutboxRequest::Fetch {
+                after,
+                limit,
+                reply,
+            } => {
+                let entries = self.engine.store().outbox_after(after, limit)?;
+                let _ = reply.send(entries);
+            }
+        }
+        Ok(())
+    }
+
+    fn announce(&self, engine_done: bool) {
+        let store = self.engine.store();
+        let stats = store.outbox_stats();
+        let state = PipelineState {
+            last_seq: store.next_seq().saturating_sub(1),
+            outbox: OutboxHealth {
+                entries: stats.entries,
+                bytes: stats.bytes,
+                dropped: self.dropped_total,
+                last_seq: store.next_seq().saturating_sub(1),
+            },
+            engine_done,
+        };
+        self.state.send_if_modified(|s| {
+            let changed = *s != state;
+            *s = state;
+            changed
+        });
+    }
+}

@@ -4,6 +4,7 @@
 
 use super::frame::{FrameDecoder, HostCommands, ReaderSimulator};
 use super::line;
+use super::mercury;
 use crate::config::{Protocol, ReaderConfig};
 
 /// Settings a protocol's parts need from the reader's config.
@@ -58,6 +59,7 @@ pub fn decoder(protocol: Protocol, options: &WireOptions) -> Result<Box<dyn Fram
     let _ = options;
     match protocol {
         Protocol::Line => Ok(Box::new(line::Decoder::new())),
+        Protocol::Mercury => Ok(Box::new(mercury::Decoder::new())),
         other => Err(NoWire(other.to_string())),
     }
 }
@@ -70,6 +72,7 @@ pub fn commands(
     let _ = options;
     match protocol {
         Protocol::Line => Ok(Box::new(line::Commands)),
+        Protocol::Mercury => Ok(Box::new(mercury::Commands::new(options))),
         other => Err(NoWire(other.to_string())),
     }
 }
@@ -82,6 +85,7 @@ pub fn simulator(
     let _ = options;
     match protocol {
         Protocol::Line => Ok(Box::new(line::Simulator)),
+        Protocol::Mercury => Ok(Box::new(mercury::Simulator::new(options))),
         other => Err(NoWire(other.to_string())),
     }
 }

@@ -1,1 +1,0 @@
-//! Placeholder: the mercury protocol module is being written (decoder, commands, simulator).

@@ -6,10 +6,12 @@
 //! bound-checked; nothing here touches the engine's state.
 
 pub mod frame;
+pub mod gen2;
 pub mod line;
 pub mod magicrf;
 pub mod mercury;
 pub mod r2000;
+pub(crate) mod scan;
 pub mod wire;
 
 pub use frame::{

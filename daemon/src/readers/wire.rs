@@ -3,8 +3,7 @@
 //! [`Protocol`] for wire work.
 
 use super::frame::{FrameDecoder, HostCommands, ReaderSimulator};
-use super::line;
-use super::mercury;
+use super::{line, magicrf, mercury, r2000};
 use crate::config::{Protocol, ReaderConfig};
 
 /// Settings a protocol's parts need from the reader's config.
@@ -56,10 +55,11 @@ pub struct NoWire(pub String);
 
 /// A new decoder for `protocol`.
 pub fn decoder(protocol: Protocol, options: &WireOptions) -> Result<Box<dyn FrameDecoder>, NoWire> {
-    let _ = options;
     match protocol {
         Protocol::Line => Ok(Box::new(line::Decoder::new())),
         Protocol::Mercury => Ok(Box::new(mercury::Decoder::new())),
+        Protocol::MagicRf => Ok(Box::new(magicrf::Decoder::new(options))),
+        Protocol::R2000 => Ok(Box::new(r2000::Decoder::new(options))),
         other => Err(NoWire(other.to_string())),
     }
 }
@@ -69,10 +69,11 @@ pub fn commands(
     protocol: Protocol,
     options: &WireOptions,
 ) -> Result<Box<dyn HostCommands>, NoWire> {
-    let _ = options;
     match protocol {
         Protocol::Line => Ok(Box::new(line::Commands)),
         Protocol::Mercury => Ok(Box::new(mercury::Commands::new(options))),
+        Protocol::MagicRf => Ok(Box::new(magicrf::Commands::new(options))),
+        Protocol::R2000 => Ok(Box::new(r2000::Commands::new(options))),
         other => Err(NoWire(other.to_string())),
     }
 }
@@ -82,10 +83,11 @@ pub fn simulator(
     protocol: Protocol,
     options: &WireOptions,
 ) -> Result<Box<dyn ReaderSimulator>, NoWire> {
-    let _ = options;
     match protocol {
         Protocol::Line => Ok(Box::new(line::Simulator)),
         Protocol::Mercury => Ok(Box::new(mercury::Simulator::new(options))),
+        Protocol::MagicRf => Ok(Box::new(magicrf::Simulator::new(options))),
+        Protocol::R2000 => Ok(Box::new(r2000::Simulator::new(options))),
         other => Err(NoWire(other.to_string())),
     }
 }

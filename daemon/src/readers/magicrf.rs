@@ -1,1 +1,0 @@
-//! Placeholder: the magicrf protocol module is being written (decoder, commands, simulator).

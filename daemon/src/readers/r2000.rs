@@ -1,1 +1,0 @@
-//! Placeholder: the r2000 protocol module is being written (decoder, commands, simulator).

@@ -9,7 +9,9 @@ pub mod frame;
 pub mod line;
 pub mod magicrf;
 pub mod mercury;
+pub mod pty_sim;
 pub mod r2000;
+pub mod serial;
 pub mod wire;
 
 pub use frame::{

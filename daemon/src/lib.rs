@@ -19,6 +19,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod decode_cmd;
 pub mod demo;
 pub mod engine_store;
 pub mod epc;

@@ -44,6 +44,15 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (y, m, d)
 }
 
+/// The gateway's wall clock now, ms since the Unix epoch (0 if the clock reads before 1970).
+/// The only wall-clock read of the live pipeline: drivers stamp reads with it, the engine
+/// never calls it.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,13 +84,4 @@ mod tests {
             prev = cur;
         }
     }
-}
-
-/// The gateway's wall clock now, ms since the Unix epoch (0 if the clock reads before 1970).
-/// The only wall-clock read of the live pipeline: drivers stamp reads with it, the engine
-/// never calls it.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

@@ -10,8 +10,10 @@ pub mod gen2;
 pub mod line;
 pub mod magicrf;
 pub mod mercury;
+pub mod pty_sim;
 pub mod r2000;
 pub(crate) mod scan;
+pub mod serial;
 pub mod wire;
 
 pub use frame::{

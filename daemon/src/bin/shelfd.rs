@@ -31,6 +31,15 @@ enum Command {
         /// The config file.
         file: PathBuf,
     },
+    /// Decode raw reader bytes from stdin (a capture) and print one JSON line per frame.
+    Decode {
+        /// Wire protocol: mercury, magicrf, r2000 or line.
+        #[arg(long)]
+        protocol: String,
+        /// Stdin is hex text (spaces, newlines, 0x prefixes and :,- separators allowed).
+        #[arg(long)]
+        hex: bool,
+    },
     /// Decode EPCs (hex) and print one JSON object per EPC.
     Epc {
         /// EPCs in hex.
@@ -113,6 +122,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             run_daemon(config)
+        }
+        Command::Decode { protocol, hex } => {
+            let protocol: shelfd::config::Protocol = match protocol.parse() {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("shelfd decode: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let result =
+                shelfd::decode_cmd::run(protocol, hex, &mut std::io::stdin().lock(), &mut out);
+            out.flush().context("writing stdout")?;
+            match result {
+                Ok(summary) => {
+                    eprintln!(
+                        "{} bytes: {} frames ({} tag reads), {} bad",
+                        summary.bytes, summary.frames, summary.tags, summary.bad_frames
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("shelfd decode: {e}");
+                    Ok(ExitCode::from(EX_DATAERR))
+                }
+            }
         }
         Command::CheckConfig { file } => match load_config(&file) {
             Ok(config) => {

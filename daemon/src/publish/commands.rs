@@ -240,7 +240,7 @@ mod tests {
         let big = vec![b' '; MAX_COMMAND_BYTES + 1];
         assert!(
             parse("ping", &big)
-                .unwrap_err()
+                .expect_err("rejected")
                 .to_string()
                 .contains("over the")
         );
@@ -248,7 +248,7 @@ mod tests {
 
     #[test]
     fn id_is_echoed_when_readable() {
-        let err = parse("reboot", br#"{"id":"abc"}"#).unwrap_err();
+        let err = parse("reboot", br#"{"id":"abc"}"#).expect_err("rejected");
         let json = CommandResult::error("reboot", &err).to_json();
         assert!(json.contains(r#""id":"abc","ok":false"#), "{json}");
         let ok = CommandResult::ok("ping", "abc", Map::new()).to_json();

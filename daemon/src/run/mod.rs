@@ -21,6 +21,7 @@ use crate::publish::status::{StatusDoc, new_boot_id};
 use crate::publish::task::{Publisher, run_publisher};
 use crate::publish::topics::Topics;
 use crate::publish::{PipelineState, SnapshotBoard, connect};
+use crate::readers::serial::{ReaderHealth, run_serial_reader};
 use crate::readlog::Record;
 use crate::store::{DEFAULT_CACHE_BYTES, SledStore, StoreError};
 use engine_loop::{EngineLoop, OutboxCap};
@@ -183,9 +184,15 @@ async fn run_reader(reader: ReaderConfig, sink: mpsc::Sender<Record>, cancel: Ca
             // The source is done; keep the sender until shutdown like a quiet reader.
             cancel.cancelled().await;
         }
-        other => {
-            tracing::error!(reader = %reader.id, protocol = %other, "no driver for this protocol in this build");
-            drop(sink);
+        Protocol::ShelfLink => {
+            tracing::error!(reader = %reader.id, "the shelf-link protocol has no driver in this build");
+        }
+        _ => {
+            let health = Arc::new(ReaderHealth::new(&reader.id));
+            let id = reader.id.clone();
+            if let Err(e) = run_serial_reader(reader, sink, health, cancel).await {
+                tracing::error!(reader = %id, error = %e, "serial reader cannot start");
+            }
         }
     }
 }

@@ -13,6 +13,10 @@ apt_install() {
   fi
 }
 need cc || apt_install gcc
+# The MQTT tests start their own Mosquitto (and mosquitto_passwd, openssl for TLS/ACL tests).
+{ need mosquitto || [ -x /usr/sbin/mosquitto ]; } || apt_install mosquitto
+need mosquitto_passwd || [ -x /usr/bin/mosquitto_passwd ] || apt_install mosquitto
+need openssl || apt_install openssl
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy || true
 
 echo "== cargo fmt --check"

@@ -12,9 +12,15 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Largest packet we send or accept: events and snapshots are far smaller, commands are capped
-/// at [`super::commands::MAX_COMMAND_BYTES`]; the margin covers topic and headers.
-pub const MAX_PACKET_BYTES: usize = super::commands::MAX_COMMAND_BYTES + 16 * 1024;
+/// Largest packet we send: events, snapshots and results are far smaller; the margin covers
+/// topic and headers.
+pub const MAX_OUTGOING_PACKET_BYTES: usize = super::commands::MAX_COMMAND_BYTES + 16 * 1024;
+
+/// Largest packet we accept. Well above [`super::commands::MAX_COMMAND_BYTES`], so an oversized
+/// command is received and answered with a precise error; only a packet beyond this (which
+/// rumqttc treats as a protocol error) costs a reconnect. Cap it on the broker too
+/// (`max_packet_size` in mosquitto.conf).
+pub const MAX_INCOMING_PACKET_BYTES: usize = 4 << 20;
 
 /// Publishes in flight at once (rumqttc's window); small keeps the request channel short.
 pub const INFLIGHT_WINDOW: u16 = 64;
@@ -55,7 +61,7 @@ pub fn mqtt_options(
     options
         .set_keep_alive(mqtt.keep_alive)
         .set_clean_session(true)
-        .set_max_packet_size(MAX_PACKET_BYTES, MAX_PACKET_BYTES)
+        .set_max_packet_size(MAX_INCOMING_PACKET_BYTES, MAX_OUTGOING_PACKET_BYTES)
         .set_inflight(INFLIGHT_WINDOW)
         .set_request_channel_capacity(usize::from(INFLIGHT_WINDOW))
         .set_last_will(LastWill::new(

@@ -42,8 +42,16 @@ impl Mosquitto {
     pub fn start(dir: &Path, extra: &str) -> Mosquitto {
         let port = free_port();
         std::fs::create_dir_all(dir).expect("broker dir");
+        // Mosquitto started as root drops to the `mosquitto` user, which cannot enter our temp
+        // dirs; keep it as whoever runs the tests.
+        let user = Command::new("id")
+            .arg("-un")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default();
         let conf = format!(
-            "per_listener_settings false\n\
+            "user {user}\n\
+             per_listener_settings false\n\
              persistence true\n\
              persistence_location {dir}/\n\
              autosave_interval 1\n\

@@ -96,6 +96,9 @@ pub fn run(tags: usize, seconds: u64, only: &str, out: &mut impl Write) -> anyho
     if only == "all" || only == "replay" {
         replay(tags.min(20_000), seconds, out)?;
     }
+    if only == "outbox" {
+        crate::bench_outbox::run(1_000_000, out)?;
+    }
     if only == "all" || only == "store" {
         store(out)?;
     }

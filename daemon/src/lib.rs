@@ -18,6 +18,7 @@
 //! Dependency direction is one way: `bin → (replay, store) → reconcile → epc, config`.
 
 pub mod bench;
+pub mod bench_outbox;
 pub mod config;
 pub mod decode_cmd;
 pub mod demo;

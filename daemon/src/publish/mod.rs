@@ -138,3 +138,17 @@ pub fn event_type(payload: &[u8]) -> Option<&str> {
             .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_');
     valid.then_some(kind)
 }
+
+/// The `seq` of an event payload (`…"seq":N,…`), without parsing the whole document.
+///
+/// ```
+/// use shelfd::publish::event_seq;
+/// assert_eq!(event_seq(br#"{"v":1,"type":"tag.moved","store":"s","gateway":"g","seq":42,"time":"…"}"#), Some(42));
+/// assert_eq!(event_seq(b"{}"), None);
+/// ```
+pub fn event_seq(payload: &[u8]) -> Option<u64> {
+    let key = br#""seq":"#;
+    let at = payload.windows(key.len()).position(|w| w == key)? + key.len();
+    let digits = payload[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&payload[at..at + digits]).ok()?.parse().ok()
+}

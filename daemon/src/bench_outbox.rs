@@ -6,7 +6,7 @@
 //! Needs `mosquitto` installed for the drain part (it is skipped with a note otherwise).
 
 use crate::engine_store::EngineStore;
-use crate::store::{Commit, OutboxEntry, SledStore, Store, DEFAULT_CACHE_BYTES};
+use crate::store::{Commit, DEFAULT_CACHE_BYTES, OutboxEntry, SledStore, Store};
 use anyhow::Context;
 use std::io::Write;
 use std::path::Path;
@@ -95,7 +95,11 @@ fn run_in(root: &Path, events: u64, out: &mut impl Write) -> anyhow::Result<()> 
         let engine = EngineStore::open(&config, store)?;
         let stats = engine.store().outbox_stats();
         reopen.push(t.elapsed().as_secs_f64());
-        anyhow::ensure!(stats.entries == events, "reopened outbox holds {}", stats.entries);
+        anyhow::ensure!(
+            stats.entries == events,
+            "reopened outbox holds {}",
+            stats.entries
+        );
         drop(engine);
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -142,7 +146,9 @@ kind = "shelf"
 /// Starts Mosquitto, runs the pipeline on the filled state dir and times until a subscriber
 /// has received every buffered event.
 fn drain(dir: &Path, events: u64, out: &mut impl Write) -> anyhow::Result<()> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let conf = dir.join("mosquitto.conf");
     std::fs::write(
         &conf,
@@ -170,7 +176,10 @@ fn drain(dir: &Path, events: u64, out: &mut impl Write) -> anyhow::Result<()> {
 fn drain_with(dir: &Path, port: u16, events: u64, out: &mut impl Write) -> anyhow::Result<()> {
     let wait_start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        anyhow::ensure!(wait_start.elapsed() < Duration::from_secs(10), "mosquitto did not start");
+        anyhow::ensure!(
+            wait_start.elapsed() < Duration::from_secs(10),
+            "mosquitto did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let config = bench_config(dir, port)?;

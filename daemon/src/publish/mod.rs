@@ -149,6 +149,12 @@ pub fn event_type(payload: &[u8]) -> Option<&str> {
 pub fn event_seq(payload: &[u8]) -> Option<u64> {
     let key = br#""seq":"#;
     let at = payload.windows(key.len()).position(|w| w == key)? + key.len();
-    let digits = payload[at..].iter().take_while(|b| b.is_ascii_digit()).count();
-    std::str::from_utf8(&payload[at..at + digits]).ok()?.parse().ok()
+    let digits = payload[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    std::str::from_utf8(&payload[at..at + digits])
+        .ok()?
+        .parse()
+        .ok()
 }

@@ -255,3 +255,93 @@ impl<S: Store + 'static> EngineLoop<S> {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::readlog::TagRead;
+    use crate::store::MemoryStore;
+    use std::path::Path;
+
+    const CONFIG: &str = r#"
+[gateway]
+store = "s1"
+id = "gw-1"
+[[reader]]
+id = "r1"
+protocol = "replay"
+file = "x.jsonl"
+antennas = { 1 = "shelf-a" }
+[[location]]
+id = "shelf-a"
+kind = "shelf"
+[reconcile]
+baseline_window = "0s"
+arrive_dwell = "0s"
+arrive_min_reads = 2
+settle_quiet = "0s"
+settle_max = "0s"
+"#;
+
+    fn read(t: u64, serial: u64) -> Record {
+        Record::Read(TagRead {
+            t,
+            reader: "r1".into(),
+            antenna: 1,
+            epc: crate::sim::sim_epc(1, serial),
+            rssi: Some(-50.0),
+        })
+    }
+
+    /// With the broker away and a tiny cap, the outbox stays within it, `tag.*` events go
+    /// first, the drop is counted durably and announced to the publisher.
+    #[test]
+    fn a_full_outbox_drops_tag_events_first_and_counts() {
+        let config = crate::config::parse(CONFIG, Path::new("t.toml")).expect("config");
+        let engine = EngineStore::open(&config, MemoryStore::new()).expect("open");
+        let (_record_tx, records) = mpsc::channel(1);
+        let (_outbox_tx, outbox) = mpsc::channel(1);
+        let (state, state_rx) = watch::channel(PipelineState::default());
+        let mut lp = EngineLoop {
+            engine,
+            records,
+            outbox,
+            state,
+            board: Arc::new(SnapshotBoard::default()),
+            cap: OutboxCap {
+                max_entries: 20,
+                max_bytes: u64::MAX,
+            },
+            clock: || 0,
+            dropped_total: 0,
+        };
+        lp.prime().expect("prime");
+        let t0 = 1_795_341_600_000;
+        for serial in 1..=40u64 {
+            let mut batch = vec![
+                read(t0 + serial * 1000, serial),
+                read(t0 + serial * 1000 + 500, serial),
+            ];
+            lp.feed(&mut batch);
+            lp.engine.advance(t0 + serial * 1000 + 900);
+            lp.commit().expect("commit");
+        }
+        let stats = lp.engine.store().outbox_stats();
+        assert!(stats.entries <= 20, "{stats:?}");
+        let kept = lp.engine.store().outbox_first(100).expect("outbox");
+        let kinds: Vec<&str> = kept.iter().filter_map(|e| event_type(&e.payload)).collect();
+        // Arrivals and stock changes: every surviving event is a stock change.
+        assert!(kinds.iter().all(|k| *k == "stock.changed"), "{kinds:?}");
+        let announced = *state_rx.borrow();
+        assert!(announced.last_seq >= 60, "{announced:?}");
+        let dropped = announced.last_seq - stats.entries;
+        assert_eq!(announced.outbox.dropped, dropped);
+        let stored = lp
+            .engine
+            .store()
+            .get(&Key::Meta(DROPPED_META.into()))
+            .expect("get")
+            .expect("dropped count stored");
+        assert_eq!(u64::from_be_bytes(stored.try_into().expect("u64")), dropped);
+    }
+}

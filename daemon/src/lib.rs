@@ -25,6 +25,7 @@ pub mod demo;
 pub mod engine_store;
 pub mod epc;
 pub mod events;
+pub mod ops;
 pub mod publish;
 pub mod readers;
 pub mod readlog;

@@ -192,6 +192,10 @@ async fn connection(
                 }
             }
             _ = cancel.cancelled(), if stop_at.is_none() => {
+                if !c.connected {
+                    // Nothing can be delivered: the outbox keeps everything.
+                    break ConnectionEnd::Lost;
+                }
                 stop_at = Some(Instant::now() + STOP_GRACE);
             }
             _ = sleep_until_opt(stop_at) => {

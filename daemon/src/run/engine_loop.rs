@@ -54,6 +54,8 @@ pub struct EngineLoop<S: Store> {
     pub clock: fn() -> u64,
     /// Events dropped by the cap so far (from the store at [`EngineLoop::prime`]).
     pub dropped_total: u64,
+    /// Beats at every tick, for the systemd watchdog.
+    pub heartbeat: Arc<crate::ops::notify::EngineHeartbeat>,
 }
 
 /// Why the engine thread stopped early.
@@ -120,7 +122,9 @@ impl<S: Store + 'static> EngineLoop<S> {
                     }
                 }
                 _ = tick.tick(), if readers_open => {
-                    self.engine.advance((self.clock)());
+                    let now = (self.clock)();
+                    self.heartbeat.beat(now);
+                    self.engine.advance(now);
                     self.commit()?;
                 }
             }
@@ -314,6 +318,7 @@ settle_max = "0s"
             },
             clock: || 0,
             dropped_total: 0,
+            heartbeat: Arc::default(),
         };
         lp.prime().expect("prime");
         let t0 = 1_795_341_600_000;

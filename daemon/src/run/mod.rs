@@ -17,6 +17,7 @@ pub mod replay_source;
 
 use crate::config::{Config, Protocol, ReaderConfig};
 use crate::engine_store::{EngineStore, EngineStoreError};
+use crate::ops::notify::{self, EngineHeartbeat};
 use crate::publish::status::{StatusDoc, new_boot_id};
 use crate::publish::task::{Publisher, run_publisher};
 use crate::publish::topics::Topics;
@@ -100,6 +101,8 @@ pub async fn run_with(
         max_entries: config.mqtt.outbox_max_entries,
         max_bytes: config.mqtt.outbox_max_bytes,
     };
+    let heartbeat = Arc::new(EngineHeartbeat::default());
+    heartbeat.beat(crate::timefmt::now_ms());
     let mut engine_loop = EngineLoop {
         engine,
         records,
@@ -109,6 +112,7 @@ pub async fn run_with(
         cap,
         clock: crate::timefmt::now_ms,
         dropped_total: 0,
+        heartbeat: heartbeat.clone(),
     };
     engine_loop.prime().map_err(|source| RunError::Store {
         dir: config.gateway.state_dir.display().to_string(),
@@ -123,6 +127,12 @@ pub async fn run_with(
         .map_err(|e| RunError::Thread(e.to_string()))?;
 
     let tracker = TaskTracker::new();
+    tracker.spawn(notify::supervise(
+        heartbeat,
+        state_rx.clone(),
+        handles.mqtt_connected.clone(),
+        cancel.clone(),
+    ));
     let mqtt = &config.mqtt;
     let publisher = Publisher {
         mqtt: mqtt.clone(),
@@ -152,6 +162,8 @@ pub async fn run_with(
     }
     drop(record_tx);
     tracker.close();
+    // Config, store and tasks are up; the broker may still be connecting (that is normal).
+    notify::ready("running; connecting to the broker");
 
     // The engine thread ends after the readers and the publisher; if it fails first (store
     // error), everything else is stopped.

@@ -86,6 +86,11 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `shelfd run --config config`, stderr appended to `dir/shelfd.log`.
     pub fn start(config: &Path) -> Daemon {
+        Self::start_with_env(config, &[])
+    }
+
+    /// [`Daemon::start`] with extra environment variables.
+    pub fn start_with_env(config: &Path, env: &[(&str, &str)]) -> Daemon {
         let dir = config.parent().expect("config dir");
         let log = dir.join("shelfd.log");
         let file = std::fs::OpenOptions::new()
@@ -98,6 +103,7 @@ impl Daemon {
             .arg("--config")
             .arg(config)
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(file)

@@ -143,7 +143,7 @@ pub fn event_type(payload: &[u8]) -> Option<&str> {
 ///
 /// ```
 /// use shelfd::publish::event_seq;
-/// assert_eq!(event_seq(br#"{"v":1,"type":"tag.moved","store":"s","gateway":"g","seq":42,"time":"…"}"#), Some(42));
+/// assert_eq!(event_seq(br#"{"v":1,"type":"tag.moved","store":"s","gateway":"g","seq":42,"time":"x"}"#), Some(42));
 /// assert_eq!(event_seq(b"{}"), None);
 /// ```
 pub fn event_seq(payload: &[u8]) -> Option<u64> {

@@ -124,13 +124,22 @@ fn events_arrive_once_in_order_with_contiguous_seq_and_status() {
 fn broker_restart_mid_stream_loses_nothing() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut broker = Mosquitto::start(&tmp.path().join("broker"), "");
-    let sub = Subscriber::start(broker.port, "central-2", "shelfd/v1/s1/gw-1/event/#");
+    let sub = Subscriber::start(broker.port, "central-2", "shelfd/v1/s1/gw-1/#");
     let config = setup(tmp.path(), 120, 100, 3.0, broker.port);
     let mut daemon = Daemon::start(&config);
-    sub.wait_for("the first events", LONG, |m| m.len() >= 10);
+    sub.wait_for("the first events", LONG, |_| sub.seqs().len() >= 10);
     broker.stop();
+    let before = sub.msgs().len();
     std::thread::sleep(Duration::from_millis(1500));
     broker.restart();
+    // On reconnect: status online again and every location's snapshot republished.
+    sub.wait_for("status and snapshots republished", LONG, |m| {
+        let after = &m[before.min(m.len())..];
+        after
+            .iter()
+            .any(|m| m.topic.ends_with("/status") && m.json["state"] == "online")
+            && after.iter().filter(|m| m.topic.contains("/stock/")).count() >= 2
+    });
     daemon.wait_log("replay source finished", LONG);
     daemon.stop();
     let last = daemon.final_next_seq() - 1;

@@ -14,6 +14,8 @@
 //! - [`sim`]: seeded store simulations that produce read logs (tests, benchmarks, demo).
 //! - [`replay`]: `shelfd replay`: the engine on a virtual clock taken from a read log.
 //! - [`bench`]: `shelfd bench`: the figures recorded in `BENCHMARKS.md`.
+//! - [`run`]: `shelfd run`: the live pipeline (readers, engine thread, store, MQTT publisher).
+//! - [`demo`]: `shelfd demo`: the live demo store (simulated readers, embedded broker, view).
 //!
 //! Dependency direction is one way: `bin → (replay, store) → reconcile → epc, config`.
 

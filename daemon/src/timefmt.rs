@@ -1,5 +1,6 @@
 //! RFC 3339 UTC timestamps with millisecond precision (`2026-11-22T10:00:00.000Z`) from integer
-//! milliseconds since the Unix epoch. Owns only formatting; it never reads the clock.
+//! milliseconds since the Unix epoch, and back ([`parse_rfc3339_ms`], for consumers of the
+//! payloads shelfd writes). Owns only the format: the one clock read is [`now_ms`].
 
 /// Formats `ms` (milliseconds since 1970-01-01T00:00:00Z) as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 ///
@@ -27,6 +28,63 @@ pub fn write_rfc3339_ms(out: &mut String, ms: u64) {
         out,
         "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{millis:03}Z"
     );
+}
+
+/// Parses exactly the form [`rfc3339_ms`] writes (`YYYY-MM-DDTHH:MM:SS.mmmZ`, UTC, from 1970)
+/// back into milliseconds since the Unix epoch; `None` for anything else.
+///
+/// ```
+/// use shelfd::timefmt::{parse_rfc3339_ms, rfc3339_ms};
+/// assert_eq!(parse_rfc3339_ms("2026-11-22T10:00:00.123Z"), Some(1_795_341_600_123));
+/// assert_eq!(parse_rfc3339_ms(&rfc3339_ms(951_782_400_000)), Some(951_782_400_000));
+/// assert_eq!(parse_rfc3339_ms("2026-11-22 10:00:00Z"), None);
+/// ```
+pub fn parse_rfc3339_ms(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() != 24 || b[23] != b'Z' {
+        return None;
+    }
+    for (i, sep) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+    ] {
+        if b[i] != sep {
+            return None;
+        }
+    }
+    let num = |from: usize, to: usize| -> Option<u64> {
+        let part = s.get(from..to)?;
+        if !part.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    let (y, m, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hh, mm, ss, ms) = (num(11, 13)?, num(14, 16)?, num(17, 19)?, num(20, 23)?);
+    if y < 1970 || !(1..=12).contains(&m) || d == 0 || hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    let days = days_from_civil(y, m, d);
+    if civil_from_days(days) != (y, m, d) {
+        return None; // 31 April and the like
+    }
+    Some(((days * 86_400 + hh * 3600 + mm * 60 + ss) * 1000) + ms)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date from 1970 on (the inverse of
+/// [`civil_from_days`] for valid dates).
+fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe).saturating_sub(719_468)
 }
 
 /// Converts days since 1970-01-01 into a proleptic Gregorian (year, month, day).
@@ -62,6 +120,30 @@ mod tests {
         assert_eq!(rfc3339_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(rfc3339_ms(1_795_341_600_123), "2026-11-22T10:00:00.123Z");
         assert_eq!(rfc3339_ms(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn parse_inverts_format() {
+        for ms in [
+            0,
+            951_782_400_000,
+            1_795_341_600_123,
+            4_102_444_799_999,
+            1_709_164_800_999,
+        ] {
+            assert_eq!(parse_rfc3339_ms(&rfc3339_ms(ms)), Some(ms), "{ms}");
+        }
+        for bad in [
+            "",
+            "2026-02-30T00:00:00.000Z",
+            "2026-11-22T24:00:00.000Z",
+            "1969-12-31T23:59:59.999Z",
+            "2026-11-22T10:00:00.000+01:00",
+            "2026-11-22T10:00:00Z",
+            "+026-11-22T10:00:00.000Z",
+        ] {
+            assert_eq!(parse_rfc3339_ms(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -57,7 +57,7 @@ settle_quiet = "5s"
 fn check_config_accepts_the_shipped_configs_and_the_test_base() {
     let root = common::workspace_root();
     for (name, readers, locations, docks) in
-        [("shelfd.example.toml", 4, 8, 2), ("demo.toml", 2, 7, 1)]
+        [("shelfd.example.toml", 4, 8, 2), ("demo.toml", 4, 7, 1)]
     {
         let path = root.join("config").join(name);
         let run = shelfd([OsArg::from("check-config"), OsArg::from(&path)]);
@@ -804,63 +804,200 @@ fn replay_stops_at_an_unknown_reader_with_65() {
 // demo
 // ---------------------------------------------------------------------------------------------
 
-fn demo(dir: &Path, json: bool) -> Run {
-    let mut args = vec!["demo", "--for", "6m"];
-    if json {
-        args.push("--json");
-    }
-    // The demo keeps its sled state under the temp dir; point that at this test's own.
-    shelfd_with(args, &[("TMPDIR", dir.as_os_str())], None)
+/// Runs `shelfd demo` for `seconds` with extra `args`, its temp dir under `dir`. Stdout is a
+/// pipe, so the view is the plain one.
+fn demo(dir: &Path, seconds: u64, args: &[&str]) -> Run {
+    let duration = format!("{seconds}s");
+    let mut all = vec!["demo", "--for", duration.as_str()];
+    all.extend_from_slice(args);
+    // The demo keeps its sled state and PTY links under the temp dir; point that at this
+    // test's own.
+    shelfd_with(all, &[("TMPDIR", dir.as_os_str())], None)
 }
 
+/// The port of the `mosquitto_sub -h 127.0.0.1 -p PORT -t 'shelfd/v1/#' -v` line.
+fn subscribe_port(line: &str) -> u16 {
+    let rest = line
+        .strip_prefix("watch it: mosquitto_sub -h 127.0.0.1 -p ")
+        .unwrap_or_else(|| panic!("not the mosquitto_sub line: {line:?}"));
+    let (port, tail) = rest.split_once(' ').expect("port, then the topic");
+    assert_eq!(tail, "-t 'shelfd/v1/#' -v");
+    port.parse().expect("port number")
+}
+
+/// One run of the live demo (simulated readers of every protocol on PTYs, the real pipeline,
+/// the embedded broker) shows a newcomer everything within 40 s, and stops cleanly.
 #[test]
-fn demo_readable_view_shows_baseline_sale_alert_and_departures() {
+fn demo_shows_the_store_live_over_its_own_broker_and_stops_cleanly() {
     let dir = tempdir();
-    let run = demo(dir.path(), false);
+    let run = demo(dir.path(), 40, &[]);
     assert_eq!(run.code, Some(0), "{run:?}");
-    for needle in ["baseline snapshot", "SOLD", "ALERT", "departed"] {
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let lines = run.lines();
+    let out = &run.stdout;
+
+    // First what runs and where to watch it.
+    assert!(
+        lines[0].starts_with("shelfd demo: store \"demo-store\", gateway \"gw-1\", for 40s"),
+        "{out}"
+    );
+    assert!(
+        lines[1].contains("(r1 mercury, r2 magicrf, r3 r2000, r4 line)"),
+        "{out}"
+    );
+    let port = subscribe_port(lines[3]);
+    assert_eq!(
+        lines[2],
+        format!("broker: mqtt://127.0.0.1:{port} (embedded rumqttd, this run only)")
+    );
+    assert!(port > 0);
+
+    // What a viewer must see, in words.
+    let count = |needle: &str| lines.iter().filter(|l| l.contains(needle)).count();
+    for (needle, what) in [
+        ("gateway   online", "the gateway online"),
+        ("baseline  shelf-a1 holds 6: shirt×6", "the baseline"),
+        ("arrived   ", "tag.arrived"),
+        ("moved     ", "tag.moved"),
+        ("SOLD      ", "tag.sold"),
+        ("ALERT     unsold ", "alert.exit"),
+        ("(through the exit)", "tag.departed through the exit"),
+        ("(missing)", "tag.departed missing"),
+        ("stock     ", "stock.changed"),
+        ("in the store: ", "the script's acts"),
+        ("gateway   offline", "the clean stop's offline status"),
+    ] {
+        assert!(count(needle) > 0, "no {what} ({needle:?}) in:\n{out}");
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("moved") && l.contains("(shirt) shelf-a1 → shelf-b1")),
+        "the misplaced shirt: {out}"
+    );
+    // The paid jeans leave without an alarm: one alert only, for the shirt.
+    assert_eq!(count("ALERT     "), 1, "{out}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("ALERT") && l.contains("(shirt)")),
+        "{out}"
+    );
+
+    // Every event published arrived, numbered 1..=N without a gap.
+    let seqs: Vec<u64> = lines
+        .iter()
+        .filter_map(|l| l.get(11..).and_then(|r| r.strip_prefix('#')))
+        .filter_map(|r| r.split_whitespace().next()?.parse().ok())
+        .collect();
+    let n = seqs.len() as u64;
+    assert!(n > 15, "{out}");
+    assert_eq!(seqs, (1..=n).collect::<Vec<_>>(), "{out}");
+    assert!(
+        out.contains(&format!("{n} events received (last seq {n}): ")),
+        "{out}"
+    );
+    assert!(out.trim_end().ends_with("; gateway offline"), "{out}");
+
+    // The final stock table and reader summary.
+    let table = &out[out
+        .find("\nstock (as central sees it):\n")
+        .expect("stock table")..];
+    for location in ["shelf-a1", "shelf-a2", "shelf-b1", "backroom", "dock-1"] {
         assert!(
-            run.stdout.contains(needle),
-            "no {needle:?} in:\n{}",
-            run.stdout
+            table.contains(&format!("\n  {location:<10} ")),
+            "{location}: {table}"
         );
     }
-    // The demo cleans up its state dir.
+    for (reader, protocol) in [
+        ("r1", "mercury"),
+        ("r2", "magicrf"),
+        ("r3", "r2000"),
+        ("r4", "line"),
+    ] {
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with(&format!("  {reader:<3} {protocol:<8} reads ")))
+            .unwrap_or_else(|| panic!("no summary of {reader}: {out}"));
+        let reads: u64 = line
+            .split_whitespace()
+            .nth(3)
+            .and_then(|r| r.parse().ok())
+            .unwrap_or_else(|| panic!("reads of {line:?}"));
+        assert!(reads > 0, "{protocol} delivered no reads: {line}");
+        assert!(line.contains(" bad 0 "), "{line}");
+    }
+
+    // The demo cleans up its temp dir (state, PTY links).
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .expect("read temp dir")
         .collect();
     assert!(left.is_empty(), "demo left {left:?}");
 }
 
+/// `--json` prints every MQTT message as `topic payload`, like `mosquitto_sub -v`: events
+/// with their envelope and contiguous seqs, retained snapshots, the status; the opening lines
+/// and the summary go to stderr.
 #[test]
-fn demo_json_prints_only_events_with_contiguous_seqs_then_snapshots() {
+fn demo_json_prints_every_message_as_topic_and_payload() {
     let dir = tempdir();
-    let run = demo(dir.path(), true);
+    let run = demo(dir.path(), 20, &["--json"]);
     assert_eq!(run.code, Some(0), "{run:?}");
-    let s = Stream::parse(&run.stdout, STORE, GATEWAY, 1);
-    let n = s.events.len() as u64;
-    assert!(n > 5, "{}", run.stdout);
-    assert_eq!(s.last_seq(), Some(n));
-    for ty in ["tag.sold", "alert.exit", "tag.departed", "reader.status"] {
-        assert!(s.of_type(ty).count() > 0, "no {ty} in:\n{}", run.stdout);
+    let port = subscribe_port(
+        run.stderr
+            .lines()
+            .find(|l| l.starts_with("watch it: "))
+            .unwrap_or_else(|| panic!("no mosquitto_sub line on stderr: {}", run.stderr)),
+    );
+    assert!(port > 0);
+    let base = format!("shelfd/v1/{STORE}/{GATEWAY}/");
+    let mut events = String::new();
+    let mut snapshots = 0;
+    let mut states = Vec::new();
+    for line in run.lines() {
+        let (topic, payload) = line
+            .split_once(' ')
+            .unwrap_or_else(|| panic!("not `topic payload`: {line}"));
+        let rest = topic
+            .strip_prefix(&base)
+            .unwrap_or_else(|| panic!("foreign topic: {line}"));
+        let v: Value = serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}: {line}"));
+        if let Some(kind) = rest.strip_prefix("event/") {
+            assert_eq!(v["type"], kind, "{line}");
+            events.push_str(payload);
+            events.push('\n');
+        } else if let Some(location) = rest.strip_prefix("stock/") {
+            assert_eq!(
+                (v["type"].as_str(), v["location"].as_str()),
+                (Some("stock.snapshot"), Some(location)),
+                "{line}"
+            );
+            snapshots += 1;
+        } else {
+            assert_eq!(rest, "status", "{line}");
+            states.push(v["state"].as_str().unwrap_or("").to_owned());
+        }
     }
-    // The readable view of the same seeded run numbers the same events.
-    let readable = demo(dir.path(), false);
-    assert_eq!(readable.code, Some(0));
+    let stream = Stream::parse(&events, STORE, GATEWAY, 1);
+    // Each of the four readers comes online, and goes offline at the clean stop.
+    for reader in ["r1", "r2", "r3", "r4"] {
+        let states: Vec<&str> = stream
+            .of_type("reader.status")
+            .filter(|e| e["reader"] == reader)
+            .filter_map(|e| e["state"].as_str())
+            .collect();
+        assert_eq!(states.first(), Some(&"online"), "{reader}: {events}");
+        assert_eq!(states.last(), Some(&"offline"), "{reader}: {events}");
+    }
+    assert!(snapshots >= 5, "the baseline snapshots: {}", run.stdout);
+    assert_eq!(states.first().map(String::as_str), Some("online"));
+    assert_eq!(states.last().map(String::as_str), Some("offline"));
+    let n = stream.last_seq().unwrap_or(0);
     assert!(
-        readable.stdout.contains(&format!("{n} events")),
+        run.stderr
+            .contains(&format!("{n} events received (last seq {n})")),
         "{}",
-        readable.stdout
-    );
-    assert!(
-        readable.stdout.contains(&format!("#{n} ")),
-        "{}",
-        readable.stdout
-    );
-    assert!(
-        !readable.stdout.contains(&format!("#{} ", n + 1)),
-        "{}",
-        readable.stdout
+        run.stderr
     );
 }
 

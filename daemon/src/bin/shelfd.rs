@@ -58,18 +58,24 @@ enum Command {
         #[arg(long)]
         state_dir: Option<PathBuf>,
     },
-    /// Run the built-in demo store (simulated readers, no hardware, no broker) through the
-    /// real engine and show what it publishes.
+    /// Run the live demo store: simulated readers of every protocol on PTYs, the real
+    /// pipeline, an embedded MQTT broker, and a live view of what central sees.
     Demo {
-        /// Simulated store time to run, e.g. "10m".
+        /// How long to run before stopping by itself, e.g. "10m" or "30s" (Ctrl-C stops
+        /// earlier).
         #[arg(long = "for", default_value = "10m")]
         duration: String,
         /// Random seed of the simulation.
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// Print the raw JSON payloads instead of the readable view.
-        #[arg(long)]
+        /// Print every MQTT message as `topic payload` (like `mosquitto_sub -v`) instead of
+        /// the view; the opening lines and the summary go to stderr.
+        #[arg(long, conflicts_with = "plain")]
         json: bool,
+        /// One line per event and a final summary instead of the live screen (the default
+        /// when stdout is not a terminal).
+        #[arg(long)]
+        plain: bool,
     },
     /// Measure the engine, replay and store throughput (figures for BENCHMARKS.md).
     Bench {
@@ -89,6 +95,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
         Command::Run { .. } => "info",
+        // rumqttd logs every client disconnect as an error: noise in a demo.
+        Command::Demo { .. } => "warn,rumqttd=off",
         _ => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -226,13 +234,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             duration,
             seed,
             json,
+            plain,
         } => {
-            let d = shelfd::config::parse_duration(&duration)
+            let duration = shelfd::config::parse_duration(&duration)
                 .map_err(|e| anyhow::anyhow!("--for: {e}"))?;
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            shelfd::demo::run(seed, d, json, &mut out)?;
-            Ok(ExitCode::SUCCESS)
+            let mode = if json {
+                shelfd::demo::ViewMode::Json
+            } else if plain || !std::io::stdout().is_terminal() {
+                shelfd::demo::ViewMode::Plain
+            } else {
+                shelfd::demo::ViewMode::Live
+            };
+            let options = shelfd::demo::DemoOptions {
+                duration,
+                seed,
+                mode,
+                terminal_size: if mode == shelfd::demo::ViewMode::Live {
+                    terminal_size()
+                } else {
+                    None
+                },
+            };
+            run_demo(&options)
         }
         Command::Bench {
             tags,
@@ -269,4 +292,47 @@ fn run_daemon(config: shelfd::config::Config) -> anyhow::Result<ExitCode> {
         shelfd::run::run(config, cancel).await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `shelfd demo` on a multi-threaded runtime, stopped early by SIGINT or SIGTERM.
+fn run_demo(options: &shelfd::demo::DemoOptions) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let signals = cancel.clone();
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("installing the SIGTERM handler")?;
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            signals.cancel();
+        });
+        // Unlocked handles: log lines from other threads must never wait for the demo.
+        let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+        shelfd::demo::run(options, cancel, &mut stdout, &mut stderr).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The terminal's (columns, rows) as `stty size` reports them for the terminal on stdin.
+fn terminal_size() -> Option<(usize, usize)> {
+    let out = std::process::Command::new("stty")
+        .arg("size")
+        .stdin(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?;
+    let mut fields = text.split_whitespace();
+    let rows = fields.next()?.parse().ok()?;
+    let cols = fields.next()?.parse().ok()?;
+    Some((cols, rows))
 }

@@ -202,35 +202,58 @@ fn demo_config_is_valid() {
         (config.gateway.store.as_str(), config.gateway.id.as_str()),
         ("demo-store", "gw-1")
     );
-    assert_eq!(config.gateway.state_dir, PathBuf::from("/tmp/shelfd-demo"));
-    let ids: Vec<&str> = config.readers.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(ids, ["r1", "r2"]);
-    assert!(
-        config.readers.iter().all(|r| r.protocol == Protocol::Replay
-            && r.file == Some(PathBuf::from("config/demo.jsonl")))
-    );
-    let r1: Vec<(u16, &str)> = config.readers[0]
-        .antennas
-        .iter()
-        .map(|(a, l)| (*a, l.as_str()))
-        .collect();
     assert_eq!(
-        r1,
+        config.gateway.state_dir,
+        PathBuf::from("/tmp/shelfd-demo/state")
+    );
+    type ReaderView<'a> = (&'a str, Protocol, Option<&'a Path>, Vec<(u16, &'a str)>);
+    let readers: Vec<ReaderView<'_>> = config
+        .readers
+        .iter()
+        .map(|r| {
+            (
+                r.id.as_str(),
+                r.protocol,
+                r.port.as_deref(),
+                r.antennas.iter().map(|(a, l)| (*a, l.as_str())).collect(),
+            )
+        })
+        .collect();
+    let port = |name: &str| PathBuf::from("/tmp/shelfd-demo/ports").join(name);
+    let (p1, p2, p3, p4) = (
+        port("r1-mercury"),
+        port("r2-magicrf"),
+        port("r3-r2000"),
+        port("r4-line"),
+    );
+    assert_eq!(
+        readers,
         [
-            (1, "shelf-a1"),
-            (2, "shelf-a1"),
-            (3, "shelf-a2"),
-            (4, "shelf-b1")
+            (
+                "r1",
+                Protocol::Mercury,
+                Some(p1.as_path()),
+                vec![(1, "shelf-a1"), (2, "shelf-a1"), (3, "shelf-a2")]
+            ),
+            (
+                "r2",
+                Protocol::MagicRf,
+                Some(p2.as_path()),
+                vec![(1, "shelf-b1")]
+            ),
+            (
+                "r3",
+                Protocol::R2000,
+                Some(p3.as_path()),
+                vec![(1, "pos-1"), (2, "exit-1")]
+            ),
+            (
+                "r4",
+                Protocol::Line,
+                Some(p4.as_path()),
+                vec![(1, "backroom"), (2, "dock-1")]
+            ),
         ]
-    );
-    let r2: Vec<(u16, &str)> = config.readers[1]
-        .antennas
-        .iter()
-        .map(|(a, l)| (*a, l.as_str()))
-        .collect();
-    assert_eq!(
-        r2,
-        [(1, "backroom"), (2, "pos-1"), (3, "exit-1"), (4, "dock-1")]
     );
     let kinds: Vec<(&str, LocationKind)> = config
         .locations
@@ -251,7 +274,20 @@ fn demo_config_is_valid() {
         ]
     );
     assert_eq!(config.docks.len(), 1);
-    assert_eq!(config.reconcile, ReconcileConfig::default());
+    // Shortened knobs, so that the demo shows every kind of event within a minute.
+    let r = &config.reconcile;
+    assert_eq!(
+        (r.baseline_window, r.settle_quiet, r.settle_max),
+        (
+            Duration::from_secs(10),
+            Duration::from_secs(2),
+            Duration::from_secs(10)
+        )
+    );
+    assert_eq!(
+        (r.depart_min_absence, r.depart_max_absence),
+        (Duration::from_secs(5), Duration::from_secs(15))
+    );
 }
 
 #[test]

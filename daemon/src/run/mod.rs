@@ -22,12 +22,12 @@ use crate::publish::status::{StatusDoc, new_boot_id};
 use crate::publish::task::{Publisher, run_publisher};
 use crate::publish::topics::Topics;
 use crate::publish::{PipelineState, SnapshotBoard, connect};
-use crate::readers::serial::{ReaderHealth, run_serial_reader};
+use crate::readers::serial::{ReaderHealth, ReaderHealthSnapshot, run_serial_reader};
 use crate::readlog::Record;
 use crate::store::{DEFAULT_CACHE_BYTES, SledStore, StoreError};
 use engine_loop::{EngineLoop, OutboxCap};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -63,6 +63,30 @@ pub enum RunError {
 pub struct RunHandles {
     /// True while the broker connection is up.
     pub mqtt_connected: Arc<AtomicBool>,
+    /// The counters of every serial reader, registered as its driver starts.
+    pub readers: ReaderHealths,
+}
+
+/// The live counters of a run's serial readers ([`ReaderHealth`]), in the order their drivers
+/// started; cheap to clone (every clone sees the same list).
+#[derive(Debug, Clone, Default)]
+pub struct ReaderHealths(Arc<Mutex<Vec<Arc<ReaderHealth>>>>);
+
+impl ReaderHealths {
+    /// Adds the counters of one reader.
+    pub fn register(&self, health: Arc<ReaderHealth>) {
+        self.lock().push(health);
+    }
+
+    /// A copy of every registered reader's counters.
+    pub fn snapshots(&self) -> Vec<ReaderHealthSnapshot> {
+        self.lock().iter().map(|h| h.snapshot()).collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<ReaderHealth>>> {
+        // Each update is one push: a poisoned list is still whole.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Runs the pipeline of `config` until `cancel`, then stops cleanly (see the module docs).
@@ -157,6 +181,7 @@ pub async fn run_with(
         tracker.spawn(run_reader(
             reader.clone(),
             record_tx.clone(),
+            handles.readers.clone(),
             cancel.clone(),
         ));
     }
@@ -178,8 +203,14 @@ pub async fn run_with(
     result
 }
 
-/// One reader's task: its protocol's source until `cancel`.
-async fn run_reader(reader: ReaderConfig, sink: mpsc::Sender<Record>, cancel: CancellationToken) {
+/// One reader's task: its protocol's source until `cancel`. A serial reader's counters are
+/// registered in `healths`.
+async fn run_reader(
+    reader: ReaderConfig,
+    sink: mpsc::Sender<Record>,
+    healths: ReaderHealths,
+    cancel: CancellationToken,
+) {
     match reader.protocol {
         Protocol::Replay => {
             let id = reader.id.clone();
@@ -201,6 +232,7 @@ async fn run_reader(reader: ReaderConfig, sink: mpsc::Sender<Record>, cancel: Ca
         }
         _ => {
             let health = Arc::new(ReaderHealth::new(&reader.id));
+            healths.register(health.clone());
             let id = reader.id.clone();
             if let Err(e) = run_serial_reader(reader, sink, health, cancel).await {
                 tracing::error!(reader = %id, error = %e, "serial reader cannot start");

@@ -1,0 +1,321 @@
+//! Events in words: [`describe`] turns one [`Event`] into the line a person reads, and
+//! [`event_from_json`] reads an event back from the JSON payload shelfd publishes, so the demo
+//! can describe exactly what arrived over MQTT. It reads payloads; it never builds them (that is
+//! [`crate::events`]).
+
+use crate::events::{DepartCause, Event, EventBody, ReaderState};
+use serde_json::Value;
+
+/// Product names for SKUs (the demo's GTINs → "shirt", "jeans", "cap"); unknown SKUs print as
+/// they are.
+pub trait SkuNames {
+    /// The display name of `sku`, if known.
+    fn name(&self, sku: &str) -> Option<&str>;
+}
+
+/// No names: every SKU prints as its GTIN.
+impl SkuNames for () {
+    fn name(&self, _sku: &str) -> Option<&str> {
+        None
+    }
+}
+
+fn short(epc: &str) -> String {
+    format!("…{}", epc.get(epc.len().saturating_sub(6)..).unwrap_or(epc))
+}
+
+/// One readable line per event, SKUs as GTINs.
+///
+/// ```
+/// use shelfd::events::{Event, EventBody};
+/// let e = Event { seq: 7, time_ms: 1_795_341_600_000, body: EventBody::TagSold {
+///     epc: "3074257bf7194e4000001a85".into(), sku: Some("00614141000012".into()),
+///     location: "pos-1".into(), from: "shelf-a1".into() } };
+/// assert_eq!(shelfd::demo::describe(&e),
+///     "[10:00:00] #7    SOLD      …001a85 (00614141000012) at pos-1, from shelf-a1");
+/// ```
+pub fn describe(e: &Event) -> String {
+    describe_with(e, &())
+}
+
+/// [`describe`] with product names for SKUs.
+pub fn describe_with(e: &Event, names: &dyn SkuNames) -> String {
+    let time = crate::timefmt::rfc3339_ms(e.time_ms);
+    let clock = time.get(11..19).unwrap_or("");
+    let sku = |s: &Option<String>| match s {
+        Some(s) => names.name(s).unwrap_or(s).to_owned(),
+        None => "-".to_owned(),
+    };
+    let what = match &e.body {
+        EventBody::TagArrived {
+            epc,
+            sku: s,
+            location,
+        } => format!("arrived   {} ({}) at {location}", short(epc), sku(s)),
+        EventBody::TagMoved {
+            epc,
+            sku: s,
+            from,
+            to,
+        } => format!("moved     {} ({}) {from} → {to}", short(epc), sku(s)),
+        EventBody::TagDeparted {
+            epc,
+            sku: s,
+            from,
+            cause,
+            ..
+        } => {
+            let cause = match cause {
+                DepartCause::Missing => "missing",
+                DepartCause::Exit => "through the exit",
+            };
+            format!(
+                "departed  {} ({}) from {from} ({cause})",
+                short(epc),
+                sku(s)
+            )
+        }
+        EventBody::TagSold {
+            epc,
+            sku: s,
+            location,
+            from,
+        } => format!(
+            "SOLD      {} ({}) at {location}, from {from}",
+            short(epc),
+            sku(s)
+        ),
+        EventBody::TagReturned {
+            epc,
+            sku: s,
+            location,
+        } => format!("returned  {} ({}) to {location}", short(epc), sku(s)),
+        EventBody::StockChanged {
+            location,
+            sku: s,
+            delta,
+            count,
+        } => format!("stock     {location} {}: {delta:+} → {count}", sku(s)),
+        EventBody::AlertExit {
+            epc,
+            sku: s,
+            location,
+            from,
+        } => format!(
+            "ALERT     unsold {} ({}) left through {location} (from {from})",
+            short(epc),
+            sku(s)
+        ),
+        EventBody::ReaderStatus { reader, state, .. } => {
+            let state = match state {
+                ReaderState::Online => "online",
+                ReaderState::Offline => "offline",
+            };
+            format!("reader    {reader} {state}")
+        }
+    };
+    format!("[{clock}] #{:<4} {what}", e.seq)
+}
+
+/// Reads an event payload (`{"v":1,"type":…,"seq":…,"time":…, …}`) back into an [`Event`];
+/// `None` when it is not a version-1 event of a known type with all its fields.
+///
+/// ```
+/// use shelfd::events::{Event, EventBody, Origin};
+/// let e = Event { seq: 3, time_ms: 1_795_341_600_000, body: EventBody::TagMoved {
+///     epc: "30".into(), sku: None, from: "a".into(), to: "b".into() } };
+/// let origin = Origin { store: "s".into(), gateway: "g".into() };
+/// let json: serde_json::Value = serde_json::from_str(&e.to_json(&origin)).unwrap();
+/// assert_eq!(shelfd::demo::event_from_json(&json), Some(e));
+/// ```
+pub fn event_from_json(v: &Value) -> Option<Event> {
+    if v.get("v")?.as_u64()? != 1 {
+        return None;
+    }
+    let text = |k: &str| v.get(k)?.as_str().map(str::to_owned);
+    let sku = || match v.get("sku")? {
+        Value::Null => Some(None),
+        Value::String(s) => Some(Some(s.clone())),
+        _ => None,
+    };
+    let body = match v.get("type")?.as_str()? {
+        "tag.arrived" => EventBody::TagArrived {
+            epc: text("epc")?,
+            sku: sku()?,
+            location: text("location")?,
+        },
+        "tag.moved" => EventBody::TagMoved {
+            epc: text("epc")?,
+            sku: sku()?,
+            from: text("from")?,
+            to: text("to")?,
+        },
+        "tag.departed" => EventBody::TagDeparted {
+            epc: text("epc")?,
+            sku: sku()?,
+            from: text("from")?,
+            last_seen: text("last_seen")?,
+            cause: match v.get("cause")?.as_str()? {
+                "missing" => DepartCause::Missing,
+                "exit" => DepartCause::Exit,
+                _ => return None,
+            },
+        },
+        "tag.sold" => EventBody::TagSold {
+            epc: text("epc")?,
+            sku: sku()?,
+            location: text("location")?,
+            from: text("from")?,
+        },
+        "tag.returned" => EventBody::TagReturned {
+            epc: text("epc")?,
+            sku: sku()?,
+            location: text("location")?,
+        },
+        "stock.changed" => EventBody::StockChanged {
+            location: text("location")?,
+            sku: sku()?,
+            delta: v.get("delta")?.as_i64()?,
+            count: v.get("count")?.as_u64()?,
+        },
+        "alert.exit" => EventBody::AlertExit {
+            epc: text("epc")?,
+            sku: sku()?,
+            location: text("location")?,
+            from: text("from")?,
+        },
+        "reader.status" => EventBody::ReaderStatus {
+            reader: text("reader")?,
+            state: match v.get("state")?.as_str()? {
+                "online" => ReaderState::Online,
+                "offline" => ReaderState::Offline,
+                _ => return None,
+            },
+            since: text("since")?,
+        },
+        _ => return None,
+    };
+    Some(Event {
+        seq: v.get("seq")?.as_u64()?,
+        time_ms: crate::timefmt::parse_rfc3339_ms(v.get("time")?.as_str()?)?,
+        body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Origin;
+
+    fn every_kind() -> Vec<EventBody> {
+        let (epc, sku) = ("3074257bf7194e4000001a85".to_owned(), Some("1".to_owned()));
+        vec![
+            EventBody::TagArrived {
+                epc: epc.clone(),
+                sku: sku.clone(),
+                location: "a".into(),
+            },
+            EventBody::TagMoved {
+                epc: epc.clone(),
+                sku: None,
+                from: "a".into(),
+                to: "b".into(),
+            },
+            EventBody::TagDeparted {
+                epc: epc.clone(),
+                sku: sku.clone(),
+                from: "a".into(),
+                last_seen: "2026-11-22T10:00:00.000Z".into(),
+                cause: DepartCause::Exit,
+            },
+            EventBody::TagSold {
+                epc: epc.clone(),
+                sku: sku.clone(),
+                location: "p".into(),
+                from: "a".into(),
+            },
+            EventBody::TagReturned {
+                epc: epc.clone(),
+                sku: sku.clone(),
+                location: "a".into(),
+            },
+            EventBody::StockChanged {
+                location: "a".into(),
+                sku: sku.clone(),
+                delta: -2,
+                count: 4,
+            },
+            EventBody::AlertExit {
+                epc,
+                sku,
+                location: "x".into(),
+                from: "a".into(),
+            },
+            EventBody::ReaderStatus {
+                reader: "r1".into(),
+                state: ReaderState::Offline,
+                since: "2026-11-22T10:00:00.000Z".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_payload_reads_back() {
+        let origin = Origin {
+            store: "s".into(),
+            gateway: "g".into(),
+        };
+        for (i, body) in every_kind().into_iter().enumerate() {
+            let e = Event {
+                seq: i as u64 + 1,
+                time_ms: 1_795_341_600_000 + i as u64,
+                body,
+            };
+            let json: Value = serde_json::from_str(&e.to_json(&origin)).expect("json");
+            assert_eq!(event_from_json(&json), Some(e));
+        }
+    }
+
+    #[test]
+    fn foreign_payloads_are_none() {
+        for text in [
+            r#"{"v":2,"type":"tag.arrived","seq":1,"time":"2026-11-22T10:00:00.000Z","epc":"a","sku":null,"location":"x"}"#,
+            r#"{"v":1,"type":"tag.teleported","seq":1,"time":"2026-11-22T10:00:00.000Z"}"#,
+            r#"{"v":1,"type":"tag.arrived","seq":1,"time":"yesterday","epc":"a","sku":null,"location":"x"}"#,
+            r#"{"v":1,"type":"tag.arrived","seq":1,"time":"2026-11-22T10:00:00.000Z","epc":"a","location":"x"}"#,
+            r#"{"v":1,"type":"stock.snapshot","location":"x","counts":{}}"#,
+            r#"{"v":1,"type":"status","state":"online"}"#,
+        ] {
+            let json: Value = serde_json::from_str(text).expect("json");
+            assert_eq!(event_from_json(&json), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn names_replace_skus() {
+        struct Shirts;
+        impl SkuNames for Shirts {
+            fn name(&self, sku: &str) -> Option<&str> {
+                (sku == "1").then_some("shirt")
+            }
+        }
+        let e = Event {
+            seq: 12,
+            time_ms: 1_795_341_600_000,
+            body: EventBody::StockChanged {
+                location: "shelf-a1".into(),
+                sku: Some("1".into()),
+                delta: -1,
+                count: 5,
+            },
+        };
+        assert_eq!(
+            describe_with(&e, &Shirts),
+            "[10:00:00] #12   stock     shelf-a1 shirt: -1 → 5"
+        );
+        assert_eq!(
+            describe(&e),
+            "[10:00:00] #12   stock     shelf-a1 1: -1 → 5"
+        );
+    }
+}

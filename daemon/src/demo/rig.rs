@@ -1,0 +1,132 @@
+//! The demo's reader hardware: one simulated reader per configured serial reader, speaking that
+//! reader's protocol on a fresh PTY ([`ReaderRig::plug_in`]), with the configured port path made
+//! a symlink to the PTY's slave, as udev's `/dev/serial/by-id` links are (the kernel reuses
+//! `/dev/pts` numbers, so the driver is never pointed at a bare one).
+//!
+//! It owns the simulated readers and the symlinks; it never opens the slave side (the serial
+//! driver does) and never touches a path outside the ports the config names.
+
+use crate::config::{Config, Protocol};
+use crate::readers::pty_sim::{RoundSender, SimulatedReaderHandle, spawn_simulated_reader};
+use crate::readers::wire::WireOptions;
+use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+/// A simulated reader could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum RigError {
+    /// A configured reader has no serial port (a `replay` reader, say).
+    #[error("reader {0:?} has no serial port to simulate")]
+    NoPort(String),
+    /// The PTY or the simulator could not be made.
+    #[error("reader {reader:?}: simulated {protocol} reader: {source}")]
+    Simulator {
+        /// Reader id.
+        reader: String,
+        /// Its protocol.
+        protocol: Protocol,
+        /// What failed.
+        source: io::Error,
+    },
+    /// The port symlink could not be made.
+    #[error("reader {reader:?}: port link {link}: {source}")]
+    Link {
+        /// Reader id.
+        reader: String,
+        /// The configured port path.
+        link: PathBuf,
+        /// What failed.
+        source: io::Error,
+    },
+}
+
+/// One plugged-in simulated reader.
+#[derive(Debug)]
+pub struct RigReader {
+    /// Reader id.
+    pub id: String,
+    /// Its protocol.
+    pub protocol: Protocol,
+    /// The configured port (a symlink to the PTY).
+    pub port: PathBuf,
+    handle: SimulatedReaderHandle,
+}
+
+impl RigReader {
+    /// The PTY slave the port links to.
+    pub fn pty(&self) -> PathBuf {
+        self.handle.path().to_path_buf()
+    }
+}
+
+/// Every simulated reader of the demo. Dropping it unplugs them all.
+#[derive(Debug)]
+pub struct ReaderRig {
+    readers: Vec<RigReader>,
+}
+
+impl ReaderRig {
+    /// Starts a simulated reader for every reader of `config` (which must all have a port whose
+    /// parent directory exists) and links each port to its PTY. Runs inside a tokio runtime;
+    /// the readers stop on `cancel` or when the rig is dropped.
+    pub fn plug_in(config: &Config, cancel: &CancellationToken) -> Result<ReaderRig, RigError> {
+        let mut readers = Vec::new();
+        for reader in &config.readers {
+            let port = reader
+                .port
+                .clone()
+                .ok_or_else(|| RigError::NoPort(reader.id.clone()))?;
+            let handle = spawn_simulated_reader(
+                reader.protocol,
+                WireOptions::from_config(reader),
+                cancel.clone(),
+            )
+            .map_err(|source| RigError::Simulator {
+                reader: reader.id.clone(),
+                protocol: reader.protocol,
+                source,
+            })?;
+            let link_error = |source| RigError::Link {
+                reader: reader.id.clone(),
+                link: port.clone(),
+                source,
+            };
+            match std::fs::remove_file(&port) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(link_error(e)),
+            }
+            std::os::unix::fs::symlink(handle.path(), &port).map_err(link_error)?;
+            readers.push(RigReader {
+                id: reader.id.clone(),
+                protocol: reader.protocol,
+                port,
+                handle,
+            });
+        }
+        Ok(ReaderRig { readers })
+    }
+
+    /// The round senders by reader id (for the script's player).
+    pub fn senders(&self) -> HashMap<String, RoundSender> {
+        self.readers
+            .iter()
+            .map(|r| (r.id.clone(), r.handle.rounds()))
+            .collect()
+    }
+
+    /// The readers, in config order.
+    pub fn readers(&self) -> &[RigReader] {
+        &self.readers
+    }
+
+    /// Unplugs every reader and removes its port link.
+    pub async fn unplug(self) {
+        for reader in self.readers {
+            let _ = std::fs::remove_file(&reader.port);
+            reader.handle.unplug().await;
+        }
+    }
+}

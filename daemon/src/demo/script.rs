@@ -1,0 +1,556 @@
+//! The demo store's day, as a script of acts ([`StoreScript`]) over a seeded [`StoreSim`]: stock
+//! on the shelves at opening (the baseline), a delivery at the dock, a misplaced shirt, a sale at
+//! the POS, the paid item leaving (no alert) and an unpaid one (alert), an item that vanishes
+//! (departs as missing), then an endless cycle of restocking, sales, deliveries, a return and
+//! the odd theft. Each act changes where tags are and says how long to watch; the timings are
+//! set so that, with the knobs of `config/demo.toml`, every kind of event shows within a minute.
+//!
+//! [`play`] runs the script in real time through the simulated readers ([`play_store_sim`]); a
+//! test runs the same acts on a virtual clock through the engine. The script only moves tags in
+//! the simulation: it never looks at what the engine made of them.
+
+use super::describe::SkuNames;
+use crate::config::Config;
+use crate::readers::pty_sim::{RoundSender, play_store_sim};
+use crate::sim::{StoreSim, TagProfile, sim_epc};
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Inventory round period of every simulated reader (ms).
+pub const ROUND_MS: u64 = 250;
+/// How often the player advances the simulation and sends rounds.
+pub const TICK: Duration = Duration::from_millis(ROUND_MS);
+
+/// One product of the demo store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Product {
+    /// Simulated product number (its GTIN is that of [`sim_epc`]).
+    pub number: u32,
+    /// Display name (the names of stock tables and events).
+    pub name: &'static str,
+    /// One item, in words ("a shirt", "a pair of jeans").
+    pub one: &'static str,
+    /// Several items, in words ("shirts").
+    pub some: &'static str,
+    /// The shelf it belongs on.
+    pub home: &'static str,
+}
+
+/// The demo's products: shirts, jeans and caps.
+pub const PRODUCTS: [Product; 3] = [
+    Product {
+        number: 1,
+        name: "shirt",
+        one: "a shirt",
+        some: "shirts",
+        home: "shelf-a1",
+    },
+    Product {
+        number: 2,
+        name: "jeans",
+        one: "a pair of jeans",
+        some: "pairs of jeans",
+        home: "shelf-a2",
+    },
+    Product {
+        number: 3,
+        name: "cap",
+        one: "a cap",
+        some: "caps",
+        home: "shelf-b1",
+    },
+];
+
+const SHIRT: usize = 0;
+const JEANS: usize = 1;
+const CAP: usize = 2;
+const BACKROOM: &str = "backroom";
+const DOCK: &str = "dock-1";
+const POS: &str = "pos-1";
+const EXIT: &str = "exit-1";
+
+/// SKU (GTIN-14) → product name for the demo's products.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog(BTreeMap<String, &'static str>);
+
+impl Catalog {
+    /// The names of [`PRODUCTS`].
+    pub fn demo() -> Self {
+        Catalog(
+            PRODUCTS
+                .iter()
+                .filter_map(|p| Some((crate::epc::gtin14(&sim_epc(p.number, 1))?, p.name)))
+                .collect(),
+        )
+    }
+}
+
+impl SkuNames for Catalog {
+    fn name(&self, sku: &str) -> Option<&str> {
+        self.0.get(sku).copied()
+    }
+}
+
+/// One act: what happens in the store now, and how long to watch before the next act.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Act {
+    /// What a person in the store would see, in words.
+    pub say: String,
+    /// How long the act lasts.
+    pub hold: Duration,
+}
+
+#[derive(Debug, Clone)]
+struct Item {
+    epc: Vec<u8>,
+    product: usize,
+    at: Option<&'static str>,
+}
+
+/// The script. See the module docs.
+#[derive(Debug, Clone)]
+pub struct StoreScript {
+    items: Vec<Item>,
+    /// Acts played so far.
+    step: usize,
+    /// Items at the POS or the exit, to be carried off by the next act.
+    leaving: Vec<usize>,
+    /// Items delivered to the dock, to be carried to the backroom.
+    delivered: Vec<usize>,
+    /// The jeans sold in the opening acts, brought back once in the first cycle.
+    to_return: Option<usize>,
+}
+
+/// Acts before the cycle starts.
+const OPENING_ACTS: usize = 6;
+/// Acts per cycle.
+const CYCLE_ACTS: usize = 5;
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+impl StoreScript {
+    /// The demo store of `config` (one simulated reader per configured reader, antennas as
+    /// configured) with its opening stock, and the script at its first act.
+    pub fn new(seed: u64, start_ms: u64, config: &Config) -> (StoreScript, StoreSim) {
+        let mut sim = StoreSim::new(seed, start_ms);
+        for reader in &config.readers {
+            let antennas: Vec<(u16, &str)> = reader
+                .antennas
+                .iter()
+                .map(|(port, location)| (*port, location.as_str()))
+                .collect();
+            sim.reader(&reader.id, ROUND_MS, &antennas, true);
+        }
+        // Shelf-a1 and shelf-a2 sit on one fixture: their antennas see a little of each other.
+        sim.cross_read("shelf-a1", "shelf-a2", 0.15, 14.0);
+        sim.cross_read("shelf-a2", "shelf-a1", 0.15, 14.0);
+        let mut script = StoreScript {
+            items: Vec::new(),
+            step: 0,
+            leaving: Vec::new(),
+            delivered: Vec::new(),
+            to_return: None,
+        };
+        for (product, n, at) in [
+            (SHIRT, 6, "shelf-a1"),
+            (JEANS, 5, "shelf-a2"),
+            (CAP, 4, "shelf-b1"),
+            (SHIRT, 4, BACKROOM),
+            (JEANS, 4, BACKROOM),
+        ] {
+            script.add(&mut sim, product, n, at);
+        }
+        (script, sim)
+    }
+
+    /// Applies the next act to `sim` and returns it. Never ends: after the opening acts the
+    /// store cycles through restocking, sales and deliveries.
+    pub fn next_act(&mut self, sim: &mut StoreSim) -> Act {
+        let step = self.step;
+        self.step += 1;
+        match step {
+            0 => Act {
+                say: "the store opens with stock on its shelves and in the backroom: \
+                      shelfd reports it as a baseline snapshot, not as arrivals"
+                    .into(),
+                hold: secs(12),
+            },
+            1 => {
+                self.delivered = self.add(sim, CAP, 4, DOCK);
+                Act {
+                    say: "a delivery of 4 caps is unloaded at the receiving dock".into(),
+                    hold: secs(4),
+                }
+            }
+            2 => {
+                let shirt = self.find(SHIRT, "shelf-a1");
+                self.place(sim, shirt, Some("shelf-b1"));
+                let jeans = self.find(JEANS, "shelf-a2");
+                self.place(sim, jeans, Some(POS));
+                self.leaving.extend(jeans);
+                self.to_return = jeans;
+                Act {
+                    say: "a shopper leaves a shirt on the caps shelf (shelf-b1); \
+                          another pays for a pair of jeans at the POS"
+                        .into(),
+                    hold: secs(3),
+                }
+            }
+            3 => {
+                let shirt = self.find(SHIRT, "shelf-a1");
+                self.place(sim, shirt, Some(EXIT));
+                self.leaving.extend(shirt);
+                for i in self.leaving.clone() {
+                    self.place(sim, Some(i), Some(EXIT));
+                }
+                Act {
+                    say: "the paid jeans go out through the exit (no alarm); \
+                          a shirt goes out unpaid (alarm)"
+                        .into(),
+                    hold: secs(3),
+                }
+            }
+            4 => {
+                self.carry_off(sim);
+                let cap = self.find(CAP, "shelf-b1");
+                self.place(sim, cap, None);
+                Act {
+                    say: "a cap vanishes from shelf-b1: it will depart as missing".into(),
+                    hold: secs(3),
+                }
+            }
+            5 => {
+                for i in std::mem::take(&mut self.delivered) {
+                    self.place(sim, Some(i), Some(BACKROOM));
+                }
+                Act {
+                    say: "staff carry the delivered caps to the backroom".into(),
+                    hold: secs(10),
+                }
+            }
+            _ => {
+                let n = step - OPENING_ACTS;
+                self.cycle_act(sim, n / CYCLE_ACTS, n % CYCLE_ACTS)
+            }
+        }
+    }
+
+    /// Act `act` of cycle `cycle`.
+    fn cycle_act(&mut self, sim: &mut StoreSim, cycle: usize, act: usize) -> Act {
+        let restock = PRODUCTS[cycle % PRODUCTS.len()];
+        let sale = (cycle + 1) % PRODUCTS.len();
+        let deliver = cycle % 2 == 1;
+        match act {
+            0 => {
+                let item = self.find(cycle % PRODUCTS.len(), BACKROOM);
+                self.place(sim, item, Some(restock.home));
+                let say = match item {
+                    Some(_) => format!(
+                        "restocking: staff bring {} from the backroom to {}",
+                        restock.one, restock.home
+                    ),
+                    None => format!("the backroom has no {} left to restock", restock.some),
+                };
+                Act { say, hold: secs(6) }
+            }
+            1 => {
+                let item = self
+                    .find(sale, PRODUCTS[sale].home)
+                    .or_else(|| self.find_on_shelves());
+                self.place(sim, item, Some(POS));
+                self.leaving.extend(item);
+                let mut say = match item {
+                    Some(i) => format!(
+                        "a shopper pays for {} at the POS",
+                        PRODUCTS[self.items[i].product].one
+                    ),
+                    None => "the shelves are empty: nothing to sell".into(),
+                };
+                if let Some(jeans) = self.to_return.take() {
+                    self.place(sim, Some(jeans), Some(PRODUCTS[JEANS].home));
+                    say.push_str("; a customer brings back the jeans bought earlier");
+                }
+                Act { say, hold: secs(3) }
+            }
+            2 => {
+                for i in self.leaving.clone() {
+                    self.place(sim, Some(i), Some(EXIT));
+                }
+                let mut say = "the shopper leaves with the paid item (no alarm)".to_owned();
+                if cycle % 3 == 2 {
+                    let thief = cycle % PRODUCTS.len();
+                    if let Some(i) = self.find(thief, PRODUCTS[thief].home) {
+                        self.place(sim, Some(i), Some(EXIT));
+                        self.leaving.push(i);
+                        say = format!(
+                            "{say}; someone walks out with {} unpaid (alarm)",
+                            PRODUCTS[thief].one
+                        );
+                    }
+                }
+                Act { say, hold: secs(3) }
+            }
+            3 => {
+                self.carry_off(sim);
+                if deliver {
+                    let product = PRODUCTS[cycle % PRODUCTS.len()];
+                    self.delivered = self.add(sim, cycle % PRODUCTS.len(), 2, DOCK);
+                    Act {
+                        say: format!("a delivery of 2 {} is unloaded at the dock", product.some),
+                        hold: secs(5),
+                    }
+                } else {
+                    Act {
+                        say: "a quiet moment in the store".into(),
+                        hold: secs(4),
+                    }
+                }
+            }
+            _ => {
+                let delivered = std::mem::take(&mut self.delivered);
+                let say = if delivered.is_empty() {
+                    "shoppers browse; nothing moves".into()
+                } else {
+                    "staff carry the delivery to the backroom".into()
+                };
+                for i in delivered {
+                    self.place(sim, Some(i), Some(BACKROOM));
+                }
+                Act { say, hold: secs(5) }
+            }
+        }
+    }
+
+    /// Adds `n` new items of `product` at `at`; returns their indices.
+    fn add(
+        &mut self,
+        sim: &mut StoreSim,
+        product: usize,
+        n: usize,
+        at: &'static str,
+    ) -> Vec<usize> {
+        let epcs = sim.add_tags(n, PRODUCTS[product].number, at, TagProfile::SHELF);
+        epcs.into_iter()
+            .map(|epc| {
+                self.items.push(Item {
+                    epc,
+                    product,
+                    at: Some(at),
+                });
+                self.items.len() - 1
+            })
+            .collect()
+    }
+
+    /// The first item of `product` at `at`.
+    fn find(&self, product: usize, at: &str) -> Option<usize> {
+        self.items
+            .iter()
+            .position(|i| i.product == product && i.at == Some(at))
+    }
+
+    /// The first item on any product's home shelf.
+    fn find_on_shelves(&self) -> Option<usize> {
+        self.items
+            .iter()
+            .position(|i| PRODUCTS.iter().any(|p| i.at == Some(p.home)))
+    }
+
+    fn place(&mut self, sim: &mut StoreSim, item: Option<usize>, to: Option<&'static str>) {
+        if let Some(item) = item.and_then(|i| self.items.get_mut(i)) {
+            item.at = to;
+            sim.move_tag(&item.epc, to);
+        }
+    }
+
+    /// Everything at the POS or the exit leaves the store.
+    fn carry_off(&mut self, sim: &mut StoreSim) {
+        for i in std::mem::take(&mut self.leaving) {
+            self.place(sim, Some(i), None);
+        }
+    }
+}
+
+/// Plays `script` in real time through the simulated `readers` (reader id → rounds) until
+/// `cancel`, sending each act's words to `narration` as it starts; returns the simulation.
+pub async fn play(
+    mut script: StoreScript,
+    mut sim: StoreSim,
+    readers: HashMap<String, RoundSender>,
+    cancel: CancellationToken,
+    narration: mpsc::UnboundedSender<String>,
+) -> StoreSim {
+    while !cancel.is_cancelled() {
+        let act = script.next_act(&mut sim);
+        let _ = narration.send(act.say);
+        let stop = cancel.child_token();
+        let hold = act.hold;
+        let timer = async {
+            tokio::select! {
+                _ = tokio::time::sleep(hold) => {}
+                _ = cancel.cancelled() => {}
+            }
+            stop.cancel();
+        };
+        let (played, ()) = tokio::join!(
+            play_store_sim(sim, readers.clone(), TICK, stop.clone()),
+            timer
+        );
+        sim = played;
+    }
+    sim
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine_store::EngineStore;
+    use crate::events::{DepartCause, Event, EventBody};
+    use crate::store::MemoryStore;
+
+    const START: u64 = 1_795_338_000_000;
+
+    /// Plays the script for `seconds` on a virtual clock through the real engine.
+    fn events_of(seed: u64, seconds: u64) -> Vec<Event> {
+        let config = super::super::demo_config();
+        let (mut script, mut sim) = StoreScript::new(seed, START, &config);
+        let mut es = EngineStore::open(&config, MemoryStore::new()).expect("engine");
+        let mut events = Vec::new();
+        while sim.now() < START + seconds * 1000 {
+            let act = script.next_act(&mut sim);
+            sim.run_for(u64::try_from(act.hold.as_millis()).expect("ms"));
+            for record in sim.take_records() {
+                es.feed(&record).expect("known reader");
+            }
+            events.extend(es.commit().expect("commit").0);
+        }
+        events
+    }
+
+    fn first(events: &[Event], pred: impl Fn(&EventBody) -> bool) -> Option<u64> {
+        events
+            .iter()
+            .find(|e| pred(&e.body))
+            .map(|e| (e.time_ms - START) / 1000)
+    }
+
+    #[test]
+    fn every_kind_of_event_shows_within_forty_seconds() {
+        for seed in [42, 7, 1234] {
+            let events = events_of(seed, 40);
+            let kinds: Vec<(&str, Option<u64>)> = vec![
+                (
+                    "arrived",
+                    first(&events, |b| matches!(b, EventBody::TagArrived { .. })),
+                ),
+                (
+                    "moved",
+                    first(&events, |b| matches!(b, EventBody::TagMoved { .. })),
+                ),
+                (
+                    "sold",
+                    first(&events, |b| matches!(b, EventBody::TagSold { .. })),
+                ),
+                (
+                    "exit",
+                    first(&events, |b| matches!(b, EventBody::AlertExit { .. })),
+                ),
+                (
+                    "missing",
+                    first(&events, |b| {
+                        matches!(
+                            b,
+                            EventBody::TagDeparted {
+                                cause: DepartCause::Missing,
+                                ..
+                            }
+                        )
+                    }),
+                ),
+                (
+                    "stock",
+                    first(&events, |b| matches!(b, EventBody::StockChanged { .. })),
+                ),
+            ];
+            for (kind, at) in &kinds {
+                assert!(
+                    at.is_some_and(|s| s < 35),
+                    "seed {seed}: {kind} at {at:?} s; events:\n{}",
+                    events
+                        .iter()
+                        .map(super::super::describe)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                );
+            }
+            // Nothing arrives during the baseline; only one alarm (the unpaid shirt, not
+            // the paid jeans); no stationary tag departs.
+            assert!(
+                first(&events, |b| matches!(b, EventBody::TagArrived { .. }))
+                    .is_some_and(|s| s >= 12),
+                "seed {seed}"
+            );
+            let alerts = events
+                .iter()
+                .filter(|e| matches!(e.body, EventBody::AlertExit { .. }))
+                .count();
+            assert_eq!(alerts, 1, "seed {seed}");
+            let missing = events
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e.body,
+                        EventBody::TagDeparted {
+                            cause: DepartCause::Missing,
+                            ..
+                        }
+                    )
+                })
+                .count();
+            assert_eq!(missing, 1, "seed {seed}: a stationary tag departed");
+            // The opening moves: the misplaced shirt and the caps to the backroom (the
+            // restocking at 35 s starts the cycle).
+            let moves: Vec<(&str, &str)> = events
+                .iter()
+                .filter(|e| e.time_ms < START + 35_000)
+                .filter_map(|e| match &e.body {
+                    EventBody::TagMoved { from, to, .. } => Some((from.as_str(), to.as_str())),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(moves.len(), 5, "seed {seed}: {moves:?}");
+            assert!(moves.contains(&("shelf-a1", "shelf-b1")), "{moves:?}");
+            assert_eq!(
+                moves.iter().filter(|m| **m == (DOCK, BACKROOM)).count(),
+                4,
+                "{moves:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_cycle_keeps_going_with_sales_returns_and_deliveries() {
+        let events = events_of(42, 10 * 60);
+        let count = |pred: fn(&EventBody) -> bool| events.iter().filter(|e| pred(&e.body)).count();
+        assert!(count(|b| matches!(b, EventBody::TagSold { .. })) >= 20);
+        assert_eq!(count(|b| matches!(b, EventBody::TagReturned { .. })), 1);
+        assert!(count(|b| matches!(b, EventBody::AlertExit { .. })) >= 5);
+        assert!(count(|b| matches!(b, EventBody::TagArrived { .. })) >= 20);
+        // Seqs are contiguous (the engine's contract, here over a long script).
+        for (i, e) in events.iter().enumerate() {
+            assert_eq!(e.seq, i as u64 + 1);
+        }
+    }
+
+    #[test]
+    fn catalog_names_the_demo_gtins() {
+        let catalog = Catalog::demo();
+        assert_eq!(catalog.name("00614141000012"), Some("shirt"));
+        assert_eq!(catalog.name("00614141000029").map(str::len), Some(5));
+        assert_eq!(catalog.name("12345678901231"), None);
+    }
+}

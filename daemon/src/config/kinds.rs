@@ -151,6 +151,18 @@ impl LocationKind {
 }
 
 string_enum! {
+    /// Header and end bytes of a `magicrf` reader's frames.
+    #[derive(Default)]
+    pub enum MagicRfFraming ("framing") {
+        /// `0xBB … 0x7E`: M100, JRD-4035, YRM100, M5Stack and most R200 boards.
+        #[default]
+        Bb7e = "bb-7e",
+        /// `0xAA … 0xDD`: some R200 boards (otherwise the same format).
+        AaDd = "aa-dd",
+    }
+}
+
+string_enum! {
     /// Whether a `[[gpio]]` line is read or driven.
     pub enum GpioDirection ("gpio direction") {
         /// A sensor, e.g. a door contact.

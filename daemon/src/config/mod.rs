@@ -41,8 +41,8 @@ pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::{ConfigError, ConfigErrors};
 pub use gtin::check_gtin14;
 pub use kinds::{
-    DEFAULT_BAUD, GpioDirection, LocationKind, Protocol, STANDARD_BAUD_RATES, UndecodedPolicy,
-    UnknownName,
+    DEFAULT_BAUD, GpioDirection, LocationKind, MagicRfFraming, Protocol, STANDARD_BAUD_RATES,
+    UndecodedPolicy, UnknownName,
 };
 pub use mqtt_url::{MQTT_PORT, MQTTS_PORT, MqttUrl, MqttUrlError};
 pub use reconcile_section::ReconcileConfig;

@@ -2,7 +2,7 @@
 //! field names, types, defaults and the meaning of every key. Deserialization here only checks
 //! shapes and spellings; ranges and cross-references are checked by `validate`.
 
-use super::kinds::{GpioDirection, LocationKind, Protocol};
+use super::kinds::{GpioDirection, LocationKind, MagicRfFraming, Protocol};
 use super::mqtt_url::MqttUrl;
 use super::{duration, mqtt_url, size};
 use serde::Deserialize;
@@ -121,6 +121,10 @@ pub struct ReaderConfig {
     /// one location (their reads pool).
     #[serde(deserialize_with = "deserialize_antennas")]
     pub antennas: BTreeMap<u16, String>,
+    /// `magicrf` only: frame header/end bytes, `"bb-7e"` (default) or `"aa-dd"` (some R200
+    /// boards).
+    #[serde(default)]
+    pub framing: Option<MagicRfFraming>,
     /// Transmit power in dBm, 0..=33. Optional: the reader's own setting is kept.
     #[serde(default)]
     pub power_dbm: Option<f64>,

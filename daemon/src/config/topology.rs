@@ -6,7 +6,7 @@
 
 use super::decode::{Draft, Item};
 use super::gtin::check_gtin14;
-use super::kinds::{GpioDirection, LocationKind, STANDARD_BAUD_RATES};
+use super::kinds::{GpioDirection, LocationKind, Protocol, STANDARD_BAUD_RATES};
 use super::report::{Place, Reporter, Section};
 use super::sections::{DockConfig, GpioConfig, LocationConfig, ProductMapping, ReaderConfig};
 use super::spans::{Document, Seg, key, raw_str};
@@ -151,6 +151,15 @@ fn check_readers(
     for item in readers {
         let (r, at) = (&item.value, item.place);
         let protocol = r.protocol;
+        if r.framing.is_some() && protocol != Protocol::MagicRf {
+            reporter.error(
+                at,
+                &[key("framing")],
+                format!(
+                    "only protocol magicrf has a framing (this reader's protocol is {protocol})"
+                ),
+            );
+        }
         if protocol.is_serial() {
             match &r.port {
                 None if !item.is_tainted("port") => {

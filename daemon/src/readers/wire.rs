@@ -4,7 +4,7 @@
 
 use super::frame::{FrameDecoder, HostCommands, ReaderSimulator};
 use super::{line, magicrf, mercury, r2000};
-use crate::config::{Protocol, ReaderConfig};
+use crate::config::{MagicRfFraming, Protocol, ReaderConfig};
 
 /// Settings a protocol's parts need from the reader's config.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,9 +40,15 @@ impl Default for WireOptions {
 impl WireOptions {
     /// The options of a configured reader.
     pub fn from_config(reader: &ReaderConfig) -> Self {
+        let (magicrf_header, magicrf_end) = match reader.framing.unwrap_or_default() {
+            MagicRfFraming::Bb7e => (0xBB, 0x7E),
+            MagicRfFraming::AaDd => (0xAA, 0xDD),
+        };
         WireOptions {
             antennas: reader.antennas.keys().copied().collect(),
             power_dbm: reader.power_dbm,
+            magicrf_header,
+            magicrf_end,
             ..WireOptions::default()
         }
     }
@@ -89,5 +95,48 @@ pub fn simulator(
         Protocol::MagicRf => Ok(Box::new(magicrf::Simulator::new(options))),
         Protocol::R2000 => Ok(Box::new(r2000::Simulator::new(options))),
         other => Err(NoWire(other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn framing_comes_from_the_config_and_only_for_magicrf() {
+        let base =
+            "[gateway]\nstore = \"s\"\nid = \"g\"\n[[location]]\nid = \"a\"\nkind = \"shelf\"\n";
+        let reader = |protocol: &str, extra: &str| {
+            format!(
+                "{base}[[reader]]\nid = \"r\"\nprotocol = \"{protocol}\"\nport = \"/dev/ttyUSB0\"\n{extra}antennas = {{ 1 = \"a\" }}\n"
+            )
+        };
+        let c = crate::config::parse(
+            &reader("magicrf", "framing = \"aa-dd\"\n"),
+            Path::new("c.toml"),
+        )
+        .expect("valid");
+        let o = WireOptions::from_config(&c.readers[0]);
+        assert_eq!((o.magicrf_header, o.magicrf_end), (0xAA, 0xDD));
+        let c = crate::config::parse(&reader("magicrf", ""), Path::new("c.toml")).expect("valid");
+        let o = WireOptions::from_config(&c.readers[0]);
+        assert_eq!((o.magicrf_header, o.magicrf_end), (0xBB, 0x7E));
+        let err = crate::config::parse(
+            &reader("r2000", "framing = \"aa-dd\"\n"),
+            Path::new("c.toml"),
+        )
+        .expect_err("framing on r2000");
+        assert!(
+            err.to_string()
+                .contains("only protocol magicrf has a framing"),
+            "{err}"
+        );
+        let err = crate::config::parse(
+            &reader("magicrf", "framing = \"cc-ee\"\n"),
+            Path::new("c.toml"),
+        )
+        .expect_err("bad framing");
+        assert!(err.to_string().contains("cc-ee"), "{err}");
     }
 }

@@ -5,6 +5,8 @@
 //! - `engine`: reads/s of the pure engine on one core with N tags tracked, and bytes per tag.
 //! - `replay`: lines/s of `shelfd replay` end to end (parse → engine → sled commit → JSON out).
 //! - `store`: cost of one store commit (1 event + 1 tag record), with and without flush.
+//! - `decode`: MB/s and frames/s of each reader protocol's decoder ([`readers`]).
+//! - `serial`: CPU cost of live serial input through a PTY, per 1 000 reads/s ([`readers`]).
 
 use crate::config::LocationKind;
 use crate::engine_store::EngineStore;
@@ -13,6 +15,8 @@ use crate::reconcile::{Engine, Input, Knobs, Topology};
 use crate::store::{Commit, Key, OutboxEntry, SledStore, Store};
 use std::io::Write;
 use std::time::Instant;
+
+pub mod readers;
 
 fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
@@ -88,7 +92,8 @@ fn population(tags: usize, seconds: u64) -> (Topology, Vec<[u8; 12]>, Vec<BenchR
     (topo, epcs, reads)
 }
 
-/// Runs the named benchmarks (`all`, `engine`, `replay`, `store`) and prints their figures.
+/// Runs the named benchmarks (`all`, `engine`, `replay`, `store`, `decode`, `serial`) and prints
+/// their figures.
 pub fn run(tags: usize, seconds: u64, only: &str, out: &mut impl Write) -> anyhow::Result<()> {
     if only == "all" || only == "engine" {
         engine(tags, seconds, out)?;
@@ -101,6 +106,12 @@ pub fn run(tags: usize, seconds: u64, only: &str, out: &mut impl Write) -> anyho
     }
     if only == "all" || only == "store" {
         store(out)?;
+    }
+    if only == "all" || only == "decode" {
+        readers::decode(out)?;
+    }
+    if only == "all" || only == "serial" {
+        readers::serial(out)?;
     }
     Ok(())
 }

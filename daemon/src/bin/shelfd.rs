@@ -77,7 +77,8 @@ enum Command {
         #[arg(long)]
         plain: bool,
     },
-    /// Measure the engine, replay and store throughput (figures for BENCHMARKS.md).
+    /// Measure the engine, replay, store and reader-protocol throughput (figures for
+    /// BENCHMARKS.md).
     Bench {
         /// Tags tracked by the engine benchmark.
         #[arg(long, default_value_t = 100_000)]
@@ -85,7 +86,8 @@ enum Command {
         /// Simulated seconds of reads.
         #[arg(long, default_value_t = 30)]
         seconds: u64,
-        /// Which benchmark: all, engine, replay, store.
+        /// Which benchmark: all, engine, replay, store, decode (reader protocol decoders),
+        /// serial (CPU of live serial input over a PTY).
         #[arg(long, default_value = "all")]
         only: String,
     },

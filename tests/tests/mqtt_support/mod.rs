@@ -5,4 +5,5 @@
 
 pub mod broker;
 pub mod daemon;
+pub mod pty_readers;
 pub mod subscriber;

@@ -1,0 +1,275 @@
+//! Simulated serial readers for `shelfd run`: one simulated reader per spec on a PTY (the real
+//! protocol bytes, [`spawn_simulated_reader`]), each behind a symlink in the test's temp dir as
+//! udev's by-id links are (the kernel reuses `/dev/pts` numbers), a `[[reader]]`/`[[location]]`
+//! config for them, and a player that sends every reader one inventory round every
+//! [`ROUND_EVERY`]: empty (nothing in view) until [`PtyReaders::place_tags`], then carrying all
+//! of the reader's tags. The simulators and the player run on their own small tokio runtime, so the
+//! test thread is free to wait on the broker and the daemon.
+//!
+//! Start `shelfd run` *before* [`PtyReaders::start`]: the simulators' PTY descriptors are not
+//! close-on-exec, so a child process spawned after them inherits the master and keeps the PTY
+//! alive, and an unplug would never reach the daemon as a hang-up. The daemon retries a port
+//! that does not exist yet, so it opens the links as soon as they appear.
+
+use shelfd::config::Protocol;
+use shelfd::readers::pty_sim::{RoundSender, SimulatedReaderHandle, spawn_simulated_reader};
+use shelfd::readers::{TagReport, WireOptions};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How often every reader is sent a round of its tags.
+pub const ROUND_EVERY: Duration = Duration::from_millis(200);
+
+/// One simulated reader to run: its id, protocol, antennas (port → location id) and how many
+/// distinct tags sit in front of each antenna.
+#[derive(Debug, Clone)]
+pub struct ReaderSpec {
+    /// Reader id in the config.
+    pub id: &'static str,
+    /// Wire protocol.
+    pub protocol: Protocol,
+    /// Antenna port → location id.
+    pub antennas: &'static [(u16, &'static str)],
+    /// Tags in view of each antenna.
+    pub tags_per_antenna: usize,
+}
+
+/// A running simulated reader and what it reports.
+pub struct PtyReader {
+    /// The spec it runs.
+    pub spec: ReaderSpec,
+    /// The symlink the config names as its port.
+    pub link: PathBuf,
+    /// Its tags (distinct EPCs, SGTIN-96), each on one of its antennas.
+    pub tags: Vec<TagReport>,
+    handle: Option<SimulatedReaderHandle>,
+}
+
+impl PtyReader {
+    /// (EPC hex, location id) of every tag.
+    pub fn expected(&self) -> Vec<(String, String)> {
+        self.tags
+            .iter()
+            .map(|t| (crate::common::hex(&t.epc), self.location_of(t.antenna)))
+            .collect()
+    }
+
+    fn location_of(&self, antenna: u16) -> String {
+        self.spec
+            .antennas
+            .iter()
+            .find(|(a, _)| *a == antenna)
+            .map(|(_, l)| (*l).to_string())
+            .expect("tags are only placed on configured antennas")
+    }
+}
+
+/// The simulated readers of one test, their runtime and their player.
+pub struct PtyReaders {
+    rt: Option<tokio::runtime::Runtime>,
+    cancel: CancellationToken,
+    tags_placed: Arc<AtomicBool>,
+    /// The readers, in spec order.
+    pub readers: Vec<PtyReader>,
+}
+
+/// The symlink a reader's port is configured as: `dir/by-id/usb-sim-{id}-port0`.
+pub fn link_path(dir: &Path, id: &str) -> PathBuf {
+    dir.join("by-id").join(format!("usb-sim-{id}-port0"))
+}
+
+/// Points `link` at `target`, replacing it atomically (as udev re-points a by-id link).
+pub fn point(link: &Path, target: &Path) {
+    let tmp = link.with_extension("new");
+    let _ = std::fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(target, &tmp).expect("symlink");
+    std::fs::rename(&tmp, link).expect("re-point symlink");
+}
+
+impl PtyReaders {
+    /// Starts one simulated reader per spec on a PTY, with symlinks in `dir/by-id/`, and the
+    /// player (empty rounds until [`PtyReaders::place_tags`]). Reader `i`'s tags are SGTIN-96s of products `2i+1` and `2i+2` (alternating),
+    /// serials distinct across all readers.
+    pub fn start(dir: &Path, specs: &[ReaderSpec]) -> PtyReaders {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .thread_name("pty-readers")
+            .build()
+            .expect("tokio runtime");
+        let cancel = CancellationToken::new();
+        std::fs::create_dir_all(dir.join("by-id")).expect("by-id dir");
+        let mut readers = Vec::new();
+        for (i, spec) in specs.iter().enumerate() {
+            let options = WireOptions {
+                antennas: spec.antennas.iter().map(|(a, _)| *a).collect(),
+                ..WireOptions::default()
+            };
+            let handle = rt
+                .block_on(async {
+                    spawn_simulated_reader(spec.protocol, options, cancel.child_token())
+                })
+                .unwrap_or_else(|e| panic!("PTY for {}: {e}", spec.id));
+            let link = link_path(dir, spec.id);
+            point(&link, handle.path());
+            let mut tags = Vec::new();
+            for (a, (antenna, _)) in spec.antennas.iter().enumerate() {
+                for k in 0..spec.tags_per_antenna {
+                    let product = (2 * i + k % 2 + 1) as u32;
+                    let serial = (i * 1000 + a * 100 + k + 1) as u64;
+                    tags.push(TagReport {
+                        antenna: *antenna,
+                        epc: shelfd::sim::sim_epc(product, serial),
+                        rssi_dbm: Some(-55.0),
+                        ..TagReport::default()
+                    });
+                }
+            }
+            readers.push(PtyReader {
+                spec: spec.clone(),
+                link,
+                tags,
+                handle: Some(handle),
+            });
+        }
+        let rounds: Vec<(RoundSender, Vec<TagReport>)> = readers
+            .iter()
+            .map(|r| {
+                let handle = r.handle.as_ref().expect("just started");
+                (handle.rounds(), r.tags.clone())
+            })
+            .collect();
+        let tags_placed = Arc::new(AtomicBool::new(false));
+        rt.spawn(play(rounds, tags_placed.clone(), cancel.clone()));
+        PtyReaders {
+            rt: Some(rt),
+            cancel,
+            tags_placed,
+            readers,
+        }
+    }
+
+    /// Puts every reader's tags in view: from the next round on, rounds carry them.
+    pub fn place_tags(&self) {
+        self.tags_placed.store(true, Ordering::Relaxed);
+    }
+
+    /// The reader with id `id`.
+    pub fn reader(&self, id: &str) -> &PtyReader {
+        self.readers
+            .iter()
+            .find(|r| r.spec.id == id)
+            .unwrap_or_else(|| panic!("no reader {id}"))
+    }
+
+    /// Unplugs reader `id`: closes its PTY (the driver's fd hangs up) and removes its symlink,
+    /// as a USB unplug removes the by-id link.
+    pub fn unplug(&mut self, id: &str) {
+        let rt = self.rt.as_ref().expect("running");
+        let reader = self
+            .readers
+            .iter_mut()
+            .find(|r| r.spec.id == id)
+            .unwrap_or_else(|| panic!("no reader {id}"));
+        let handle = reader.handle.take().expect("plugged in");
+        rt.block_on(handle.unplug());
+        std::fs::remove_file(&reader.link).expect("remove the by-id link");
+    }
+}
+impl Drop for PtyReaders {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        for r in &mut self.readers {
+            drop(r.handle.take());
+        }
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_timeout(Duration::from_secs(2));
+        }
+    }
+}
+
+/// Sends every reader one round every [`ROUND_EVERY`] until `cancel`: empty until
+/// `tags_placed`, then with all its tags. A reader that is unplugged or not keeping up just
+/// misses the round.
+async fn play(
+    readers: Vec<(RoundSender, Vec<TagReport>)>,
+    tags_placed: Arc<AtomicBool>,
+    cancel: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(ROUND_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let placed = tags_placed.load(Ordering::Relaxed);
+        for (sender, tags) in &readers {
+            let round = if placed { tags.clone() } else { Vec::new() };
+            let _ = sender.try_send_round(round);
+        }
+    }
+}
+
+/// The `[[reader]]` tables of `specs` (ports at [`link_path`] in `dir`, `watchdog` as given)
+/// and a `[[location]]` table (a shelf) for every location they name.
+pub fn config_tables(dir: &Path, specs: &[ReaderSpec], watchdog: &str) -> String {
+    let mut text = String::new();
+    let mut locations = BTreeMap::new();
+    for spec in specs {
+        let antennas: Vec<String> = spec
+            .antennas
+            .iter()
+            .map(|(a, l)| format!("{a} = \"{l}\""))
+            .collect();
+        let _ = write!(
+            text,
+            "[[reader]]\nid = \"{}\"\nprotocol = \"{}\"\nport = \"{}\"\nantennas = {{ {} }}\nwatchdog = \"{watchdog}\"\n\n",
+            spec.id,
+            spec.protocol,
+            link_path(dir, spec.id).display(),
+            antennas.join(", ")
+        );
+        for (_, l) in spec.antennas {
+            locations.insert(*l, ());
+        }
+    }
+    for l in locations.keys() {
+        let _ = write!(text, "[[location]]\nid = \"{l}\"\nkind = \"shelf\"\n\n");
+    }
+    text
+}
+
+/// Writes `dir/shelfd.toml`: store `s1`, gateway `gw-1`, `[mqtt]` to 127.0.0.1:`port`, the
+/// readers of `specs` (see [`config_tables`]), and reconcile knobs that confirm an arrival on
+/// its second read.
+pub fn write_config(dir: &Path, port: u16, specs: &[ReaderSpec], watchdog: &str) -> PathBuf {
+    let text = format!(
+        r#"[gateway]
+store = "s1"
+id = "gw-1"
+state_dir = "state"
+
+[mqtt]
+url = "mqtt://127.0.0.1:{port}"
+keep_alive = "5s"
+
+[reconcile]
+baseline_window = "0s"
+arrive_dwell = "0s"
+arrive_min_reads = 2
+settle_quiet = "0s"
+settle_max = "0s"
+
+{tables}"#,
+        tables = config_tables(dir, specs, watchdog)
+    );
+    let path = dir.join("shelfd.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}

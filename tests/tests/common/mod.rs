@@ -46,6 +46,25 @@ pub fn shelfd_bin() -> &'static Path {
             .to_string();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut cmd = Command::new(cargo);
+        // The variables cargo set for this test would make build scripts (ring's) see a
+        // different environment than the outer build and rebuild half the tree every time.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy().into_owned();
+            let per_crate = key.starts_with("CARGO_PKG_")
+                || matches!(
+                    key.as_str(),
+                    "CARGO_MANIFEST_DIR"
+                        | "CARGO_MANIFEST_PATH"
+                        | "CARGO_CRATE_NAME"
+                        | "CARGO_PRIMARY_PACKAGE"
+                        | "CARGO_TARGET_TMPDIR"
+                        | "CARGO_RUSTC_CURRENT_DIR"
+                        | "OUT_DIR"
+                );
+            if per_crate {
+                cmd.env_remove(key);
+            }
+        }
         cmd.current_dir(workspace_root())
             .args(["build", "--quiet", "-p", "shelfd", "--bin", "shelfd"])
             .arg("--target-dir")

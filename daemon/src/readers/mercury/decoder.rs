@@ -256,7 +256,9 @@ fn classify(op: u8, status: u16, data: &[u8]) -> Result<Item, String> {
                 Record::StatusReport => Item::Frame("status_report", Info, None),
                 Record::CycleStatus => Item::Frame("cycle_status", Info, None),
             }),
-            STATUS_NO_TAGS_FOUND => Ok(Item::Frame("keepalive", Info, Some(status))),
+            // Sent while streaming when a search found nothing: the module is alive with no
+            // tag in view, which is the heartbeat the engine needs to let tags depart.
+            STATUS_NO_TAGS_FOUND => Ok(Item::Frame("keepalive", FrameRole::NoTag, Some(status))),
             STATUS_TEMPERATURE_THROTTLE => {
                 Ok(Item::Frame("temperature_throttle", Info, Some(status)))
             }

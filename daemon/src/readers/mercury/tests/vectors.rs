@@ -63,7 +63,7 @@ fn module_replies_decode_as_documented() {
     );
     assert_eq!(
         frame_of(&one(&hex(KEEPALIVE))),
-        (0, "keepalive", FrameRole::Info, Some(0x0400))
+        (0, "keepalive", FrameRole::NoTag, Some(0x0400))
     );
     assert_eq!(
         frame_of(&one(&hex(THROTTLE))),

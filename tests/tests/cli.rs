@@ -1027,3 +1027,48 @@ impl From<&PathBuf> for OsArg {
         OsArg(p.as_os_str().to_owned())
     }
 }
+
+#[test]
+fn decode_prints_one_json_line_per_frame_and_names_bad_bytes() {
+    // BB-1 (a verified 0xBB tag notification), two garbage bytes, then BB-1 again.
+    let frame = "BB 02 22 00 11 C9 34 00 30 75 1F EB 70 5C 59 04 E3 D5 0D 70 3A 76 EF 7E";
+    let input = format!("{frame}\n00 01\n{frame}\n");
+    let run = common::shelfd_with(
+        ["decode", "--protocol", "magicrf", "--hex"],
+        &[],
+        Some(input.as_bytes()),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    assert_eq!(lines[0]["kind"], "tag");
+    assert_eq!(lines[0]["epc"], "30751feb705c5904e3d50d70");
+    assert_eq!(lines[0]["rssi_dbm"], -55.0);
+    assert_eq!(
+        (lines[1]["kind"].clone(), lines[1]["offset"].clone()),
+        ("bad".into(), 24.into())
+    );
+    assert_eq!(
+        (lines[2]["kind"].clone(), lines[2]["offset"].clone()),
+        ("tag".into(), 26.into())
+    );
+
+    let bad = common::shelfd_with(
+        ["decode", "--protocol", "line", "--hex"],
+        &[],
+        Some(b"30 0g\n"),
+    );
+    assert_eq!(bad.code, Some(65), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("0g") || bad.stderr.contains('g'),
+        "{}",
+        bad.stderr
+    );
+    let unknown = common::shelfd_with(["decode", "--protocol", "llrp"], &[], Some(b""));
+    assert_eq!(unknown.code, Some(2), "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("llrp"), "{}", unknown.stderr);
+}

@@ -1,6 +1,7 @@
 //! systemd notify protocol of `shelfd run`, against a real notify socket the test creates:
 //! `READY=1` comes while the broker is unreachable, `WATCHDOG=1` repeats while the engine
-//! runs, `STATUS=` is one line with the outbox and broker, and SIGTERM sends `STOPPING=1`.
+//! runs, `STATUS=` is one line with the outbox and broker, SIGHUP does not stop it, and SIGTERM
+//! sends `STOPPING=1`.
 
 mod common;
 mod mqtt_support;
@@ -75,6 +76,9 @@ fn ready_watchdog_status_and_stopping() {
         .unwrap_or_else(|| panic!("no status line in {got:?}"))
         .to_owned();
     assert!(status.contains("broker disconnected"), "{status}");
+    // systemctl reload sends SIGHUP: the daemon validates the file and keeps running.
+    daemon.signal("HUP");
+    daemon.wait_log("SIGHUP: the config file is valid", Duration::from_secs(30));
     daemon.stop();
     receive(&socket, &mut got, "STOPPING=1", |g| has(g, "STOPPING=1"));
 }

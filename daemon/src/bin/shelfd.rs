@@ -126,12 +126,12 @@ fn load_config(path: &std::path::Path) -> Result<shelfd::config::Config, ExitCod
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Run { config } => {
-            let config = match load_config(&config) {
+        Command::Run { config: path } => {
+            let config = match load_config(&path) {
                 Ok(c) => c,
                 Err(code) => return Ok(code),
             };
-            run_daemon(config)
+            run_daemon(config, path)
         }
         Command::Decode { protocol, hex } => {
             let protocol: shelfd::config::Protocol = match protocol.parse() {
@@ -273,7 +273,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// `shelfd run`: the pipeline on a multi-threaded runtime, stopped by SIGTERM or SIGINT.
-fn run_daemon(config: shelfd::config::Config) -> anyhow::Result<ExitCode> {
+fn run_daemon(config: shelfd::config::Config, path: PathBuf) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(8)
@@ -290,6 +290,24 @@ fn run_daemon(config: shelfd::config::Config) -> anyhow::Result<ExitCode> {
                 _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
             }
             signals.cancel();
+        });
+        // SIGHUP (systemctl reload): validate the file and say so. Applying changes while
+        // running is not implemented yet: the running config stays until the next restart.
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("installing the SIGHUP handler")?;
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                match shelfd::config::load(&path) {
+                    Ok(_) => tracing::warn!(
+                        file = %path.display(),
+                        "SIGHUP: the config file is valid; changes apply at the next restart (live reload is not implemented yet)"
+                    ),
+                    Err(errors) => tracing::error!(
+                        file = %path.display(),
+                        "SIGHUP: the config file is invalid; keeping the running config:\n{errors}"
+                    ),
+                }
+            }
         });
         shelfd::run::run(config, cancel).await?;
         Ok(ExitCode::SUCCESS)

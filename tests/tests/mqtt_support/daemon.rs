@@ -127,6 +127,11 @@ impl Daemon {
         });
     }
 
+    /// Sends a signal by name (e.g. "HUP") without waiting.
+    pub fn signal(&self, name: &str) {
+        signal(self.child.as_ref().expect("running"), name);
+    }
+
     /// SIGTERM, then waits for a clean exit (asserts exit code 0).
     pub fn stop(&mut self) {
         let mut child = self.child.take().expect("running");

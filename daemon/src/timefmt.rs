@@ -102,10 +102,22 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (y, m, d)
 }
 
-/// The gateway's wall clock now, ms since the Unix epoch (0 if the clock reads before 1970).
-/// The only wall-clock read of the live pipeline: drivers stamp reads with it, the engine
-/// never calls it.
+/// The gateway's clock now, ms since the Unix epoch: the wall clock read once per process,
+/// then advanced by the monotonic clock. The only clock read of the live pipeline: drivers
+/// stamp reads with it, the engine never calls it.
+///
+/// A wall clock that steps backwards while the daemon runs (NTP syncing after boot on boards
+/// without an RTC, a manual `date`) would otherwise freeze the engine's timers, which never let
+/// time go backwards, until the clock caught up. The cost: a step of the wall clock shows in
+/// event times only after the next restart.
 pub fn now_ms() -> u64 {
+    static ANCHOR: std::sync::OnceLock<(u64, std::time::Instant)> = std::sync::OnceLock::new();
+    let (wall, at) = ANCHOR.get_or_init(|| (wall_ms(), std::time::Instant::now()));
+    let elapsed = u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX);
+    wall.saturating_add(elapsed)
+}
+
+fn wall_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

@@ -185,7 +185,14 @@ pub async fn run_with(
             cancel.clone(),
         ));
     }
-    drop(record_tx);
+    // The engine ends when every sender is gone; hold one until shutdown so a reader that
+    // ends early (a replay file played to its end, a driver that cannot start) does not stop
+    // the engine while the daemon runs.
+    let keep_open = cancel.clone();
+    tracker.spawn(async move {
+        keep_open.cancelled().await;
+        drop(record_tx);
+    });
     tracker.close();
     // Config, store and tasks are up; the broker may still be connecting (that is normal).
     notify::ready("running; connecting to the broker");
@@ -224,8 +231,6 @@ async fn run_reader(
             {
                 tracing::error!(reader = %id, error = %e, "replay source failed");
             }
-            // The source is done; keep the sender until shutdown like a quiet reader.
-            cancel.cancelled().await;
         }
         Protocol::ShelfLink => {
             tracing::error!(reader = %reader.id, "the shelf-link protocol has no driver in this build");

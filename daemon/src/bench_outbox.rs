@@ -76,8 +76,6 @@ fn run_in(root: &Path, events: u64, out: &mut impl Write) -> anyhow::Result<()> 
     let state = root.join("state");
     let started = Instant::now();
     fill(&state, events)?;
-    // Give sled's deferred file close a moment, then measure the files.
-    std::thread::sleep(Duration::from_millis(200));
     let bytes = dir_size(&state);
     writeln!(
         out,
@@ -100,8 +98,8 @@ fn run_in(root: &Path, events: u64, out: &mut impl Write) -> anyhow::Result<()> 
             "reopened outbox holds {}",
             stats.entries
         );
+        // The next open waits for sled to let go of the lock (SledStore::open retries).
         drop(engine);
-        std::thread::sleep(Duration::from_millis(100));
     }
     reopen.sort_by(f64::total_cmp);
     writeln!(

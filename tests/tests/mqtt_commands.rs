@@ -5,7 +5,7 @@
 mod common;
 mod mqtt_support;
 
-use mqtt_support::broker::Mosquitto;
+use mqtt_support::broker::{Mosquitto, wait_until};
 use mqtt_support::daemon::{Daemon, churn_log, write_config};
 use mqtt_support::subscriber::{Msg, Subscriber};
 use std::time::Duration;
@@ -31,22 +31,14 @@ fn commands_get_results_and_bad_ones_change_nothing() {
     );
     let mut daemon = Daemon::start(&config);
     daemon.wait_log("replay source finished", LONG);
-    let start = std::time::Instant::now();
-    while sub
-        .msgs()
-        .iter()
-        .filter(|m| m.topic.contains("/stock/"))
-        .count()
-        < 2
-    {
-        assert!(
-            start.elapsed() < LONG,
-            "no snapshots: {:?}\n{}",
-            sub.msgs().iter().map(|m| &m.topic).collect::<Vec<_>>(),
-            daemon.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until("the snapshots", LONG, || {
+        let msgs = sub.msgs();
+        let snapshots = msgs.iter().filter(|m| m.topic.contains("/stock/")).count();
+        if snapshots < 2 && daemon.log().contains("engine stopped") {
+            panic!("the engine stopped before any snapshot:\n{}", daemon.log());
+        }
+        snapshots >= 2
+    });
     sub.wait_quiet(Duration::from_millis(1500), LONG);
     let events_before = sub.seqs();
     let snapshots_before = sub

@@ -130,7 +130,7 @@ fn broker_restart_mid_stream_loses_nothing() {
     sub.wait_for("the first events", LONG, |_| sub.seqs().len() >= 10);
     broker.stop();
     let before = sub.msgs().len();
-    std::thread::sleep(Duration::from_millis(1500));
+    daemon.wait_log("lost the broker connection", LONG);
     broker.restart();
     // On reconnect: status online again and every location's snapshot republished.
     sub.wait_for("status and snapshots republished", LONG, |m| {

@@ -274,23 +274,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// `shelfd run`: the pipeline on a multi-threaded runtime, stopped by SIGTERM or SIGINT.
 fn run_daemon(config: shelfd::config::Config, path: PathBuf) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .max_blocking_threads(8)
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = runtime()?;
     runtime.block_on(async {
-        let cancel = tokio_util::sync::CancellationToken::new();
-        let signals = cancel.clone();
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .context("installing the SIGTERM handler")?;
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-                _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
-            }
-            signals.cancel();
-        });
+        let cancel = cancel_on_stop_signals()?;
         // SIGHUP (systemctl reload): validate the file and say so. Applying changes while
         // running is not implemented yet: the running config stays until the next restart.
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
@@ -314,24 +300,36 @@ fn run_daemon(config: shelfd::config::Config, path: PathBuf) -> anyhow::Result<E
     })
 }
 
+/// The multi-threaded runtime of `run` and `demo` (blocking threads capped for small boards).
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(8)
+        .build()
+        .context("starting the async runtime")
+}
+
+/// A token cancelled by the first SIGTERM or SIGINT (call inside the runtime).
+fn cancel_on_stop_signals() -> anyhow::Result<tokio_util::sync::CancellationToken> {
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let signals = cancel.clone();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+        }
+        signals.cancel();
+    });
+    Ok(cancel)
+}
+
 /// `shelfd demo` on a multi-threaded runtime, stopped early by SIGINT or SIGTERM.
 fn run_demo(options: &shelfd::demo::DemoOptions) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = runtime()?;
     runtime.block_on(async {
-        let cancel = tokio_util::sync::CancellationToken::new();
-        let signals = cancel.clone();
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .context("installing the SIGTERM handler")?;
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            signals.cancel();
-        });
+        let cancel = cancel_on_stop_signals()?;
         // Unlocked handles: log lines from other threads must never wait for the demo.
         let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
         shelfd::demo::run(options, cancel, &mut stdout, &mut stderr).await?;

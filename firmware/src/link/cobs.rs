@@ -23,7 +23,7 @@ pub enum CobsError {
     },
 }
 
-/// Encoded length of `len` bytes (without the delimiter).
+/// The most bytes `len` bytes encode to (without the delimiter): exact when they hold no zero.
 pub const fn encoded_len(len: usize) -> usize {
     len + len / 254 + 1
 }
@@ -98,7 +98,7 @@ mod tests {
     fn round_trip(src: &[u8]) {
         let mut enc = [0u8; 600];
         let n = encode(src, &mut enc).expect("buffer is large enough");
-        assert_eq!(n, encoded_len(src.len()));
+        assert!(n <= encoded_len(src.len()), "{n} bytes for {}", src.len());
         assert!(!enc[..n].contains(&0), "no zero survives encoding");
         let len = decode_in_place(&mut enc[..n]).expect("own encoding decodes");
         assert_eq!(&enc[..len], src);

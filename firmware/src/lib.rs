@@ -5,4 +5,8 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod hx711;
 pub mod link;
+pub mod node;
+pub mod scale;
+pub mod sim;

@@ -26,6 +26,7 @@ mod gtin;
 mod kinds;
 mod mqtt_url;
 mod reconcile_section;
+pub mod reload;
 mod report;
 mod sections;
 mod size;

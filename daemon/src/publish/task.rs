@@ -61,6 +61,8 @@ pub struct Publisher {
     pub board: Arc<SnapshotBoard>,
     /// Connection state for status views and metrics.
     pub connected: Arc<std::sync::atomic::AtomicBool>,
+    /// Publish latency is recorded here.
+    pub metrics: Arc<crate::ops::metrics::Metrics>,
 }
 
 /// Why one connection ended.
@@ -122,6 +124,8 @@ struct Conn {
     /// A fetch in progress, with the last committed seq when it was asked.
     fetching: Option<(u64, oneshot::Receiver<Vec<OutboxEntry>>)>,
     acks: Vec<u64>,
+    /// When each QoS 1 packet went on the wire, for the publish latency metric.
+    sent_at: std::collections::HashMap<u16, Instant>,
 }
 
 async fn connection(
@@ -149,6 +153,7 @@ async fn connection(
         cursor: 0,
         fetching: None,
         acks: Vec::new(),
+        sent_at: std::collections::HashMap::new(),
     };
     let mut stop_at: Option<Instant> = None;
     let mut status_tick = tokio::time::interval(STATUS_REFRESH);
@@ -288,11 +293,18 @@ fn handle_event(p: &mut Publisher, c: &mut Conn, backoff: &mut Backoff, event: E
             }
         }
         Event::Outgoing(Outgoing::Publish(pkid)) => {
-            c.inflight.on_outgoing_publish(pkid);
+            if let Some(Sent::Outbox(_)) = c.inflight.on_outgoing_publish(pkid) {
+                if pkid != 0 {
+                    c.sent_at.insert(pkid, Instant::now());
+                }
+            }
         }
         Event::Incoming(Packet::PubAck(ack)) => {
             if let Some(seq) = c.inflight.on_puback(ack.pkid) {
                 c.acks.push(seq);
+                if let Some(at) = c.sent_at.remove(&ack.pkid) {
+                    p.metrics.publish_latency.observe(at.elapsed());
+                }
             }
         }
         Event::Incoming(Packet::Publish(msg)) => handle_command(p, c, &msg),

@@ -24,7 +24,10 @@ pub const EVENT_NAMESPACE: [u8; 16] = [
 pub fn event_id(store: &str, gateway: &str, seq: u64) -> String {
     format!(
         "urn:uuid:{}",
-        uuid_v5(&EVENT_NAMESPACE, format!("{store}/{gateway}/{seq}").as_bytes())
+        uuid_v5(
+            &EVENT_NAMESPACE,
+            format!("{store}/{gateway}/{seq}").as_bytes()
+        )
     )
 }
 

@@ -59,7 +59,8 @@ enum Command {
         #[arg(required = true)]
         hex: Vec<String>,
     },
-    /// Replay a read log through the engine on a virtual clock; print events, then snapshots.
+    /// Replay a read log through the engine on a virtual clock; print events, then snapshots
+    /// (or, with `--format epcis`, the EPCIS documents the daemon would publish).
     Replay {
         /// The config file.
         #[arg(long)]
@@ -70,6 +71,11 @@ enum Command {
         /// Keep state here across invocations, as across daemon restarts (in memory if absent).
         #[arg(long)]
         state_dir: Option<PathBuf>,
+        /// What to print: `json` (event payloads, then the retained snapshots) or `epcis` (one
+        /// GS1 EPCIS 2.0 document per line for every event that has one, no snapshots; uses the
+        /// config's [epcis] settings whether or not it is enabled).
+        #[arg(long, value_enum, default_value_t = ReplayFormatArg::Json)]
+        format: ReplayFormatArg,
     },
     /// Run the live demo store: simulated readers of every protocol on PTYs, the real
     /// pipeline, an embedded MQTT broker, and a live view of what central sees.
@@ -104,6 +110,15 @@ enum Command {
         #[arg(long, default_value = "all")]
         only: String,
     },
+}
+
+/// `shelfd replay --format`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReplayFormatArg {
+    /// Event payloads, then retained snapshots.
+    Json,
+    /// GS1 EPCIS 2.0 documents.
+    Epcis,
 }
 
 fn main() -> ExitCode {
@@ -218,10 +233,23 @@ fn run(cli: Cli, log: shelfd::ops::logging::LogHandle) -> anyhow::Result<ExitCod
             config,
             input,
             state_dir,
+            format,
         } => {
             let config = match load_config(&config) {
                 Ok(c) => c,
                 Err(code) => return Ok(code),
+            };
+            let format = match format {
+                ReplayFormatArg::Json => shelfd::replay::ReplayFormat::Json,
+                ReplayFormatArg::Epcis => {
+                    match shelfd::publish::epcis::EpcisMapping::new(&config) {
+                        Ok(mapping) => shelfd::replay::ReplayFormat::Epcis(mapping),
+                        Err(e) => {
+                            eprintln!("shelfd replay --format epcis: {e}");
+                            return Ok(ExitCode::from(EX_CONFIG));
+                        }
+                    }
+                }
             };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
@@ -232,6 +260,7 @@ fn run(cli: Cli, log: shelfd::ops::logging::LogHandle) -> anyhow::Result<ExitCod
                     "stdin",
                     std::io::stdin().lock(),
                     state_dir.as_deref(),
+                    &format,
                     &mut out,
                 )
             } else {
@@ -242,6 +271,7 @@ fn run(cli: Cli, log: shelfd::ops::logging::LogHandle) -> anyhow::Result<ExitCod
                     &name,
                     std::io::BufReader::with_capacity(1 << 20, file),
                     state_dir.as_deref(),
+                    &format,
                     &mut out,
                 )
             };

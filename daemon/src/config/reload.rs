@@ -92,7 +92,7 @@ pub fn plan(running: &Config, new: &Config) -> ReloadPlan {
     } else {
         p.restart.push("[[location]] (ids, kinds or order)".into());
     }
-    let sections: [(&str, bool); 7] = [
+    let sections: [(&str, bool); 8] = [
         ("[gateway]", running.gateway != new.gateway),
         ("[mqtt]", running.mqtt != new.mqtt),
         ("[[reader]]", running.readers != new.readers),
@@ -100,6 +100,7 @@ pub fn plan(running: &Config, new: &Config) -> ReloadPlan {
         ("[[gpio]]", running.gpios != new.gpios),
         ("[[product]]", running.products != new.products),
         ("[metrics]", running.metrics != new.metrics),
+        ("[epcis]", running.epcis != new.epcis),
     ];
     p.restart.extend(
         sections

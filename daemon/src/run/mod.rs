@@ -58,6 +58,9 @@ pub enum RunError {
     /// The engine thread could not be started or panicked.
     #[error("engine thread: {0}")]
     Thread(String),
+    /// EPCIS output is enabled but cannot be set up (a validated config always can).
+    #[error(transparent)]
+    Epcis(#[from] crate::publish::epcis::EpcisSetupError),
 }
 
 /// Handles the running pipeline shares with status views and tests.
@@ -108,6 +111,7 @@ pub async fn run_with(
 ) -> Result<(), RunError> {
     connect::install_crypto_provider();
     let started_at = crate::timefmt::now_ms();
+    let epcis = crate::publish::epcis::EpcisMapping::from_config(&config)?;
     let dir = config.gateway.state_dir.clone();
     let open_config = config.clone();
     let engine = tokio::task::spawn_blocking(move || {
@@ -196,6 +200,7 @@ pub async fn run_with(
         board,
         connected: handles.mqtt_connected.clone(),
         metrics: handles.metrics.clone(),
+        epcis,
     };
     tracker.spawn(run_publisher(publisher, cancel.clone()));
     for reader in &config.readers {

@@ -16,9 +16,15 @@ pub const SIM_QUEUE: usize = 32;
 pub struct SimRng(u64);
 
 impl SimRng {
-    /// A generator from `seed` (any value; 0 is remapped).
+    /// A generator from `seed` (any value). Distinct seeds give distinct streams: the seed goes
+    /// through splitmix64's finaliser, a bijection, and the one seed it maps to 0 (a dead state
+    /// for xorshift) is moved off it.
     pub fn new(seed: u64) -> SimRng {
-        SimRng(seed ^ 0x9E37_79B9_7F4A_7C15 | 1)
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        SimRng(if z == 0 { 0x9E37_79B9_7F4A_7C15 } else { z })
     }
 
     /// The next 64 random bits.

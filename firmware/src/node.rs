@@ -35,8 +35,8 @@
 //! yet acks by number, and a number repeated across boots could ack the new hello unseen.
 
 use crate::link::{
-    Command, CommandStatus, DecodeError, Epc, FaultCode, FirmwareVersion, Frame,
-    FrameAccumulator, MAX_FRAME_LEN, NODE_WIDE, Report,
+    Command, CommandStatus, DecodeError, Epc, FaultCode, FirmwareVersion, Frame, FrameAccumulator,
+    MAX_FRAME_LEN, NODE_WIDE, Report,
 };
 use crate::scale::{
     ADC_MAX, ADC_MIN, Calibration, Detection, DetectorConfig, LaneConfig, LaneConfigError,

@@ -311,7 +311,10 @@ impl LaneScale {
     /// True when the window is full and spreads no more than the stable band.
     pub fn is_stable(&self) -> bool {
         self.window_len == usize::from(self.detector.window)
-            && self.calibration.mg_of_delta(self.spread_counts()).unsigned_abs()
+            && self
+                .calibration
+                .mg_of_delta(self.spread_counts())
+                .unsigned_abs()
                 <= self.detector.stable_band_mg
     }
 
@@ -419,7 +422,11 @@ impl LaneScale {
             // Drift: the baseline follows.
             self.baseline = Some(settled);
             let since_report = self.reported.map_or(i64::MAX, |r| {
-                i64::from(self.calibration.mg_of_delta(i64::from(settled) - i64::from(r))).abs()
+                i64::from(
+                    self.calibration
+                        .mg_of_delta(i64::from(settled) - i64::from(r)),
+                )
+                .abs()
             });
             if since_report >= i64::from(self.detector.report_step_mg) {
                 self.reported = Some(settled);

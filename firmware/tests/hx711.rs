@@ -1,5 +1,6 @@
 //! HX711 driver against embedded-hal-mock pin and delay scripts: every test states the exact
 //! PD_SCK edges, DOUT reads and delays the chip must see, and ends with `done()` on every mock.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use embedded_hal::digital::ErrorKind;
 use embedded_hal_mock::eh1::MockError;
@@ -167,7 +168,7 @@ fn power_down_holds_pd_sck_high_over_60_us_and_power_up_resets_to_a128() {
     let mut delays = vec![Delay::delay_us(POWER_DOWN_US)];
     delays.extend((0..52).map(|_| Delay::delay_us(BIT_US)));
     let mut delay = CheckedDelay::new(&delays);
-    assert!(POWER_DOWN_US > 60);
+    const { assert!(POWER_DOWN_US > 60, "the datasheet asks for more than 60 µs") };
 
     let mut adc = Hx711::new(sck.clone(), dout.clone(), delay.clone(), config(1)).unwrap();
     adc.set_gain(Gain::B32);
@@ -224,9 +225,8 @@ fn as_a_weight_sensor_it_never_waits_and_drops_samples_of_a_stale_gain() {
     dout.done();
 
     let mut sck = Pin::new(&[T::set(State::Low)]);
-    let mut dout = Pin::new(&[
-        T::get(State::Low).with_error(MockError::Io(std::io::ErrorKind::Other))
-    ]);
+    let mut dout =
+        Pin::new(&[T::get(State::Low).with_error(MockError::Io(std::io::ErrorKind::Other))]);
     let mut adc = Hx711::new(sck.clone(), dout.clone(), NoopDelay::new(), config(1)).unwrap();
     assert_eq!(
         adc.poll_sample(),

@@ -5,8 +5,8 @@
 
 use proptest::prelude::*;
 use shelf_node::link::{
-    self, Command, CommandStatus, DecodeError, EncodeError, Epc, FaultCode, FirmwareVersion,
-    Frame, FrameAccumulator, MAX_EPC_LEN, MAX_FRAME_LEN, Message, RawFrame, Report,
+    self, Command, CommandStatus, DecodeError, EncodeError, Epc, FaultCode, FirmwareVersion, Frame,
+    FrameAccumulator, MAX_EPC_LEN, MAX_FRAME_LEN, Message, RawFrame, Report,
 };
 
 fn address() -> impl Strategy<Value = u8> {
@@ -114,7 +114,8 @@ enum Any {
 
 fn any_frame() -> impl Strategy<Value = Any> {
     prop_oneof![
-        (address(), any::<u16>(), command()).prop_map(|(a, s, m)| Any::Command(Frame::new(a, s, m))),
+        (address(), any::<u16>(), command())
+            .prop_map(|(a, s, m)| Any::Command(Frame::new(a, s, m))),
         (address(), any::<u16>(), report()).prop_map(|(a, s, m)| Any::Report(Frame::new(a, s, m))),
     ]
 }
@@ -333,7 +334,11 @@ fn errors_name_the_offending_values() {
         (&[1, 3, 0x00, 0, 0], DecodeError::UnknownKind(0x00)),
     ];
     for (body, expected) in cases {
-        assert_eq!(Frame::<Command>::decode(&with_crc(body)), Err(expected), "{body:02x?}");
+        assert_eq!(
+            Frame::<Command>::decode(&with_crc(body)),
+            Err(expected),
+            "{body:02x?}"
+        );
     }
     let report_cases: [(&[u8], DecodeError); 4] = [
         (
@@ -370,7 +375,11 @@ fn errors_name_the_offending_values() {
         ),
     ];
     for (body, expected) in report_cases {
-        assert_eq!(Frame::<Report>::decode(&with_crc(body)), Err(expected), "{body:02x?}");
+        assert_eq!(
+            Frame::<Report>::decode(&with_crc(body)),
+            Err(expected),
+            "{body:02x?}"
+        );
     }
 }
 
@@ -386,7 +395,16 @@ fn encoding_refuses_what_decoding_would_refuse() {
         Err(EncodeError::Address(255))
     );
     assert_eq!(
-        Frame::new(1, 0, Report::PickPut { lane: 0, units: 0, delta_mg: 5 }).encode(&mut out),
+        Frame::new(
+            1,
+            0,
+            Report::PickPut {
+                lane: 0,
+                units: 0,
+                delta_mg: 5
+            }
+        )
+        .encode(&mut out),
         Err(EncodeError::Field {
             field: "pick/put units",
             value: 0

@@ -154,9 +154,12 @@ impl Gateway {
                         Report::CommandResult { status, value } => {
                             if self.pending[node].front().map(|c| c.seq) == Some(frame.seq) {
                                 self.pending[node].pop_front();
-                                self.delivered
-                                    .results
-                                    .push((frame.address, frame.seq, status, value));
+                                self.delivered.results.push((
+                                    frame.address,
+                                    frame.seq,
+                                    status,
+                                    value,
+                                ));
                             }
                         }
                         _ => self.delivered.heartbeats += 1,
@@ -377,7 +380,10 @@ fn on_a_noisy_bus_every_pick_still_arrives_exactly_once() {
         bus.run(&mut gateway, 1_000);
         assert_every_pick_exactly_once(&gateway);
         // The noise did happen ...
-        assert!(dropped > 100 && corrupted > 100, "seed {seed}: {dropped} {corrupted}");
+        assert!(
+            dropped > 100 && corrupted > 100,
+            "seed {seed}: {dropped} {corrupted}"
+        );
         assert!(gateway.timeouts > 50, "seed {seed}: {}", gateway.timeouts);
         // ... and was repaired by the nodes resending events whose answers were lost.
         assert!(bus.resends > 0, "seed {seed}: {} resends", bus.resends);
@@ -452,7 +458,9 @@ fn a_full_queue_drops_weight_reports_first_keeps_picks_and_reports_the_overflow(
     for i in 0..40 {
         let lane = i % 2;
         let units = if i % 4 < 2 { 2 } else { -1 };
-        sim.scale_mut(lane).expect("lane").add_mg(units * i64::from(UNIT_MG));
+        sim.scale_mut(lane)
+            .expect("lane")
+            .add_mg(units * i64::from(UNIT_MG));
         sim.advance(2_500);
         expected_units.push((lane as u8, units as i16));
     }
@@ -493,7 +501,15 @@ fn a_full_queue_drops_weight_reports_first_keeps_picks_and_reports_the_overflow(
     assert_eq!(picks, expected_units[..31]);
     let overflow: Vec<&Report> = got
         .iter()
-        .filter(|r| matches!(r, Report::Fault { code: FaultCode::QUEUE_OVERFLOW, .. }))
+        .filter(|r| {
+            matches!(
+                r,
+                Report::Fault {
+                    code: FaultCode::QUEUE_OVERFLOW,
+                    ..
+                }
+            )
+        })
         .collect();
     assert_eq!(overflow.len(), 1, "{got:?}");
     let Report::Fault { lane, detail, .. } = *overflow[0] else {
@@ -521,7 +537,10 @@ fn weight_reports_make_room_for_a_pick_and_the_newest_weight_per_lane_replaces_o
     // The ambiguous change evicted the oldest tag read; its lane weight had no lower class to
     // evict and was dropped itself.
     assert!(matches!(pending[0], Report::Hello { .. }));
-    assert!(matches!(pending[31], Report::Ambiguous { lane: 0, .. }), "{pending:?}");
+    assert!(
+        matches!(pending[31], Report::Ambiguous { lane: 0, .. }),
+        "{pending:?}"
+    );
     assert_eq!(sim.node().dropped(), 2);
 }
 
@@ -576,12 +595,23 @@ fn commands_run_once_per_number_and_results_name_the_offending_value() {
     };
     assert_eq!(status, CommandStatus::OK);
     assert!((value - 419_430).abs() < 1_000, "{value} counts/kg");
-    let weight = sim.node().lane(0).and_then(|l| l.weight_mg()).expect("lane 0");
-    assert!((weight - 1_000_000).abs() < 1_000, "{weight} mg after calibration");
+    let weight = sim
+        .node()
+        .lane(0)
+        .and_then(|l| l.weight_mg())
+        .expect("lane 0");
+    assert!(
+        (weight - 1_000_000).abs() < 1_000,
+        "{weight} mg after calibration"
+    );
 
     // Identify: the heartbeat says so while it lasts.
     assert_eq!(
-        ask(&mut sim, Frame::new(6, 55, Command::Identify { seconds: 2 })).message,
+        ask(
+            &mut sim,
+            Frame::new(6, 55, Command::Identify { seconds: 2 })
+        )
+        .message,
         result(0, 0)
     );
     assert!(sim.node().identifying(sim.now_ms()));
@@ -604,7 +634,10 @@ fn acks_only_remove_the_event_that_was_sent_under_that_number() {
     // Now it was sent: the ack removes it, and the answer is a heartbeat carrying the next number.
     let answer = ask(&mut sim, Frame::new(8, 0, Command::Ack { seq: 700 }));
     assert_eq!(answer.seq, 701);
-    assert!(matches!(answer.message, Report::Heartbeat { queued: 0, .. }));
+    assert!(matches!(
+        answer.message,
+        Report::Heartbeat { queued: 0, .. }
+    ));
     // Repeating the ack is harmless.
     let answer = ask(&mut sim, Frame::new(8, 0, Command::Ack { seq: 700 }));
     assert!(matches!(answer.message, Report::Heartbeat { .. }));
@@ -645,12 +678,18 @@ fn saturated_readings_are_a_fault_not_a_weight() {
     assert!(
         pending.iter().any(|r| matches!(
             r,
-            Report::Fault { code: FaultCode::SENSOR_SATURATED, lane: 0, detail: 8_388_607 }
+            Report::Fault {
+                code: FaultCode::SENSOR_SATURATED,
+                lane: 0,
+                detail: 8_388_607
+            }
         )),
         "{pending:?}"
     );
     assert!(
-        !pending.iter().any(|r| matches!(r, Report::PickPut { .. } | Report::Ambiguous { .. })),
+        !pending
+            .iter()
+            .any(|r| matches!(r, Report::PickPut { .. } | Report::Ambiguous { .. })),
         "{pending:?}"
     );
 }
@@ -658,8 +697,10 @@ fn saturated_readings_are_a_fault_not_a_weight() {
 #[test]
 fn a_tag_read_of_the_nodes_own_reader_reaches_the_gateway() {
     let mut sim = NodeSimulator::<2>::with_address(12, 40);
-    let epc = Epc::new(&[0x30, 0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, 0x40, 0, 0, 0x1A, 0x85])
-        .expect("96-bit EPC");
+    let epc = Epc::new(&[
+        0x30, 0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, 0x40, 0, 0, 0x1A, 0x85,
+    ])
+    .expect("96-bit EPC");
     sim.node_mut().tag_read(2, -615, epc);
     let mut session = NodeSession::new(12, 0);
     let mut got = Vec::new();
@@ -745,7 +786,14 @@ fn the_node_serves_an_embedded_io_uart() {
     assert_eq!(uart.flushes, 1);
     let answer = Frame::<Report>::decode(&uart.tx).expect("one whole answer");
     assert_eq!(answer.address, 5);
-    assert!(matches!(answer.message, Report::Hello { node_id: 77, lanes: 1, .. }));
+    assert!(matches!(
+        answer.message,
+        Report::Hello {
+            node_id: 77,
+            lanes: 1,
+            ..
+        }
+    ));
     let stats = node.stats();
     assert_eq!((stats.commands, stats.ignored, stats.bad_frames), (1, 1, 1));
 }

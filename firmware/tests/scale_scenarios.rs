@@ -97,7 +97,11 @@ impl Trace {
             .map(|(i, &g)| {
                 let mut g = g + self.drift_g_per_sample * i as f64 + self.rng.gauss(self.noise_g);
                 if self.spike_rate > 0.0 && (self.rng.unit() + 1.0) / 2.0 < self.spike_rate {
-                    g += if self.rng.unit() > 0.0 { self.spike_g } else { -self.spike_g };
+                    g += if self.rng.unit() > 0.0 {
+                        self.spike_g
+                    } else {
+                        -self.spike_g
+                    };
                 }
                 (OFFSET_COUNTS + g * COUNTS_PER_GRAM).round() as i32
             })
@@ -243,7 +247,11 @@ fn an_item_slid_on_slowly_is_still_one_put() {
     let mut lane = installed_lane(31, 1000.0);
     let mut t = Trace::new(131);
     // 250 g over 3 s: far faster than drift, so the window is unstable throughout.
-    let c = t.hold(1000.0, 2.0).ramp(1250.0, 3.0).hold(1250.0, 3.0).counts();
+    let c = t
+        .hold(1000.0, 2.0)
+        .ramp(1250.0, 3.0)
+        .hold(1250.0, 3.0)
+        .counts();
     let d = run(&mut lane, &c);
     assert_eq!(units_of(&d), [Some(1)], "{d:?}");
     assert_delta_near(&d, 250);
@@ -329,7 +337,11 @@ fn a_change_that_is_not_whole_items_is_ambiguous_not_guessed() {
     let mut lane = installed_lane(80, 2500.0);
     let mut t = Trace::new(180);
     // A 120 g phone left on the lane: 0.48 units, 130 g from 1 unit, 120 g from 0.
-    let c = t.hold(2500.0, 2.0).ramp(2620.0, 0.4).hold(2620.0, 3.0).counts();
+    let c = t
+        .hold(2500.0, 2.0)
+        .ramp(2620.0, 0.4)
+        .hold(2620.0, 3.0)
+        .counts();
     let d = run(&mut lane, &c);
     assert_eq!(units_of(&d), [None], "{d:?}");
     assert_delta_near(&d, 120);

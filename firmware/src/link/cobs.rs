@@ -142,7 +142,10 @@ mod tests {
             decode_in_place(&mut [0x03, 0x11, 0x00]),
             Err(CobsError::ZeroByte { at: 2 })
         );
-        assert_eq!(decode_in_place(&mut [0x00]), Err(CobsError::ZeroByte { at: 0 }));
+        assert_eq!(
+            decode_in_place(&mut [0x00]),
+            Err(CobsError::ZeroByte { at: 0 })
+        );
         assert_eq!(encode(&[1, 2, 3], &mut [0u8; 3]), None);
     }
 }

@@ -125,10 +125,9 @@ pub enum EncodeError {
 impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            EncodeError::BufferTooSmall { needed, available } => write!(
-                f,
-                "frame needs {needed} bytes, the buffer has {available}"
-            ),
+            EncodeError::BufferTooSmall { needed, available } => {
+                write!(f, "frame needs {needed} bytes, the buffer has {available}")
+            }
             EncodeError::Address(a) => write!(f, "node address {a} outside 1..=254"),
             EncodeError::Field { field, value } => write!(f, "invalid {field} {value}"),
         }

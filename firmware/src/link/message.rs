@@ -243,7 +243,10 @@ impl Report {
     /// True for the reports a node keeps until the gateway acknowledges them (everything but
     /// heartbeats and command results, which are answers, not events).
     pub fn is_event(&self) -> bool {
-        !matches!(self, Report::Heartbeat { .. } | Report::CommandResult { .. })
+        !matches!(
+            self,
+            Report::Heartbeat { .. } | Report::CommandResult { .. }
+        )
     }
 }
 

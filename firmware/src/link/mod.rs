@@ -126,6 +126,59 @@
 //! ]);
 //! ```
 //!
+//! The remaining kinds, unstuffed to show each payload as the tables above lay it out (header,
+//! payload, then the CRC of both, little-endian):
+//!
+//! ```
+//! use shelf_node::link::{cobs, crc16, Command, CommandStatus, DecodeError, FaultCode, Frame, Message, Report};
+//!
+//! fn raw<M: Message>(frame: Frame<M>) -> Vec<u8> {
+//!     let mut wire = [0u8; shelf_node::link::MAX_FRAME_LEN];
+//!     let n = frame.encode(&mut wire).unwrap();
+//!     assert_eq!(wire[n - 1], 0x00);
+//!     let len = cobs::decode_in_place(&mut wire[..n - 1]).unwrap();
+//!     let (body, crc) = wire[..len].split_at(len - 2);
+//!     assert_eq!(u16::from_le_bytes([crc[0], crc[1]]), crc16(body));
+//!     body.to_vec()
+//! }
+//!
+//! // Gateway → node 9, command number 0x0201.
+//! assert_eq!(raw(Frame::new(9, 0, Command::Ack { seq: 0x1234 })), [1, 9, 0x02, 0, 0, 0x34, 0x12]);
+//! assert_eq!(raw(Frame::new(9, 0x0201, Command::Tare { lane: 0xFF })), [1, 9, 0x04, 0x01, 0x02, 0xFF]);
+//! assert_eq!(
+//!     raw(Frame::new(9, 0x0201, Command::Calibrate { lane: 2, known_mg: 1_000_000 })),
+//!     [1, 9, 0x05, 0x01, 0x02, 2, 0x40, 0x42, 0x0F, 0x00],
+//! );
+//! assert_eq!(raw(Frame::new(9, 0x0201, Command::Identify { seconds: 10 })), [1, 9, 0x06, 0x01, 0x02, 10]);
+//!
+//! // Node 9 → gateway, event (or next event) number 0x0030.
+//! let heartbeat = Report::Heartbeat { uptime_s: 3600, queued: 2, dropped: 1, identifying: true };
+//! assert_eq!(raw(Frame::new(9, 0x30, heartbeat)), [1, 9, 0x82, 0x30, 0, 0x10, 0x0E, 0, 0, 2, 1, 0, 0x01]);
+//! let weight = Report::LaneWeight { lane: 1, stable: true, weight_mg: 1_250_000, raw: -2 };
+//! assert_eq!(
+//!     raw(Frame::new(9, 0x30, weight)),
+//!     [1, 9, 0x83, 0x30, 0, 1, 0x01, 0xD0, 0x12, 0x13, 0x00, 0xFE, 0xFF, 0xFF, 0xFF],
+//! );
+//! let ambiguous = Report::Ambiguous { lane: 0, delta_mg: -120_000 };
+//! assert_eq!(raw(Frame::new(9, 0x30, ambiguous)), [1, 9, 0x85, 0x30, 0, 0, 0x40, 0x2B, 0xFE, 0xFF]);
+//! let fault = Report::Fault { code: FaultCode::SENSOR_TIMEOUT, lane: 3, detail: 1500 };
+//! assert_eq!(raw(Frame::new(9, 0x30, fault)), [1, 9, 0x87, 0x30, 0, 1, 3, 0xDC, 0x05, 0, 0]);
+//! let result = Report::CommandResult { status: CommandStatus::NOT_STABLE, value: 2 };
+//! assert_eq!(raw(Frame::new(9, 0x0201, result)), [1, 9, 0x88, 0x01, 0x02, 3, 2, 0, 0, 0]);
+//!
+//! // A reserved flag bit set: the frame is well formed but does not decode.
+//! let mut body = raw(Frame::new(9, 0x30, weight));
+//! body[6] |= 0x02;
+//! let crc = crc16(&body).to_le_bytes();
+//! body.extend_from_slice(&crc);
+//! let mut bad = [0u8; 32];
+//! let n = cobs::encode(&body, &mut bad).unwrap();
+//! assert_eq!(
+//!     Frame::<Report>::decode(&bad[..n]),
+//!     Err(DecodeError::Field { kind: 0x83, field: "lane weight flags", value: 3 }),
+//! );
+//! ```
+//!
 //! # Sequence numbers, acks and retransmission
 //!
 //! - A node numbers its events (u16, wrapping, from a per-boot start the board supplies) and

@@ -3,7 +3,7 @@
 //! Hot keys apply at once: `[log] level`, every `[reconcile]` knob but `undecoded`, and per
 //! `[[location]]` its `name`, `planogram` and `safety_stock`. Everything else (gateway ids and
 //! state dir, the broker, readers and their antennas, the set and kinds of locations, docks,
-//! gpios, products, metrics, `reconcile.undecoded`, and any key added later) needs a restart:
+//! gpios, products, lanes, metrics, `reconcile.undecoded`, and any key added later) needs a restart:
 //! [`plan`] names each such change, and [`hot_applied`] gives the config to run with until
 //! then (the running one with only the hot keys taken from the new file).
 //!
@@ -92,13 +92,14 @@ pub fn plan(running: &Config, new: &Config) -> ReloadPlan {
     } else {
         p.restart.push("[[location]] (ids, kinds or order)".into());
     }
-    let sections: [(&str, bool); 8] = [
+    let sections: [(&str, bool); 9] = [
         ("[gateway]", running.gateway != new.gateway),
         ("[mqtt]", running.mqtt != new.mqtt),
         ("[[reader]]", running.readers != new.readers),
         ("[[dock]]", running.docks != new.docks),
         ("[[gpio]]", running.gpios != new.gpios),
         ("[[product]]", running.products != new.products),
+        ("[[lane]]", running.lanes != new.lanes),
         ("[metrics]", running.metrics != new.metrics),
         ("[epcis]", running.epcis != new.epcis),
     ];

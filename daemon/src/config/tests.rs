@@ -416,7 +416,7 @@ fn unknown_keys_are_reported_with_their_lines_all_of_them() {
         "port = \"/dev/ttyUSB0\"\nbuad = 9600\nantena = 2",
     );
     let errors = errors_of(&text);
-    let expected = "(expected one of id, protocol, port, baud, file, speed, antennas, framing, power_dbm, watchdog)";
+    let expected = "(expected one of id, protocol, port, baud, file, speed, antennas, nodes, framing, power_dbm, watchdog)";
     assert_eq!(
         errors,
         [

@@ -491,6 +491,7 @@ mod tests {
             file: None,
             speed: None,
             antennas: BTreeMap::from([(1, "shelf-a".to_string())]),
+            nodes: Vec::new(),
             framing: None,
             power_dbm: None,
             watchdog: Duration::from_secs(10),

@@ -24,10 +24,14 @@
 //!    evidence it would add to changes nothing, and the engine clock never goes backwards.
 //! 10. *POS, hold-off, returns, exits*: see [`engine`].
 //! 11. *Aggregated stock deltas* ([`stock`]).
+//!
+//! Shelf-node lanes ([`lanes`]) add weight: untagged items counted by their lane's weight, and
+//! picks that let the picked tag depart at once.
 
 pub mod engine;
 pub mod epc_key;
 pub mod knobs;
+pub mod lanes;
 pub mod liveness;
 pub mod persist;
 pub mod stock;

@@ -22,7 +22,8 @@
 //!    never add up to a pick. That holds for drift slower than `stable_band_mg` per window
 //!    (2 g per 0.8 s with the defaults at 10 samples/s); anything faster makes the window
 //!    unstable and is judged as a change once it settles. Every [`DetectorConfig::report_step_mg`]
-//!    of accumulated drift yields [`Detection::Drift`] (a weight report, not an event).
+//!    of accumulated drift yields [`Detection::Drift`] (a weight report, not an event), and so
+//!    does the first settle after boot (the starting weight, which is no change).
 //!
 //! A hand resting on the shelf, an item lifted and put back, a knock: the window is unstable
 //! while it lasts and the weight comes back to the baseline, so nothing is reported.
@@ -187,7 +188,8 @@ pub enum Detection {
         /// Settled weight after the change.
         weight_mg: i32,
     },
-    /// The baseline drifted by a report step since the last weight report (not an event).
+    /// A weight report, not an event: the lane's first settled weight after boot (its starting
+    /// point), or the baseline drifted by a report step since the last weight report.
     Drift {
         /// Settled weight now.
         weight_mg: i32,
@@ -393,10 +395,13 @@ impl LaneScale {
         };
         self.settled_for = self.settled_for.saturating_add(1);
         let Some(baseline) = self.baseline else {
-            // The first settle after boot: whatever is on the lane is the starting point.
+            // The first settle after boot: whatever is on the lane is the starting point, and
+            // the gateway hears what that is.
             self.baseline = Some(settled);
             self.reported = Some(settled);
-            return None;
+            return Some(Detection::Drift {
+                weight_mg: self.calibration.mg_of(settled),
+            });
         };
         if self.settled_for < self.detector.settle_samples {
             return None;

@@ -280,10 +280,13 @@ fn check_readers(
             reporter.error(
                 at,
                 &[key("nodes")],
-                format!("only protocol shelf-link has nodes (this reader's protocol is {protocol})"),
+                format!(
+                    "only protocol shelf-link has nodes (this reader's protocol is {protocol})"
+                ),
             );
         }
-        if r.antennas.is_empty() && !item.is_tainted("antennas") && protocol != Protocol::ShelfLink {
+        if r.antennas.is_empty() && !item.is_tainted("antennas") && protocol != Protocol::ShelfLink
+        {
             reporter.error(
                 at,
                 &[key("antennas")],
@@ -644,7 +647,11 @@ fn check_lanes(
         let sku = &lane.sku;
         if lane.tagged {
             if let Err(message) = check_gtin14(sku) {
-                reporter.error(at, &[key("sku")], format!("{message} (a tagged lane's sku is the GTIN-14 its EPCs decode to)"));
+                reporter.error(
+                    at,
+                    &[key("sku")],
+                    format!("{message} (a tagged lane's sku is the GTIN-14 its EPCs decode to)"),
+                );
             }
         } else if sku.is_empty()
             || sku.chars().count() > 64
@@ -653,7 +660,9 @@ fn check_lanes(
             reporter.error(
                 at,
                 &[key("sku")],
-                format!("bad sku {sku:?}: expected 1 to 64 printable characters without whitespace"),
+                format!(
+                    "bad sku {sku:?}: expected 1 to 64 printable characters without whitespace"
+                ),
             );
         }
         let unit = lane.unit_weight;

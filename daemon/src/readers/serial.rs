@@ -55,10 +55,10 @@
 pub mod backoff;
 mod health;
 
+pub(crate) use health::Counter;
 pub use health::{ReaderHealth, ReaderHealthSnapshot};
 
 use self::backoff::{Backoff, BackoffPolicy};
-use self::health::Counter;
 use super::frame::{Decoded, FrameDecoder, FrameRole, HostCommands};
 use super::wire::{self, NoWire, WireOptions};
 use crate::config::{DEFAULT_BAUD, ReaderConfig};

@@ -17,11 +17,13 @@
 //!   twice.
 //! - **Tagged** (`tagged = true`): RFID counts the items; the weight corroborates. A pick of
 //!   `k` units opens a credit of `k` departures for (location, SKU), valid for
-//!   [`PICK_WINDOW_MS`]. At each sweep, present tags of that SKU at that location whose last read
-//!   there is at most [`PICK_LOOKBACK_MS`] older than the pick and that have since missed one
-//!   re-read (silent for their learned re-read interval, at least [`MIN_PICK_SILENCE_MS`]) on a
-//!   reader that is alive, depart at once — longest silent first, at most `k` — with cause
-//!   `picked`, instead of after `depart_missed_reads` re-reads. A credit that finds no such tag
+//!   [`PICK_WINDOW_MS`]. At each sweep, present tags of that SKU at that location that were
+//!   last read there before the pick (at most [`PICK_LOOKBACK_MS`] before it), not since, and
+//!   have been silent for [`PICK_SILENCE_REREADS`] of their learned re-read intervals (at least
+//!   [`MIN_PICK_SILENCE_MS`]) on a reader that is alive, depart at once — longest silent first,
+//!   at most `k` — with cause `picked`, instead of after `depart_missed_reads` re-reads. (A
+//!   stationary tag that merely missed a few rounds is read again after the pick, which rules
+//!   it out.) A credit that finds no such tag
 //!   lapses; the tags then depart (or not) by the ordinary rule. Put-backs and weights of a
 //!   tagged lane change nothing (RFID sees the item come back).
 
@@ -37,8 +39,10 @@ pub const PICK_WINDOW_MS: u64 = 60_000;
 /// A picked tag was read at most this long before the pick was weighed (the item was lifted,
 /// then the weight settled).
 pub const PICK_LOOKBACK_MS: u64 = 30_000;
-/// The shortest silence that counts as a missed re-read for a picked tag.
-pub const MIN_PICK_SILENCE_MS: u64 = 1_000;
+/// Re-read intervals a picked tag must have missed.
+pub const PICK_SILENCE_REREADS: u64 = 3;
+/// The shortest silence that lets a picked tag depart.
+pub const MIN_PICK_SILENCE_MS: u64 = 3_000;
 
 /// Counters of the lane rules.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -162,7 +166,7 @@ impl Engine {
                     continue;
                 }
                 let last = tag.slots[0].last;
-                if last.saturating_add(PICK_LOOKBACK_MS) < credit.at {
+                if last >= credit.at || last.saturating_add(PICK_LOOKBACK_MS) < credit.at {
                     continue;
                 }
                 let Some(live) = self.readers.get(usize::from(tag.reader)) else {
@@ -172,7 +176,9 @@ impl Engine {
                     continue;
                 }
                 let silence = now.saturating_sub(last.max(live.alive_since));
-                if silence >= u64::from(tag.gap_hi).max(MIN_PICK_SILENCE_MS) {
+                let needed =
+                    (u64::from(tag.gap_hi) * PICK_SILENCE_REREADS).max(MIN_PICK_SILENCE_MS);
+                if silence >= needed {
                     silent.push((silence, key.clone()));
                 }
             }

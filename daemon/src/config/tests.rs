@@ -245,11 +245,12 @@ fn demo_config_is_valid() {
         })
         .collect();
     let port = |name: &str| PathBuf::from("/tmp/shelfd-demo/ports").join(name);
-    let (p1, p2, p3, p4) = (
+    let (p1, p2, p3, p4, p5) = (
         port("r1-mercury"),
         port("r2-magicrf"),
         port("r3-r2000"),
         port("r4-line"),
+        port("n1-shelf-link"),
     );
     assert_eq!(
         readers,
@@ -278,7 +279,16 @@ fn demo_config_is_valid() {
                 Some(p4.as_path()),
                 vec![(1, "backroom"), (2, "dock-1")]
             ),
+            ("n1", Protocol::ShelfLink, Some(p5.as_path()), vec![]),
         ]
+    );
+    assert_eq!(config.readers[4].nodes, [1]);
+    assert_eq!(
+        (
+            config.lanes[0].reader.as_deref(),
+            config.lanes[0].location.as_str()
+        ),
+        (Some("n1"), "shelf-c1")
     );
     let kinds: Vec<(&str, LocationKind)> = config
         .locations
@@ -292,6 +302,7 @@ fn demo_config_is_valid() {
             ("shelf-a1", Shelf),
             ("shelf-a2", Shelf),
             ("shelf-b1", Shelf),
+            ("shelf-c1", Shelf),
             ("backroom", Backroom),
             ("pos-1", Pos),
             ("exit-1", Exit),

@@ -214,13 +214,17 @@ impl NodeBusHandle {
         &self.path
     }
 
+    /// A clonable remote for the bus's shelves.
+    pub fn controls(&self) -> NodeBusControls {
+        NodeBusControls {
+            tx: self.tx.clone(),
+        }
+    }
+
     /// Adds (or with a negative value removes) `grams` on a lane: a put-back or a pick, which
     /// the node reports once the weight settles (about a second and a half).
     pub async fn add_grams(&self, node: u8, lane: u8, grams: f64) -> io::Result<()> {
-        self.tx
-            .send(BusInput::AddGrams { node, lane, grams })
-            .await
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the bus stopped"))
+        self.controls().add_grams(node, lane, grams).await
     }
 
     /// Makes a node's own RFID module read `epc` on `antenna`.
@@ -229,7 +233,7 @@ impl NodeBusHandle {
         self.tx
             .send(BusInput::TagRead { node, antenna, epc })
             .await
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the bus stopped"))
+            .map_err(|_| stopped())
     }
 
     /// Unplugs the bus: the PTY closes and the driver sees a hang-up. Waits for the task.
@@ -238,6 +242,26 @@ impl NodeBusHandle {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+    }
+}
+
+fn stopped() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the simulated bus stopped")
+}
+
+/// A clonable remote for a running bus's shelves (what the demo's script holds).
+#[derive(Debug, Clone)]
+pub struct NodeBusControls {
+    tx: mpsc::Sender<BusInput>,
+}
+
+impl NodeBusControls {
+    /// See [`NodeBusHandle::add_grams`].
+    pub async fn add_grams(&self, node: u8, lane: u8, grams: f64) -> io::Result<()> {
+        self.tx
+            .send(BusInput::AddGrams { node, lane, grams })
+            .await
+            .map_err(|_| stopped())
     }
 }
 

@@ -666,7 +666,7 @@ fn check_lanes(
             );
         }
         let unit = lane.unit_weight;
-        let unit_ok = unit.is_finite() && unit >= 0.001 && unit <= 100_000.0;
+        let unit_ok = unit.is_finite() && (0.001..=100_000.0).contains(&unit);
         if !unit_ok {
             reporter.error(
                 at,

@@ -105,9 +105,29 @@ pub async fn run_shelf_link_reader(
         .into_iter()
         .filter(|l| l.reader.as_deref() == Some(reader.id.as_str()))
         .collect();
+    // Command numbers start from the clock, so a restarted gateway does not repeat the previous
+    // one's numbers (a node runs a command once per number). The sessions (and so the dedupe)
+    // live as long as the driver: a reopened port does not hand on an event twice.
+    let first = now_ms() as u16;
+    let links = reader
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, &address)| {
+            let offset = (i as u16).wrapping_mul(1000);
+            let link = NodeLink {
+                session: NodeSession::new(address, first.wrapping_add(offset)),
+                pending: VecDeque::new(),
+                asked: None,
+                busy: false,
+            };
+            (address, link)
+        })
+        .collect();
     let mut driver = Driver {
         reader,
         lanes,
+        links,
         sink,
         health,
         cancel,
@@ -172,6 +192,8 @@ pub async fn run_shelf_link_reader(
 struct Driver {
     reader: ReaderConfig,
     lanes: Vec<LaneConfig>,
+    /// The conversation with each node, in poll order.
+    links: Vec<(u8, NodeLink)>,
     sink: mpsc::Sender<Record>,
     health: Arc<ReaderHealth>,
     cancel: CancellationToken,
@@ -199,27 +221,20 @@ impl Driver {
         }
         self.health.set_link_up(true);
         self.last_alive = None;
-        // Command numbers start from the clock, so a restarted gateway does not repeat the
-        // previous one's numbers (a node runs a command once per number).
-        let first = now_ms() as u16;
-        let mut nodes: Vec<(u8, NodeLink)> = self
-            .reader
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, &address)| {
-                let link = NodeLink {
-                    session: NodeSession::new(address, first.wrapping_add(i as u16 * 1000)),
-                    pending: VecDeque::new(),
-                    asked: None,
-                    busy: false,
-                };
-                (address, link)
-            })
-            .collect();
+        // The nodes may have rebooted while the port was closed: configure them again.
+        let mut nodes = std::mem::take(&mut self.links);
         for (address, link) in &mut nodes {
+            link.asked = None;
+            link.busy = false;
             self.configure(link, *address);
         }
+        let end = self.poll(&mut port, &mut nodes).await;
+        self.links = nodes;
+        end
+    }
+
+    /// Polls the nodes until the session ends.
+    async fn poll(&mut self, port: &mut SerialStream, nodes: &mut [(u8, NodeLink)]) -> SessionEnd {
         let watchdog = self.reader.watchdog.max(Duration::from_millis(1));
         let mut last_answer = Instant::now();
         let mut acc = FrameAccumulator::new();
@@ -272,11 +287,11 @@ impl Driver {
                     continue;
                 }
             }
-            if let Err(end) = self.write(&mut port, &bytes).await {
+            if let Err(end) = self.write(port, &bytes).await {
                 return end;
             }
             acc.reset();
-            let answer = match self.answer(&mut port, &mut acc, address).await {
+            let answer = match self.answer(port, &mut acc, address).await {
                 Ok(answer) => answer,
                 Err(end) => return end,
             };

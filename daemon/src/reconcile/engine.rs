@@ -131,6 +131,8 @@ pub struct Engine {
     pub(super) last_checkpoint: u64,
     pub(super) dirty: Dirty,
     pub(super) stats: EngineStats,
+    /// Receiving docks (see [`super::docking`]); empty unless attached.
+    pub(super) docks: crate::dock::DockBook,
 }
 
 /// What a read or a sweep decided for one tag; applied by [`Engine::apply`].
@@ -196,6 +198,7 @@ impl Engine {
                 meta: false,
             },
             stats: EngineStats::default(),
+            docks: crate::dock::DockBook::default(),
             k,
         }
     }
@@ -315,7 +318,7 @@ impl Engine {
         self.dirty.meta = true;
     }
 
-    fn emit(&mut self, out: &mut Vec<Event>, time_ms: u64, body: EventBody) {
+    pub(super) fn emit(&mut self, out: &mut Vec<Event>, time_ms: u64, body: EventBody) {
         out.push(Event {
             seq: self.next_seq,
             time_ms,
@@ -579,6 +582,12 @@ impl Engine {
                 }
             }
         }
+        if let Outcome::Arrived { loc }
+        | Outcome::Returned { loc }
+        | Outcome::Moved { to: loc, .. } = o
+        {
+            self.dock_confirmed(key, loc, sku, t);
+        }
         self.dirty.tags.insert(key.clone());
     }
 
@@ -635,6 +644,7 @@ impl Engine {
                 self.apply(&key, o, now, out);
             }
         }
+        self.dock_sweep(now, out);
         if let Baseline::Until(end) = self.baseline {
             if now >= end {
                 self.baseline = Baseline::Done;

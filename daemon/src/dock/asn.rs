@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! {"id":"c1","shipment":"SHP-7","dock":"dock-1","epcs":["3074257bf7194e4000001a85", …]}
-//! {"id":"c2","shipment":"SHP-8","dock":"dock-1","lines":[{"sku":"00614141000015","qty":24}]}
+//! {"id":"c2","shipment":"SHP-8","dock":"dock-1","lines":[{"sku":"00614141000012","qty":24}]}
 //! ```
 //!
 //! Limits: at most [`MAX_ASN_EPCS`] EPCs (each a whole number of 16-bit words, at most 496 bits,
@@ -330,7 +330,7 @@ mod tests {
         assert_eq!(epcs.len(), 2);
         assert_eq!(a.content.items(), 2);
         let b = parse(json!({"shipment":"S/2","dock":"d","lines":[
-            {"sku":"00614141000015","qty":3},{"sku":"00614141000022","qty":100000}]}))
+            {"sku":"00614141000012","qty":3},{"sku":"00614141000029","qty":100000}]}))
         .expect("valid");
         assert_eq!(b.content.items(), 100_003);
         assert_eq!(b.content.describe(), "2 lines, 100003 items");
@@ -429,30 +429,30 @@ mod tests {
             ),
             (
                 json!({"shipment":"S","dock":"d","lines":[{"sku":"00614141000016","qty":1}]}),
-                "lines[0]: sku: invalid GTIN \"00614141000016\": check digit is 6, expected 5",
+                "lines[0]: sku: invalid GTIN \"00614141000016\": check digit is 6, expected 2",
             ),
             (
-                json!({"shipment":"S","dock":"d","lines":[{"sku":"00614141000015"}]}),
+                json!({"shipment":"S","dock":"d","lines":[{"sku":"00614141000012"}]}),
                 "lines[0]: missing \"qty\"",
             ),
             (
-                json!({"shipment":"S","dock":"d","lines":[{"sku":"00614141000015","qty":0}]}),
+                json!({"shipment":"S","dock":"d","lines":[{"sku":"00614141000012","qty":0}]}),
                 "lines[0]: qty 0 is not an integer in 1..=100000",
             ),
             (
-                json!({"shipment":"S","dock":"d","lines":[{"sku":"00614141000015","qty":100001}]}),
+                json!({"shipment":"S","dock":"d","lines":[{"sku":"00614141000012","qty":100001}]}),
                 "lines[0]: qty 100001 is not",
             ),
             (
-                json!({"shipment":"S","dock":"d","lines":[{"sku":"00614141000015","qty":2.5}]}),
+                json!({"shipment":"S","dock":"d","lines":[{"sku":"00614141000012","qty":2.5}]}),
                 "lines[0]: qty 2.5 is not",
             ),
             (
-                json!({"shipment":"S","dock":"d","lines":[{"sku":"00614141000015","qty":1},{"sku":"00614141000015","qty":2}]}),
-                "lines[1]: sku \"00614141000015\" repeats lines[0]",
+                json!({"shipment":"S","dock":"d","lines":[{"sku":"00614141000012","qty":1},{"sku":"00614141000012","qty":2}]}),
+                "lines[1]: sku \"00614141000012\" repeats lines[0]",
             ),
             (
-                json!({"shipment":"S","dock":"d","lines":[{"sku":"00614141000015","qty":1,"lot":"x"}]}),
+                json!({"shipment":"S","dock":"d","lines":[{"sku":"00614141000012","qty":1,"lot":"x"}]}),
                 "lines[0]: unknown field \"lot\"",
             ),
         ];
@@ -475,7 +475,7 @@ mod tests {
         let ok = parse(json!({"shipment":"S","dock":"d","epcs":epcs[..MAX_ASN_EPCS]}));
         assert_eq!(ok.expect("at the limit").content.items(), 10_000);
         let lines: Vec<Value> = (0..=MAX_ASN_LINES)
-            .map(|_| json!({"sku":"00614141000015","qty":1}))
+            .map(|_| json!({"sku":"00614141000012","qty":1}))
             .collect();
         let err = parse(json!({"shipment":"S","dock":"d","lines":lines})).expect_err("too many");
         assert_eq!(

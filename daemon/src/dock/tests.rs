@@ -1,4 +1,5 @@
 use super::*;
+use crate::dock::asn::AsnContent;
 use crate::events::ReceiptStatus;
 
 const HOUR: u64 = 3_600_000;

@@ -7,7 +7,9 @@
 //!   QoS 1, at most [`connect::INFLIGHT_WINDOW`] unacknowledged at a time;
 //! - maps each `Outgoing::Publish(pkid)` to the request it belongs to ([`InFlight`]) and asks
 //!   the store's owner to delete an entry only when its PUBACK arrives;
-//! - answers commands on `cmd/{op}` with a result on `cmd/{op}/result`;
+//! - answers commands on `cmd/{op}` with a result on `cmd/{op}/result`: `ping` and `resync` at
+//!   once, `asn` after handing it to the engine thread ([`EngineCommand`]) and getting its
+//!   outcome back (sent only once the shipment is committed and flushed);
 //! - on any connection error drops the connection and reconnects after an exponential,
 //!   jittered [`Backoff`]; unacknowledged entries are simply fetched and sent again.
 //!
@@ -17,7 +19,7 @@
 //! published (retained) when a connection was up, and the connection was closed cleanly.
 
 use super::backoff::Backoff;
-use super::commands::{self, Command, CommandResult};
+use super::commands::{self, Command, CommandError, CommandResult, EngineCommand};
 use super::connect::{self, INFLIGHT_WINDOW};
 use super::inflight::{InFlight, Sent};
 use super::status::{Presence, StatusDoc};
@@ -32,6 +34,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -61,6 +64,8 @@ pub struct Publisher {
     pub board: Arc<SnapshotBoard>,
     /// Connection state for status views and metrics.
     pub connected: Arc<std::sync::atomic::AtomicBool>,
+    /// Commands that need the engine (`asn`), to the engine thread.
+    pub engine: mpsc::Sender<EngineCommand>,
 }
 
 /// Why one connection ended.
@@ -122,6 +127,8 @@ struct Conn {
     /// A fetch in progress, with the last committed seq when it was asked.
     fetching: Option<(u64, oneshot::Receiver<Vec<OutboxEntry>>)>,
     acks: Vec<u64>,
+    /// Commands handed to the engine thread, each resolving to `(op, result)`.
+    replies: JoinSet<(String, CommandResult)>,
 }
 
 async fn connection(
@@ -149,6 +156,7 @@ async fn connection(
         cursor: 0,
         fetching: None,
         acks: Vec::new(),
+        replies: JoinSet::new(),
     };
     let mut stop_at: Option<Instant> = None;
     let mut status_tick = tokio::time::interval(STATUS_REFRESH);
@@ -171,6 +179,11 @@ async fn connection(
                     // gone (acknowledged or dropped).
                     c.cursor = entries.last().map_or(asked_at, |e| e.seq).max(c.cursor);
                     c.staged.extend(entries);
+                }
+            }
+            Some(joined) = c.replies.join_next(), if !c.replies.is_empty() => {
+                if let Ok((op, result)) = joined {
+                    queue_result(p, &mut c, op, &result);
                 }
             }
             changed = p.state.changed() => {
@@ -328,11 +341,53 @@ fn handle_command(p: &mut Publisher, c: &mut Conn, msg: &rumqttc::Publish) {
             }
             CommandResult::ok(&op, &id, detail)
         }
+        Ok(command @ Command::Asn { .. }) => match to_engine(p, c, &op, command) {
+            Ok(()) => return,
+            Err(e) => CommandResult::error(&op, &e),
+        },
         Err(e) => {
             tracing::warn!(op = %op, error = %e, "rejected a command");
             CommandResult::error(&op, &e)
         }
     };
+    queue_result(p, c, op, &result);
+}
+
+/// Hands a command to the engine thread; its result is queued when it comes back.
+fn to_engine(p: &Publisher, c: &mut Conn, op: &str, command: Command) -> Result<(), CommandError> {
+    let id = command.id().to_owned();
+    let (reply, outcome) = oneshot::channel();
+    match p.engine.try_send(EngineCommand { command, reply }) {
+        Ok(()) => {
+            let op = op.to_owned();
+            c.replies.spawn(async move {
+                let result = match outcome.await {
+                    Ok(Ok(detail)) => CommandResult::ok(&op, &id, detail),
+                    Ok(Err(e)) => {
+                        tracing::warn!(op = %op, error = %e, "rejected a command");
+                        CommandResult::error(&op, &e)
+                    }
+                    Err(_) => CommandResult::error(
+                        &op,
+                        &CommandError::rejected(Some(&id), "the daemon is stopping; send it again"),
+                    ),
+                };
+                (op, result)
+            });
+            Ok(())
+        }
+        Err(mpsc::error::TrySendError::Full(_)) => Err(CommandError::rejected(
+            Some(&id),
+            "the engine is busy with earlier commands; send it again",
+        )),
+        Err(mpsc::error::TrySendError::Closed(_)) => Err(CommandError::rejected(
+            Some(&id),
+            "the daemon is stopping; send it again",
+        )),
+    }
+}
+
+fn queue_result(p: &Publisher, c: &mut Conn, op: String, result: &CommandResult) {
     c.others.push_back(Pending {
         topic: p.topics.build(&Topic::CmdResult(op)),
         payload: result.to_json().into_bytes(),

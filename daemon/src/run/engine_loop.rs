@@ -2,6 +2,9 @@
 //! readers' bounded channel into the engine, moves gateway time forward on a tick, commits each
 //! batch's state changes and events in one store commit, enforces the outbox cap, answers the
 //! publisher's fetches and applies its acknowledgements, and tells the publisher what changed.
+//! Commands that need the engine (`asn`) come from the publisher as [`EngineCommand`]s: each is
+//! executed at the gateway clock, committed and flushed, and only then answered; dock light
+//! states go out on a watch channel to the light-stack drivers.
 //!
 //! It runs on its own OS thread (sled blocks), driving a small current-thread runtime only to
 //! wait on several channels at once. It must never wait on the publisher or the network.
@@ -10,7 +13,9 @@
 //! ran its clean-stop step, everything is committed and flushed, `engine_done` is announced;
 //! it keeps serving the publisher until the publisher lets go, then flushes once more.
 
+use crate::dock::Light;
 use crate::engine_store::EngineStore;
+use crate::publish::commands::{CommandError, EngineCommand};
 use crate::publish::status::OutboxHealth;
 use crate::publish::{OutboxRequest, PipelineState, SnapshotBoard, event_type};
 use crate::readlog::Record;
@@ -36,6 +41,24 @@ pub struct OutboxCap {
     pub max_bytes: u64,
 }
 
+/// The engine thread's dock plumbing: commands from the publisher, light states out.
+pub struct DockIo {
+    /// Commands that need the engine, from the publisher.
+    pub commands: mpsc::Receiver<EngineCommand>,
+    /// Every dock's light state, for the light-stack drivers.
+    pub lights: watch::Sender<Vec<(String, Light)>>,
+}
+
+impl DockIo {
+    /// Plumbing nobody else holds the other ends of (tests, tools).
+    pub fn detached() -> Self {
+        DockIo {
+            commands: mpsc::channel(1).1,
+            lights: watch::channel(Vec::new()).0,
+        }
+    }
+}
+
 /// The engine thread's inputs and outputs.
 pub struct EngineLoop<S: Store> {
     /// Engine and store.
@@ -56,6 +79,8 @@ pub struct EngineLoop<S: Store> {
     pub dropped_total: u64,
     /// Beats at every tick, for the systemd watchdog.
     pub heartbeat: Arc<crate::ops::notify::EngineHeartbeat>,
+    /// Commands from the publisher and dock light states.
+    pub docks: DockIo,
 }
 
 /// Why the engine thread stopped early.
@@ -104,6 +129,7 @@ impl<S: Store + 'static> EngineLoop<S> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut readers_open = true;
         let mut publisher_open = true;
+        let mut commands_open = true;
         let mut batch = Vec::with_capacity(BATCH);
         while readers_open || publisher_open {
             tokio::select! {
@@ -111,6 +137,10 @@ impl<S: Store + 'static> EngineLoop<S> {
                 request = self.outbox.recv(), if publisher_open => match request {
                     Some(request) => self.serve(request)?,
                     None => publisher_open = false,
+                },
+                command = self.docks.commands.recv(), if commands_open => match command {
+                    Some(command) => self.execute(command, readers_open)?,
+                    None => commands_open = false,
                 },
                 n = self.records.recv_many(&mut batch, BATCH), if readers_open => {
                     if n == 0 {
@@ -141,6 +171,25 @@ impl<S: Store + 'static> EngineLoop<S> {
         }
     }
 
+    /// Executes a command at the gateway clock, commits and flushes, then answers: the result
+    /// a consumer sees describes a durable change. After the engine's clean stop, commands are
+    /// refused.
+    fn execute(&mut self, request: EngineCommand, running: bool) -> Result<(), StoreError> {
+        let EngineCommand { command, reply } = request;
+        if !running {
+            let _ = reply.send(Err(CommandError::rejected(
+                Some(command.id()),
+                "the daemon is stopping; send it again",
+            )));
+            return Ok(());
+        }
+        let result = self.engine.execute((self.clock)(), &command);
+        self.commit()?;
+        self.engine.flush()?;
+        let _ = reply.send(result);
+        Ok(())
+    }
+
     /// The clean stop: the engine's shutdown step, a last commit, a flush, `engine_done`.
     fn finish(&mut self) -> Result<(), StoreError> {
         self.engine.advance((self.clock)());
@@ -159,6 +208,12 @@ impl<S: Store + 'static> EngineLoop<S> {
     /// seen must survive a kill -9, or its seq could be reused after the restart.
     fn commit(&mut self) -> Result<(), StoreError> {
         let (events, snapshots) = self.engine.commit()?;
+        self.docks.lights.send_if_modified(|shown| {
+            let now = self.engine.dock_lights();
+            let changed = *shown != now;
+            *shown = now;
+            changed
+        });
         if events.is_empty() && snapshots.is_empty() {
             return Ok(());
         }
@@ -319,6 +374,7 @@ settle_max = "0s"
             clock: || 0,
             dropped_total: 0,
             heartbeat: Arc::default(),
+            docks: DockIo::detached(),
         };
         lp.prime().expect("prime");
         let t0 = 1_795_341_600_000;

@@ -25,7 +25,8 @@
 //! At the session's end, one `dock.receipt` (see [`receipt`]) is emitted against one shipment:
 //! among the ASNs still open for the dock (whenever they arrived, so an ASN sent after the door
 //! opened still matches), the one whose announced items the session's reads cover most; ties go
-//! to the oldest ASN, then the lowest shipment id. With no open ASN the receipt has a null
+//! to the oldest ASN, then the lowest shipment id. An ASN none of whose items was read is not
+//! matched (it stays open for its own delivery); with no ASN matched the receipt has a null
 //! shipment and everything read is unexpected. A session that received nothing emits no receipt
 //! and leaves the ASNs open (a door opened for air is not a delivery).
 //!
@@ -573,6 +574,8 @@ impl DockBook {
                 )),
                 _ => None,
             })
+            // A shipment none of whose items came is not this delivery: it stays open.
+            .filter(|(overlap, _, _)| *overlap > 0)
             .max()
             .map(|(_, _, std::cmp::Reverse(shipment))| shipment.to_owned());
         let matched = best.and_then(|shipment| match self.asns.get(&shipment) {

@@ -807,7 +807,14 @@ fn place(
         1
     };
     let v = tag.slots[victim];
-    let stale = t.saturating_sub(v.last) > streak_gap.max(k.candidate_timeout);
+    // A present tag read at a third location while both its location and its challenger (a
+    // neighbour's cross-reads, typically) have been silent for `move_dwell`: it left them both,
+    // and the new location is the hypothesis worth tracking (or it would depart and re-arrive
+    // instead of moving, e.g. a pallet put away from a dock door with a reading neighbour).
+    let left_both = fixed_first
+        && t.saturating_sub(v.last) > k.move_dwell
+        && t.saturating_sub(tag.slots[0].last) > k.move_dwell;
+    let stale = left_both || t.saturating_sub(v.last) > streak_gap.max(k.candidate_timeout);
     // A POS or exit read of a present tag always takes the challenger slot: portals are decisive
     // and must not be crowded out by a neighbour's cross-reads.
     if v.is_empty() || stale || v.score_at(t, hl) < w || (portal && fixed_first) {

@@ -374,6 +374,7 @@ mod tests {
     use crate::readlog::TagRead;
     use crate::store::MemoryStore;
     use std::path::Path;
+    use tokio_util::sync::CancellationToken;
 
     const CONFIG: &str = r#"
 [gateway]
@@ -540,5 +541,246 @@ settle_max = "0s"
         drop(record_tx);
         drop(outbox_tx);
         thread.join().expect("engine thread").expect("engine loop");
+    }
+
+    /// An output pin that counts the levels it was set to, so the test can wait for the light
+    /// driver to have applied a state before the next one (a watch keeps only the latest).
+    struct Tap {
+        pin: embedded_hal_mock::eh1::digital::Mock,
+        sets: watch::Sender<usize>,
+    }
+
+    impl embedded_hal::digital::ErrorType for Tap {
+        type Error = embedded_hal_mock::eh1::MockError;
+    }
+
+    impl embedded_hal::digital::OutputPin for Tap {
+        fn set_low(&mut self) -> Result<(), Self::Error> {
+            let r = self.pin.set_low();
+            self.sets.send_modify(|n| *n += 1);
+            r
+        }
+        fn set_high(&mut self) -> Result<(), Self::Error> {
+            let r = self.pin.set_high();
+            self.sets.send_modify(|n| *n += 1);
+            r
+        }
+    }
+
+    /// The running engine thread drives a dock end to end: an `asn` command handed over by the
+    /// publisher is answered only once stored, a door record opens a session (receiving lamp),
+    /// reads are received, the close plus the dwell ends it with a complete receipt (complete
+    /// lamp), and the light-stack driver follows on eh-mock pins whose scripts end with done().
+    #[test]
+    fn the_engine_thread_drives_asns_receipts_and_the_light_stack() {
+        use crate::gpio::lights::{Lamp, LightStack, run_lights};
+        use embedded_hal_mock::eh1::digital::{Mock, State, Transaction as T};
+        let text = r#"
+[gateway]
+store = "s1"
+id = "gw-1"
+[[reader]]
+id = "r1"
+protocol = "replay"
+file = "x.jsonl"
+antennas = { 1 = "dock-1" }
+[[location]]
+id = "dock-1"
+kind = "dock"
+[[dock]]
+id = "door-1"
+location = "dock-1"
+door_gpio = "door"
+dwell = "2s"
+lights = { receiving = "amber", complete = "green", problem = "red" }
+[[gpio]]
+name = "door"
+chip = "/dev/gpiochip0"
+line = 1
+direction = "input"
+[[gpio]]
+name = "amber"
+chip = "/dev/gpiochip0"
+line = 2
+direction = "output"
+[[gpio]]
+name = "green"
+chip = "/dev/gpiochip0"
+line = 3
+direction = "output"
+[[gpio]]
+name = "red"
+chip = "/dev/gpiochip0"
+line = 4
+direction = "output"
+[reconcile]
+baseline_window = "0s"
+arrive_dwell = "0s"
+arrive_min_reads = 2
+settle_quiet = "0s"
+settle_max = "0s"
+"#;
+        let config = crate::config::parse(text, Path::new("t.toml")).expect("config");
+        let engine = EngineStore::open(&config, MemoryStore::new()).expect("open");
+        let (record_tx, records) = mpsc::channel(64);
+        let (outbox_tx, outbox) = mpsc::channel(8);
+        let (command_tx, commands) = mpsc::channel(8);
+        let (lights_tx, lights_rx) = watch::channel(engine.dock_lights());
+        let (state, _state_rx) = watch::channel(PipelineState::default());
+        let t0 = 1_795_341_600_000;
+        let lp = EngineLoop {
+            engine,
+            records,
+            outbox,
+            state,
+            board: Arc::new(SnapshotBoard::default()),
+            cap: OutboxCap {
+                max_entries: 1000,
+                max_bytes: u64::MAX,
+            },
+            clock: || 1_795_341_600_000,
+            dropped_total: 0,
+            heartbeat: Arc::default(),
+            docks: DockIo {
+                commands,
+                lights: lights_tx,
+            },
+            metrics: Arc::default(),
+            hot: None,
+        };
+        let thread = std::thread::spawn(move || lp.run());
+        // Off, receiving, complete, and off again when the driver stops.
+        let (lo, hi) = (T::set(State::Low), T::set(State::High));
+        let amber = Mock::new(&[lo.clone(), hi.clone(), lo.clone(), lo.clone()]);
+        let green = Mock::new(&[lo.clone(), lo.clone(), hi.clone(), lo.clone()]);
+        let red = Mock::new(&[lo.clone(), lo.clone(), lo.clone(), lo.clone()]);
+        let (sets_tx, mut sets) = watch::channel(0usize);
+        let lamp = |pin: &Mock| {
+            Some(Lamp::new(
+                Tap {
+                    pin: pin.clone(),
+                    sets: sets_tx.clone(),
+                },
+                false,
+            ))
+        };
+        let stack = LightStack {
+            receiving: lamp(&amber),
+            complete: lamp(&green),
+            problem: lamp(&red),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let epc = |serial| crate::sim::sim_epc(1, serial);
+        rt.block_on(async {
+            let cancel = CancellationToken::new();
+            let driver = tokio::spawn(run_lights(
+                "door-1".into(),
+                stack,
+                lights_rx,
+                cancel.clone(),
+            ));
+            let within = |what: &'static str, n: usize, sets: &mut watch::Receiver<usize>| {
+                let mut sets = sets.clone();
+                async move {
+                    tokio::time::timeout(
+                        std::time::Duration::from_secs(10),
+                        sets.wait_for(|s| *s >= n),
+                    )
+                    .await
+                    .unwrap_or_else(|_| panic!("{what}"))
+                    .expect("taps");
+                }
+            };
+            within("the stack dark at start", 3, &mut sets).await;
+            let asn = |id: &str, epcs: &[u64]| {
+                let list: Vec<String> = epcs
+                    .iter()
+                    .map(|s| epc(*s).iter().map(|b| format!("{b:02x}")).collect())
+                    .collect();
+                let body =
+                    serde_json::json!({"id": id, "shipment": "S1", "dock": "door-1", "epcs": list});
+                crate::publish::commands::parse("asn", body.to_string().as_bytes()).expect("asn")
+            };
+            let send = |command| {
+                let tx = command_tx.clone();
+                async move {
+                    let (reply, rx) = tokio::sync::oneshot::channel();
+                    tx.send(EngineCommand { command, reply })
+                        .await
+                        .expect("send");
+                    rx.await.expect("reply")
+                }
+            };
+            let ok = send(asn("c1", &[1, 2])).await.expect("stored");
+            assert_eq!(ok["new"], true);
+            let err = send(asn("c2", &[1])).await.expect_err("conflict");
+            assert_eq!(err.id(), Some("c2"));
+            record_tx
+                .send(Record::Gpio {
+                    t: t0,
+                    gpio: "door".into(),
+                    level: true,
+                })
+                .await
+                .expect("send");
+            within("the receiving lamp", 6, &mut sets).await;
+            for i in 1..=4u64 {
+                for serial in [1, 2] {
+                    let mut r = read(t0 + i * 300, serial);
+                    if let Record::Read(read) = &mut r {
+                        read.epc = epc(serial);
+                    }
+                    record_tx.send(r).await.expect("send");
+                }
+            }
+            record_tx
+                .send(Record::Gpio {
+                    t: t0 + 2_000,
+                    gpio: "door".into(),
+                    level: false,
+                })
+                .await
+                .expect("send");
+            for i in 0..4 {
+                let alive = Record::Link {
+                    t: t0 + 3_000 + i * 1_000,
+                    reader: "r1".into(),
+                    link: crate::readlog::LinkState::Alive,
+                };
+                record_tx.send(alive).await.expect("send");
+            }
+            within("the complete lamp", 9, &mut sets).await;
+            // The receipt is in the outbox.
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            outbox_tx
+                .send(OutboxRequest::Fetch {
+                    after: 0,
+                    limit: 100,
+                    reply,
+                })
+                .await
+                .expect("fetch");
+            let entries = rx.await.expect("entries");
+            let receipts: Vec<serde_json::Value> = entries
+                .iter()
+                .filter(|e| event_type(&e.payload) == Some("dock.receipt"))
+                .map(|e| serde_json::from_slice(&e.payload).expect("json"))
+                .collect();
+            assert_eq!(receipts.len(), 1);
+            assert_eq!(receipts[0]["status"], "complete");
+            assert_eq!(receipts[0]["shipment"], "S1");
+            cancel.cancel();
+            driver.await.expect("driver");
+        });
+        drop(record_tx);
+        drop(outbox_tx);
+        drop(command_tx);
+        thread.join().expect("engine thread").expect("engine loop");
+        for mut pin in [amber, green, red] {
+            pin.done();
+        }
     }
 }

@@ -179,6 +179,10 @@ pub enum EventBody {
         unexpected: Vec<String>,
         /// Expected and read counts per SKU (`"null"` for tags that decode to no product).
         by_sku: BTreeMap<String, SkuTally>,
+        /// Present (true) only when `missing`, `unexpected` or `by_sku` were cut to their
+        /// bounds to fit one message (see [`crate::dock::receipt`]); counts stay complete.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        truncated: bool,
     },
     /// `reader.status`: a reader went online or offline.
     ReaderStatus {
@@ -403,6 +407,7 @@ mod tests {
             missing: vec!["3074".into(), "3075".into()],
             unexpected: vec!["3076".into()],
             by_sku,
+            truncated: false,
         });
         assert_eq!(
             json,
@@ -423,9 +428,10 @@ mod tests {
             missing: vec![],
             unexpected: vec!["ab".into()],
             by_sku: BTreeMap::new(),
+            truncated: true,
         });
         assert!(
-            none.contains(r#""shipment":null,"status":"over","expected":0,"received":0,"missing":[],"unexpected":["ab"],"by_sku":{}}"#),
+            none.contains(r#""shipment":null,"status":"over","expected":0,"received":0,"missing":[],"unexpected":["ab"],"by_sku":{},"truncated":true}"#),
             "{none}"
         );
     }

@@ -1042,3 +1042,71 @@ fn door_lines_naming_an_unknown_gpio_are_errors() {
         "dock.jsonl:1: gpio \"door-9\" is not in the config"
     );
 }
+
+/// A GTIN-14 with a valid check digit, from a 13-digit body.
+fn gtin14(body: u64) -> String {
+    let digits = format!("{body:013}");
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| u32::from(d - b'0') * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    format!("{digits}{}", (10 - sum % 10) % 10)
+}
+
+/// The biggest receipt the bounds allow (10 000 missing and 10 000 unexpected 496-bit EPCs,
+/// thousands of SKUs) and its EPCIS document each fit one MQTT packet, so the publisher can
+/// never be stuck on a receipt it cannot send.
+#[test]
+fn the_largest_receipt_and_its_epcis_document_fit_one_mqtt_packet() {
+    use shelfd::dock::receipt::{MAX_BY_SKU, Received, build};
+    use shelfd::events::{Event, Origin};
+    let long = |tag: u8, i: u32| {
+        let mut e = vec![tag; 58];
+        e.extend(i.to_be_bytes());
+        e
+    };
+    let announced: std::collections::BTreeSet<Vec<u8>> =
+        (0..10_000).map(|i| long(0xE2, i)).collect();
+    let got: BTreeMap<Vec<u8>, Received> = (0..10_000)
+        .map(|i| {
+            let received = Received {
+                sku: Some(gtin14(614_141_000_000 + u64::from(i % 4_000))),
+                t: T0,
+            };
+            (long(0xE3, i), received)
+        })
+        .collect();
+    let sku_of = |e: &[u8]| Some(gtin14(700_000_000_000 + u64::from(e[61])));
+    let content = AsnContent::Epcs(announced);
+    let r = build("door-1", Some(("SHP-BIG", &content)), &got, &sku_of);
+    assert!(r.truncated);
+    assert_eq!(r.by_sku.len(), MAX_BY_SKU);
+    assert_eq!((r.expected, r.received), (10_000, 0));
+    let event = Event {
+        seq: 1,
+        time_ms: T0,
+        body: r.into_event(),
+    };
+    let origin = Origin {
+        store: "s1".into(),
+        gateway: "gw-1".into(),
+    };
+    let payload = event.to_json(&origin);
+    let limit = shelfd::publish::connect::MAX_OUTGOING_PACKET_BYTES - 1024;
+    assert!(payload.len() < limit, "{} bytes", payload.len());
+    assert!(payload.ends_with(r#","truncated":true}"#));
+    let text = format!(
+        "{CONFIG}\n[epcis]\nenabled = true\nlocation_uri_prefix = \"https://id.example.com/s1/loc/\"\n\
+         shipment_uri_prefix = \"https://id.example.com/asn/\"\n"
+    );
+    let config = shelfd::config::parse(&text, Path::new("docks.toml")).expect("config");
+    let mapping = shelfd::publish::epcis::EpcisMapping::new(&config).expect("mapping");
+    let document = mapping
+        .document(payload.as_bytes())
+        .expect("maps")
+        .expect("a receiving document");
+    assert!(document.len() < limit, "{} bytes", document.len());
+    assert!(document.contains("urn:epc:raw:496.xE3"));
+}

@@ -13,15 +13,21 @@
 //!
 //! `by_sku.received` counts every item of the SKU read in the session, expected or not, so a
 //! substituted item (right SKU, other EPC) shows as missing + unexpected with agreeing counts.
-//! At most [`MAX_LISTED_UNEXPECTED`] unexpected EPCs are listed (the lowest ones); `by_sku`
-//! still counts them all.
+//!
+//! A receipt must fit one MQTT packet (with its EPCIS document), so it is bounded: `missing` and
+//! `unexpected` each list at most [`MAX_LISTED_HEX`] hex characters of EPCs (the lowest EPCs;
+//! at least 2 600 SGTIN-96s each), and `by_sku` has at most [`MAX_BY_SKU`] SKUs (those with the
+//! most items). `expected` and `received` always count everything. When anything was left out,
+//! the receipt carries `"truncated": true` (the field is absent otherwise).
 
 use super::asn::AsnContent;
 use crate::events::{EventBody, ReceiptStatus, SkuTally};
 use std::collections::BTreeMap;
 
-/// Most unexpected EPCs listed in one receipt.
-pub const MAX_LISTED_UNEXPECTED: usize = 10_000;
+/// Most hex characters of EPCs listed in `missing`, and separately in `unexpected`.
+pub const MAX_LISTED_HEX: usize = 64 * 1024;
+/// Most SKUs in `by_sku`.
+pub const MAX_BY_SKU: usize = 1_500;
 
 /// One item read and attributed to a door during a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,10 +53,12 @@ pub struct Receipt {
     pub received: u64,
     /// Announced EPCs not read (hex, sorted).
     pub missing: Vec<String>,
-    /// EPCs read but not announced (hex, sorted, at most [`MAX_LISTED_UNEXPECTED`]).
+    /// EPCs read but not announced (hex, sorted, at most [`MAX_LISTED_HEX`] characters).
     pub unexpected: Vec<String>,
-    /// Counts per SKU.
+    /// Counts per SKU (at most [`MAX_BY_SKU`]).
     pub by_sku: BTreeMap<String, SkuTally>,
+    /// Whether the lists or `by_sku` were cut to their bounds.
+    pub truncated: bool,
 }
 
 impl Receipt {
@@ -65,6 +73,7 @@ impl Receipt {
             missing: self.missing,
             unexpected: self.unexpected,
             by_sku: self.by_sku,
+            truncated: self.truncated,
         }
     }
 }
@@ -128,7 +137,7 @@ pub fn build(
             .or_default()
             .received += 1;
     }
-    let mut missing = Vec::new();
+    let mut missing: Vec<&[u8]> = Vec::new();
     let mut unexpected: Vec<&[u8]> = Vec::new();
     let (expected, received) = match shipment.map(|(_, c)| c) {
         None => {
@@ -145,7 +154,7 @@ pub fn build(
                 if got.contains_key(e) {
                     received += 1;
                 } else {
-                    missing.push(hex(e));
+                    missing.push(e);
                 }
             }
             unexpected.extend(got.keys().filter(|e| !epcs.contains(*e)).map(Vec::as_slice));
@@ -174,6 +183,20 @@ pub fn build(
     };
     unexpected.sort_unstable();
     let status = ReceiptStatus::of(received < expected, !unexpected.is_empty());
+    let (missing, cut_missing) = listed(missing);
+    let (unexpected, cut_unexpected) = listed(unexpected);
+    let cut_skus = by_sku.len() > MAX_BY_SKU;
+    if cut_skus {
+        let mut ranked: Vec<(u64, String)> = by_sku
+            .iter()
+            .map(|(sku, t)| (t.expected.max(t.received), sku.clone()))
+            .collect();
+        // The most items first, then by SKU.
+        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        for (_, sku) in ranked.into_iter().skip(MAX_BY_SKU) {
+            by_sku.remove(&sku);
+        }
+    }
     Receipt {
         dock: dock.to_owned(),
         shipment: shipment.map(|(s, _)| s.to_owned()),
@@ -181,13 +204,24 @@ pub fn build(
         expected,
         received,
         missing,
-        unexpected: unexpected
-            .into_iter()
-            .take(MAX_LISTED_UNEXPECTED)
-            .map(hex)
-            .collect(),
+        unexpected,
         by_sku,
+        truncated: cut_missing || cut_unexpected || cut_skus,
     }
+}
+
+/// The hex of sorted `epcs` up to [`MAX_LISTED_HEX`] characters, and whether any was left out.
+fn listed(epcs: Vec<&[u8]>) -> (Vec<String>, bool) {
+    let mut budget = MAX_LISTED_HEX;
+    let mut out = Vec::with_capacity(epcs.len());
+    for e in &epcs {
+        if e.len() * 2 > budget {
+            return (out, true);
+        }
+        budget -= e.len() * 2;
+        out.push(hex(e));
+    }
+    (out, false)
 }
 
 #[cfg(test)]
@@ -328,11 +362,18 @@ mod tests {
     }
 
     #[test]
-    fn unexpected_lists_are_capped_but_counted() {
-        let read: BTreeMap<Vec<u8>, Received> = (0..MAX_LISTED_UNEXPECTED as u32 + 5)
+    fn lists_and_skus_are_bounded_but_counted_and_flagged() {
+        // 12-byte EPCs: 24 hex characters each.
+        let per_list = MAX_LISTED_HEX / 24;
+        let epc = |i: u32| {
+            let mut e = vec![0x30; 8];
+            e.extend(i.to_be_bytes());
+            e
+        };
+        let read: BTreeMap<Vec<u8>, Received> = (0..per_list as u32 + 5)
             .map(|i| {
                 (
-                    i.to_be_bytes().to_vec(),
+                    epc(i),
                     Received {
                         sku: Some("A".into()),
                         t: 0,
@@ -341,7 +382,44 @@ mod tests {
             })
             .collect();
         let r = build("d", None, &read, &sku_of);
-        assert_eq!(r.unexpected.len(), MAX_LISTED_UNEXPECTED);
-        assert_eq!(r.by_sku["A"].received, MAX_LISTED_UNEXPECTED as u64 + 5);
+        assert_eq!(r.unexpected.len(), per_list);
+        assert_eq!(r.unexpected[0], hex(&epc(0)), "the lowest are kept");
+        assert_eq!(r.by_sku["A"].received, per_list as u64 + 5);
+        assert!(r.truncated);
+        // Missing EPCs too, with `expected` still counting all.
+        let announced = AsnContent::Epcs(
+            (0..per_list as u32 + 1)
+                .map(|i| epc(i + 1_000_000))
+                .collect(),
+        );
+        let r = build("d", Some(("S", &announced)), &BTreeMap::new(), &sku_of);
+        assert_eq!(
+            (r.missing.len(), r.expected),
+            (per_list, per_list as u64 + 1)
+        );
+        assert!(r.truncated);
+        // SKUs: the ones with the most items stay.
+        let many: BTreeMap<Vec<u8>, Received> = (0..MAX_BY_SKU as u32 + 2)
+            .flat_map(|i| {
+                let n = if i == MAX_BY_SKU as u32 + 1 { 3 } else { 1 };
+                (0..n).map(move |k| {
+                    (
+                        epc(i * 10 + k),
+                        Received {
+                            sku: Some(format!("S{i:05}")),
+                            t: 0,
+                        },
+                    )
+                })
+            })
+            .collect();
+        let r = build("d", None, &many, &sku_of);
+        assert_eq!(r.by_sku.len(), MAX_BY_SKU);
+        assert_eq!(r.by_sku[&format!("S{:05}", MAX_BY_SKU + 1)].received, 3);
+        assert!(!r.by_sku.contains_key(&format!("S{:05}", MAX_BY_SKU)));
+        assert!(r.truncated);
+        // Nothing cut: no flag.
+        let small = got(&[(&[1], Some("A"), 1)]);
+        assert!(!build("d", None, &small, &sku_of).truncated);
     }
 }

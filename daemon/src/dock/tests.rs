@@ -196,13 +196,26 @@ fn the_open_asn_the_reads_cover_most_is_matched() {
     let r = b.sweep(20_000, &sku_of);
     assert_eq!(r[0].shipment.as_deref(), Some("NEW"));
     assert_eq!(r[0].status, ReceiptStatus::Short);
-    // With no overlap at all, the oldest open ASN of the dock takes the session.
+    // With no overlap at all, no ASN is matched: OLD stays open for its own delivery.
     b.door(30_000, "door1", true).expect("door");
     confirm(&mut b, 30_500, 3, &[9, 9]);
     b.door(31_000, "door1", false).expect("door");
     let r = b.sweep(50_000, &sku_of);
+    assert_eq!(r[0].shipment, None);
+    assert_eq!(r[0].status, ReceiptStatus::Over);
+    assert!(matches!(
+        b.shipments().get("OLD"),
+        Some(StoredAsn::Open { .. })
+    ));
+    // Equal cover: the oldest ASN wins.
+    b.accept(60_000, epc_asn("NEWER", "d1", &[&[1, 1], &[1, 3]]))
+        .expect("asn");
+    b.door(60_000, "door1", true).expect("door");
+    confirm(&mut b, 60_500, 3, &[1, 1]);
+    b.door(61_000, "door1", false).expect("door");
+    let r = b.sweep(80_000, &sku_of);
     assert_eq!(r[0].shipment.as_deref(), Some("OLD"));
-    assert_eq!(r[0].status, ReceiptStatus::Mismatch);
+    assert_eq!(r[0].status, ReceiptStatus::Short);
 }
 
 #[test]

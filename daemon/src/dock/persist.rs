@@ -347,15 +347,19 @@ mod tests {
     #[test]
     fn corrupt_records_are_errors() {
         assert!(decode_dock(&[]).is_err());
-        assert!(decode_dock(&[9]).unwrap_err().contains("version 9"));
+        assert!(
+            decode_dock(&[9])
+                .expect_err("corrupt")
+                .contains("version 9")
+        );
         assert!(
             decode_dock(&[1, 0, 7, 0])
-                .unwrap_err()
+                .expect_err("corrupt")
                 .contains("light state 7")
         );
         assert!(
             decode_dock(&[1, 0, 0, 0, 0])
-                .unwrap_err()
+                .expect_err("corrupt")
                 .contains("trailing")
         );
         assert!(decode_asn("S", &[1, 5, 0, 0]).is_err());

@@ -152,7 +152,12 @@ mod tests {
     #[test]
     fn active_low_lamps_are_lit_by_a_low_level() {
         let (lo, hi) = (T::set(State::Low), T::set(State::High));
-        let mut s = stack(&[lo.clone()], &[hi.clone()], &[hi.clone()], true);
+        let mut s = stack(
+            std::slice::from_ref(&lo),
+            std::slice::from_ref(&hi),
+            std::slice::from_ref(&hi),
+            true,
+        );
         s.show(Light::Receiving).expect("receiving");
         done(&mut s);
     }

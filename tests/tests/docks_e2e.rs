@@ -135,6 +135,11 @@ impl Pipe {
         }]);
     }
 
+    /// `rounds` heartbeats 200 ms apart (inventory rounds with nothing in view).
+    fn heartbeats(&mut self, rounds: u64) {
+        self.rounds(&[], rounds);
+    }
+
     /// `rounds` inventory rounds, 200 ms apart, reading every tag on both antennas.
     fn rounds(&mut self, epcs: &[Vec<u8>], rounds: u64) {
         let t = self.now();
@@ -158,6 +163,19 @@ impl Pipe {
             });
         }
         self.write(&records);
+    }
+}
+
+/// Waits until `cond` holds; on a timeout, fails with the daemon's log.
+fn wait(daemon: &Daemon, what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < LONG,
+            "timed out after {LONG:?} waiting for {what}; daemon log:\n{}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -222,6 +240,13 @@ fn an_asn_over_mqtt_and_a_door_session_give_one_receipt_even_across_kill_9() {
     });
     // Without the GPIO chip the daemon runs on, saying so.
     daemon.wait_log("gpio input unavailable", LONG);
+    // A first start: let the (empty) baseline close, so the pallet's items are arrivals.
+    pipe.heartbeats(10);
+    wait(&daemon, "the baseline snapshot", || {
+        sub.msgs()
+            .iter()
+            .any(|m| m.topic == format!("{PREFIX}/stock/dock-1") && m.json["baseline"] == true)
+    });
 
     let pallet: Vec<Vec<u8>> = (1..=6).map(|s| sim_epc(1, s)).collect();
     let list: Vec<String> = pallet.iter().map(|e| hex(e)).collect();
@@ -270,12 +295,12 @@ fn an_asn_over_mqtt_and_a_door_session_give_one_receipt_even_across_kill_9() {
     // The delivery: door open, the pallet read for two seconds, door closed.
     pipe.door(true);
     pipe.rounds(&pallet, 10);
-    sub.wait_for("the pallet's arrivals", LONG, |_| {
+    wait(&daemon, "the pallet's arrivals", || {
         arrived(&sub, &pallet) == 6
     });
     pipe.door(false);
     pipe.rounds(&pallet, 5);
-    sub.wait_for("the receipt", LONG, |_| !receipts(&sub).is_empty());
+    wait(&daemon, "the receipt", || !receipts(&sub).is_empty());
     let r = &receipts(&sub)[0];
     assert_eq!(r["dock"], "door-1");
     assert_eq!(r["shipment"], "SHP-1");
@@ -307,7 +332,7 @@ fn an_asn_over_mqtt_and_a_door_session_give_one_receipt_even_across_kill_9() {
     );
     pipe.door(true);
     pipe.rounds(&second, 10);
-    sub.wait_for("the second pallet's arrivals", LONG, |_| {
+    wait(&daemon, "the second pallet's arrivals", || {
         arrived(&sub, &second) == 4
     });
     // Their arrivals are published, so the step that received them is committed.
@@ -319,7 +344,7 @@ fn an_asn_over_mqtt_and_a_door_session_give_one_receipt_even_across_kill_9() {
     // The door closed while the daemon was down; it reports the level when it comes back.
     pipe.door(false);
     pipe.rounds(&second, 5);
-    sub.wait_for("the second receipt", LONG, |_| receipts(&sub).len() >= 2);
+    wait(&daemon, "the second receipt", || receipts(&sub).len() >= 2);
     // Let anything else (a duplicate) arrive before counting.
     pipe.rounds(&second, 10);
     sub.wait_quiet(Duration::from_millis(2_500), LONG);

@@ -286,9 +286,11 @@ fn b5_a_removed_tag_departs_after_missed_rereads_on_a_live_reader() {
 
 #[test]
 fn b5_slow_session2_population_does_not_false_depart_but_does_depart() {
-    // Known limit (noted on issue #2): with some seeds, a Session-2 tag whose only reads during
-    // a long gap are cross-reads from the next shelf is moved there at its absence timeout.
-    slow_population(31);
+    // Seeds 32 and 33 once moved a Session-2 tag whose only reads during a long gap were
+    // cross-reads from the next shelf; cross-reads are now told apart by their RSSI level.
+    for seed in 31..=33 {
+        slow_population(seed);
+    }
 }
 
 fn slow_population(seed: u64) {

@@ -185,7 +185,7 @@ impl Engine {
         w.u64(tag.mark);
         for s in &tag.slots {
             w.str(self.loc_name(s.loc));
-            w.u16(s.reads);
+            w.u16(u16::from(s.reads));
             w.f32(s.score);
             w.u64(s.last);
             w.u32(s.streak_age);
@@ -211,7 +211,8 @@ impl Engine {
                     Some(Some(l)) => l,
                     _ => NO_LOC,
                 },
-                reads: r.u16()?,
+                reads: r.u16()?.min(255) as u8,
+                level: 0,
                 score: r.f32()?,
                 last: r.u64()?,
                 streak_age: r.u32()?,

@@ -150,6 +150,12 @@ impl<S: Store> EngineStore<S> {
         Ok(true)
     }
 
+    /// Applies the hot keys of a reloaded config (see [`crate::config::reload`]): the
+    /// `[reconcile]` knobs.
+    pub fn reconfigure(&mut self, config: &Config) {
+        self.engine.set_knobs(Knobs::from_config(&config.reconcile));
+    }
+
     /// Feeds an engine input directly (drivers that already resolved reader indices).
     pub fn feed_input(&mut self, input: Input<'_>) {
         self.engine.handle(input, &mut self.pending);

@@ -6,9 +6,15 @@
 //!
 //! A malformed line stops the replay with an error naming the line number: every line before it
 //! is applied and committed, nothing of it or after it is.
+//!
+//! With [`ReplayFormat::Epcis`] (`--format epcis`) it writes instead the GS1 EPCIS 2.0 document
+//! of every event that has one ([`crate::publish::epcis`]), one JSON document per line: the
+//! same bytes the daemon publishes on the `epcis` topic. Retained snapshots are left out in
+//! that mode: they are state, not events, and shelfd publishes no EPCIS document for them.
 
 use crate::config::Config;
 use crate::engine_store::{EngineStore, EngineStoreError, RecordError};
+use crate::publish::epcis::{EpcisError, EpcisMapping};
 use crate::readlog::{ReadLogError, parse_line};
 use crate::store::{MemoryStore, SledStore, Store, StoreError};
 use std::io::{BufRead, Write};
@@ -49,6 +55,20 @@ pub enum ReplayError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An event could not be mapped to EPCIS (a location or dock missing from the config, e.g.
+    /// with a state dir written under another config).
+    #[error("EPCIS: {0}")]
+    Epcis(#[from] EpcisError),
+}
+
+/// What a replay writes.
+#[derive(Debug, Clone, Default)]
+pub enum ReplayFormat {
+    /// Every event payload, then the retained snapshots (the default).
+    #[default]
+    Json,
+    /// The EPCIS document of every event that has one; no snapshots.
+    Epcis(EpcisMapping),
 }
 
 /// What a replay did.
@@ -56,40 +76,54 @@ pub enum ReplayError {
 pub struct ReplaySummary {
     /// Lines applied.
     pub lines: usize,
-    /// Events written.
+    /// Events the engine produced (in EPCIS format, also those without a document).
     pub events: usize,
+    /// EPCIS documents written (EPCIS format only).
+    pub documents: usize,
     /// Lines skipped (GPIO and command records the engine does not take yet).
     pub skipped: usize,
 }
 
 /// Replays `input` against `config`, with state in `state_dir` (in memory when `None`),
-/// writing events and then snapshots to `out`.
+/// writing `format` to `out`: events and then snapshots, or EPCIS documents.
 pub fn replay(
     config: &Config,
     input_name: &str,
     input: impl BufRead,
     state_dir: Option<&Path>,
+    format: &ReplayFormat,
     out: &mut impl Write,
 ) -> Result<ReplaySummary, ReplayError> {
     match state_dir {
         Some(dir) => {
             let store = SledStore::open(dir, crate::store::DEFAULT_CACHE_BYTES)?;
-            run_with(EngineStore::open(config, store)?, input_name, input, out)
+            let es = EngineStore::open(config, store)?;
+            run_formatted(es, input_name, input, format, out)
         }
-        None => run_with(
-            EngineStore::open(config, MemoryStore::new())?,
-            input_name,
-            input,
-            out,
-        ),
+        None => {
+            let es = EngineStore::open(config, MemoryStore::new())?;
+            run_formatted(es, input_name, input, format, out)
+        }
     }
 }
 
-/// Replays `input` through an already opened engine and store (benchmarks, tests).
+/// Replays `input` through an already opened engine and store (benchmarks, tests), writing
+/// events and snapshots.
 pub fn run_with<S: Store>(
+    es: EngineStore<S>,
+    input_name: &str,
+    input: impl BufRead,
+    out: &mut impl Write,
+) -> Result<ReplaySummary, ReplayError> {
+    run_formatted(es, input_name, input, &ReplayFormat::Json, out)
+}
+
+/// [`run_with`] writing `format`.
+pub fn run_formatted<S: Store>(
     mut es: EngineStore<S>,
     input_name: &str,
     input: impl BufRead,
+    format: &ReplayFormat,
     out: &mut impl Write,
 ) -> Result<ReplaySummary, ReplayError> {
     let io = |e: std::io::Error| ReplayError::Io(format!("{input_name}: {e}"));
@@ -105,7 +139,7 @@ pub fn run_with<S: Store>(
         let rec = match parse_line(&line) {
             Ok(r) => r,
             Err(source) => {
-                commit_and_print(&mut es, out, &mut buf, &mut summary)?;
+                commit_and_print(&mut es, format, out, &mut buf, &mut summary)?;
                 es.flush()?;
                 return Err(ReplayError::Line {
                     input: input_name.into(),
@@ -118,7 +152,7 @@ pub fn run_with<S: Store>(
             Ok(true) => summary.lines += 1,
             Ok(false) => summary.skipped += 1,
             Err(source) => {
-                commit_and_print(&mut es, out, &mut buf, &mut summary)?;
+                commit_and_print(&mut es, format, out, &mut buf, &mut summary)?;
                 es.flush()?;
                 return Err(ReplayError::Record {
                     input: input_name.into(),
@@ -129,17 +163,19 @@ pub fn run_with<S: Store>(
         }
         since_commit += 1;
         if since_commit >= COMMIT_EVERY_LINES {
-            commit_and_print(&mut es, out, &mut buf, &mut summary)?;
+            commit_and_print(&mut es, format, out, &mut buf, &mut summary)?;
             since_commit = 0;
         }
     }
     es.shutdown();
-    commit_and_print(&mut es, out, &mut buf, &mut summary)?;
+    commit_and_print(&mut es, format, out, &mut buf, &mut summary)?;
     es.flush()?;
-    let origin = es.origin().clone();
-    for s in es.engine().snapshots() {
-        writeln!(out, "{}", s.to_json(&origin))
-            .map_err(|e| ReplayError::Io(format!("output: {e}")))?;
+    if let ReplayFormat::Json = format {
+        let origin = es.origin().clone();
+        for s in es.engine().snapshots() {
+            writeln!(out, "{}", s.to_json(&origin))
+                .map_err(|e| ReplayError::Io(format!("output: {e}")))?;
+        }
     }
     out.flush()
         .map_err(|e| ReplayError::Io(format!("output: {e}")))?;
@@ -148,6 +184,7 @@ pub fn run_with<S: Store>(
 
 fn commit_and_print<S: Store>(
     es: &mut EngineStore<S>,
+    format: &ReplayFormat,
     out: &mut impl Write,
     buf: &mut String,
     summary: &mut ReplaySummary,
@@ -155,7 +192,17 @@ fn commit_and_print<S: Store>(
     let (events, _) = es.commit()?;
     buf.clear();
     for e in &events {
-        buf.push_str(&e.to_json(es.origin()));
+        let payload = e.to_json(es.origin());
+        match format {
+            ReplayFormat::Json => buf.push_str(&payload),
+            ReplayFormat::Epcis(mapping) => match mapping.document(payload.as_bytes())? {
+                Some(document) => {
+                    buf.push_str(&document);
+                    summary.documents += 1;
+                }
+                None => continue,
+            },
+        }
         buf.push('\n');
     }
     summary.events += events.len();

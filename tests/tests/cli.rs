@@ -596,6 +596,150 @@ fn replay_output_is_byte_identical_across_runs_and_from_stdin() {
     assert_eq!(piped.stdout, first.stdout);
 }
 
+/// [`replay`] with `--format FORMAT`, expecting success.
+fn replay_format(config: &Path, input: &Path, format: &str) -> Run {
+    let run = shelfd([
+        OsArg::from("replay"),
+        "--config".into(),
+        config.into(),
+        "--input".into(),
+        input.into(),
+        "--format".into(),
+        format.into(),
+    ]);
+    assert_eq!(
+        run.code,
+        Some(0),
+        "replay --format {format}: {}",
+        run.stderr
+    );
+    run
+}
+
+#[test]
+fn replay_format_epcis_prints_one_deterministic_document_per_mappable_event() {
+    let dir = tempdir();
+    let config = replay_config(dir.path());
+    // [epcis] settings without `enabled`: replay uses them either way.
+    let text = std::fs::read_to_string(&config).expect("config")
+        + "\n[epcis]\ntime_zone_offset = \"+01:00\"\nlocation_uri_prefix = \"urn:example:demo-store:loc:\"\n";
+    let config = write(dir.path(), "shelfd-epcis.toml", &text);
+    let log = render(&scenario(), 0);
+    let input = write(dir.path(), "reads.jsonl", &log);
+
+    let first = replay_format(&config, &input, "epcis");
+    let second = replay_format(&config, &input, "epcis");
+    assert_eq!(first.stdout, second.stdout, "byte-identical across runs");
+    let piped = shelfd_with(
+        [
+            OsArg::from("replay"),
+            "--config".into(),
+            (&config).into(),
+            "--input".into(),
+            "-".into(),
+            "--format".into(),
+            "epcis".into(),
+        ],
+        &[],
+        Some(log.as_bytes()),
+    );
+    assert_eq!(piped.code, Some(0), "{}", piped.stderr);
+    assert_eq!(piped.stdout, first.stdout, "byte-identical from stdin");
+
+    // `--format json` is the default, byte for byte.
+    let json = replay_format(&config, &input, "json");
+    assert_eq!(json.stdout, replay_ok(&config, &input, None).stdout);
+    let stream = Stream::parse(&json.stdout, STORE, GATEWAY, 1);
+    let mappable: Vec<&Value> = stream
+        .events
+        .iter()
+        .filter(|e| {
+            shelfd::publish::epcis::MAPPED_TYPES.contains(&e["type"].as_str().unwrap_or(""))
+        })
+        .collect();
+    // Three arrivals and the missing departure of tag 3.
+    assert_eq!(mappable.len(), 4, "{}", json.stdout);
+    let docs: Vec<Value> = first
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON document per line"))
+        .collect();
+    assert_eq!(docs.len(), mappable.len(), "{}", first.stdout);
+    for (doc, event) in docs.iter().zip(&mappable) {
+        assert_eq!(doc["type"], "EPCISDocument");
+        assert_eq!(doc["schemaVersion"], "2.0");
+        assert_eq!(doc["creationDate"], event["time"]);
+        let e = &doc["epcisBody"]["eventList"][0];
+        let seq = event["seq"].as_u64().expect("seq");
+        assert_eq!(
+            e["eventID"],
+            shelfd::publish::epcis::event_id::event_id(STORE, GATEWAY, seq)
+        );
+        assert_eq!(e["eventTime"], event["time"]);
+        assert_eq!(e["eventTimeZoneOffset"], "+01:00");
+        assert_eq!(e["action"], "OBSERVE");
+        let (step, disposition, read_point) = match event["type"].as_str() {
+            Some("tag.arrived") => (
+                "stocking",
+                "sellable_accessible",
+                "urn:example:demo-store:loc:shelf-a1",
+            ),
+            Some("tag.departed") => (
+                "cycle_counting",
+                "unknown",
+                "urn:example:demo-store:loc:shelf-a1",
+            ),
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(
+            (e["bizStep"].as_str(), e["disposition"].as_str()),
+            (Some(step), Some(disposition))
+        );
+        assert_eq!(e["readPoint"]["id"], read_point);
+        let serial = (1..=3u64)
+            .find(|s| event["epc"] == epc(*s))
+            .expect("a scenario tag");
+        let epc_uri = format!("urn:epc:id:sgtin:0614141.000001.{serial}");
+        assert_eq!(e["epcList"], json!([epc_uri]));
+    }
+    assert!(
+        !first.stdout.contains("stock.snapshot"),
+        "no snapshots in EPCIS format"
+    );
+
+    // Without location URIs there is nothing to map to: a config error naming the locations.
+    let bare_dir = dir.path().join("bare");
+    std::fs::create_dir(&bare_dir).expect("mkdir");
+    let bare = replay_config(&bare_dir);
+    let run = shelfd([
+        OsArg::from("replay"),
+        "--config".into(),
+        (&bare).into(),
+        "--input".into(),
+        (&input).into(),
+        "--format".into(),
+        "epcis".into(),
+    ]);
+    assert_eq!(run.code, Some(EX_CONFIG), "{run:?}");
+    assert!(
+        run.stderr.contains("\"shelf-a1\"") && run.stderr.contains("location_uri_prefix"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "");
+    let run = shelfd([
+        OsArg::from("replay"),
+        "--config".into(),
+        (&config).into(),
+        "--input".into(),
+        (&input).into(),
+        "--format".into(),
+        "xml".into(),
+    ]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("xml"), "{}", run.stderr);
+}
+
 /// Replays the scenario uninterrupted, and again split at `split` (a read-round boundary) into
 /// two invocations sharing a state dir, with [`DOWNTIME`] added to every `t` of the second half.
 /// Checks seq continuity and that the restart itself changes nothing; returns both runs.

@@ -72,13 +72,16 @@ fn ready_watchdog_status_and_stopping() {
     let status = got
         .iter()
         .flat_map(|m| m.lines())
-        .find(|l| l.starts_with("STATUS=outbox"))
+        .find(|l| l.starts_with("STATUS=readers"))
         .unwrap_or_else(|| panic!("no status line in {got:?}"))
         .to_owned();
     assert!(status.contains("broker disconnected"), "{status}");
     // systemctl reload sends SIGHUP: the daemon validates the file and keeps running.
     daemon.signal("HUP");
-    daemon.wait_log("SIGHUP: the config file is valid", Duration::from_secs(30));
+    daemon.wait_log(
+        "reload: the config file is valid and unchanged",
+        Duration::from_secs(30),
+    );
     daemon.stop();
     receive(&socket, &mut got, "STOPPING=1", |g| has(g, "STOPPING=1"));
 }

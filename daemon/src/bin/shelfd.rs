@@ -26,6 +26,19 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Show what a running or stopped daemon is doing: readers and their links, tags per
+    /// location, last seq, outbox depth, broker connection, version.
+    Status {
+        /// The daemon's config file (its state dir is read).
+        #[arg(long, required_unless_present = "state_dir")]
+        config: Option<PathBuf>,
+        /// Read this state dir instead of the config's.
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+        /// Print the daemon's status document (JSON) instead of the screen.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a config file as a running daemon would; exit 0 when valid, 78 when not.
     CheckConfig {
         /// The config file.
@@ -46,7 +59,8 @@ enum Command {
         #[arg(required = true)]
         hex: Vec<String>,
     },
-    /// Replay a read log through the engine on a virtual clock; print events, then snapshots.
+    /// Replay a read log through the engine on a virtual clock; print events, then snapshots
+    /// (or, with `--format epcis`, the EPCIS documents the daemon would publish).
     Replay {
         /// The config file.
         #[arg(long)]
@@ -57,6 +71,11 @@ enum Command {
         /// Keep state here across invocations, as across daemon restarts (in memory if absent).
         #[arg(long)]
         state_dir: Option<PathBuf>,
+        /// What to print: `json` (event payloads, then the retained snapshots) or `epcis` (one
+        /// GS1 EPCIS 2.0 document per line for every event that has one, no snapshots; uses the
+        /// config's [epcis] settings whether or not it is enabled).
+        #[arg(long, value_enum, default_value_t = ReplayFormatArg::Json)]
+        format: ReplayFormatArg,
     },
     /// Run the live demo store: simulated readers of every protocol on PTYs, the real
     /// pipeline, an embedded MQTT broker, and a live view of what central sees.
@@ -93,6 +112,15 @@ enum Command {
     },
 }
 
+/// `shelfd replay --format`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReplayFormatArg {
+    /// Event payloads, then retained snapshots.
+    Json,
+    /// GS1 EPCIS 2.0 documents.
+    Epcis,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
@@ -101,14 +129,8 @@ fn main() -> ExitCode {
         Command::Demo { .. } => "warn,rumqttd=off",
         _ => "warn",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-    match run(cli) {
+    let log = shelfd::ops::logging::init(default_level);
+    match run(cli, log) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("shelfd: {e:#}");
@@ -124,14 +146,33 @@ fn load_config(path: &std::path::Path) -> Result<shelfd::config::Config, ExitCod
     })
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, log: shelfd::ops::logging::LogHandle) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run { config: path } => {
             let config = match load_config(&path) {
                 Ok(c) => c,
                 Err(code) => return Ok(code),
             };
-            run_daemon(config, path)
+            // The config's level, unless RUST_LOG overrides it (validated by load_config).
+            if let Err(e) = log.set_level(&config.log.level) {
+                tracing::error!(error = %e, "[log] level not applied");
+            }
+            run_daemon(config, path, log)
+        }
+        Command::Status {
+            config,
+            state_dir,
+            json,
+        } => {
+            let dir = match (state_dir, config) {
+                (Some(dir), _) => dir,
+                (None, Some(path)) => match load_config(&path) {
+                    Ok(c) => c.gateway.state_dir,
+                    Err(code) => return Ok(code),
+                },
+                (None, None) => unreachable!("clap requires --config or --state-dir"),
+            };
+            status(&dir, json)
         }
         Command::Decode { protocol, hex } => {
             let protocol: shelfd::config::Protocol = match protocol.parse() {
@@ -192,10 +233,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config,
             input,
             state_dir,
+            format,
         } => {
             let config = match load_config(&config) {
                 Ok(c) => c,
                 Err(code) => return Ok(code),
+            };
+            let format = match format {
+                ReplayFormatArg::Json => shelfd::replay::ReplayFormat::Json,
+                ReplayFormatArg::Epcis => {
+                    match shelfd::publish::epcis::EpcisMapping::new(&config) {
+                        Ok(mapping) => shelfd::replay::ReplayFormat::Epcis(mapping),
+                        Err(e) => {
+                            eprintln!("shelfd replay --format epcis: {e}");
+                            return Ok(ExitCode::from(EX_CONFIG));
+                        }
+                    }
+                }
             };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
@@ -206,6 +260,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "stdin",
                     std::io::stdin().lock(),
                     state_dir.as_deref(),
+                    &format,
                     &mut out,
                 )
             } else {
@@ -216,6 +271,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     &name,
                     std::io::BufReader::with_capacity(1 << 20, file),
                     state_dir.as_deref(),
+                    &format,
                     &mut out,
                 )
             };
@@ -272,22 +328,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `shelfd run`: the pipeline on a multi-threaded runtime, stopped by SIGTERM or SIGINT.
-fn run_daemon(config: shelfd::config::Config, path: PathBuf) -> anyhow::Result<ExitCode> {
+/// `shelfd run`: the pipeline on a multi-threaded runtime, stopped by SIGTERM or SIGINT and
+/// reloaded by SIGHUP.
+fn run_daemon(
+    config: shelfd::config::Config,
+    path: PathBuf,
+    log: shelfd::ops::logging::LogHandle,
+) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
     runtime.block_on(async {
         let cancel = cancel_on_stop_signals()?;
-        // SIGHUP (systemctl reload): validate the file and say so. Applying changes while
-        // running is not implemented yet: the running config stays until the next restart.
+        let reloader = shelfd::run::reload::Reloader::new(&config, log);
+        // SIGHUP (systemctl reload): validate the file; hot keys apply at once, the rest is
+        // reported; an invalid file keeps the running config.
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .context("installing the SIGHUP handler")?;
+        let on_hup = reloader.clone();
         tokio::spawn(async move {
             while hup.recv().await.is_some() {
                 match shelfd::config::load(&path) {
-                    Ok(_) => tracing::warn!(
-                        file = %path.display(),
-                        "SIGHUP: the config file is valid; changes apply at the next restart (live reload is not implemented yet)"
-                    ),
+                    Ok(new) => {
+                        on_hup.reload(&new);
+                    }
                     Err(errors) => tracing::error!(
                         file = %path.display(),
                         "SIGHUP: the config file is invalid; keeping the running config:\n{errors}"
@@ -295,8 +357,65 @@ fn run_daemon(config: shelfd::config::Config, path: PathBuf) -> anyhow::Result<E
                 }
             }
         });
-        shelfd::run::run(config, cancel).await?;
+        let handles = shelfd::run::RunHandles {
+            reloader: Some(reloader),
+            ..shelfd::run::RunHandles::default()
+        };
+        shelfd::run::run_with(config, cancel, handles).await?;
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `shelfd status`: the screen (or the JSON document) for the daemon of `dir`.
+fn status(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
+    use shelfd::ops::status_view::{self, Liveness, StatusReport};
+    let now = shelfd::timefmt::now_ms();
+    let report = match StatusReport::read(dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("shelfd status: {e}");
+            None
+        }
+    };
+    let live = report
+        .as_ref()
+        .map_or(Liveness::Stopped, |r| status_view::liveness(r, now));
+    // A daemon that is not running leaves the store free: read the figures that matter from
+    // it (they are right even after a kill -9, unlike the last status file).
+    let figures = if live == Liveness::Stopped {
+        match status_view::store_figures(dir) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("shelfd status: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if report.is_none() && figures.is_none() {
+        eprintln!(
+            "shelfd status: {}",
+            status_view::StatusError::Empty(dir.to_owned())
+        );
+        return Ok(ExitCode::from(3));
+    }
+    if json {
+        match &report {
+            Some(r) => println!("{}", serde_json::to_string_pretty(r)?),
+            None => println!("null"),
+        }
+    } else {
+        print!(
+            "{}",
+            status_view::render(report.as_ref(), live, figures.as_ref(), now)
+        );
+    }
+    // LSB convention: 0 running, 3 not running.
+    Ok(if live == Liveness::Running {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
     })
 }
 

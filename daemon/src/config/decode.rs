@@ -4,6 +4,7 @@
 //! element decoded again, so that one run reports every unknown key and every bad value, not
 //! just the first. Nothing here checks ranges or cross-references (that is `validate`).
 
+use super::epcis_section::EpcisConfig;
 use super::reconcile_section::ReconcileConfig;
 use super::report::{Place, Reporter, Section};
 use super::sections::{
@@ -51,6 +52,7 @@ pub(crate) struct Draft {
     pub(crate) reconcile: Option<Item<ReconcileConfig>>,
     pub(crate) metrics: Option<Item<MetricsConfig>>,
     pub(crate) log: Option<Item<LogConfig>>,
+    pub(crate) epcis: Option<Item<EpcisConfig>>,
 }
 
 /// Decodes every section of the document, reporting shape errors.
@@ -87,6 +89,7 @@ pub(crate) fn decode(reporter: &mut Reporter<'_, '_>) -> Draft {
         Section::Reconcile,
         Section::Metrics,
         Section::Log,
+        Section::Epcis,
     ] {
         if doc.root.get(section.key()).is_none() {
             decode_table(section, &empty, reporter, &mut draft);
@@ -121,6 +124,7 @@ fn decode_table(
         Section::Reconcile => draft.reconcile = decode_value(value, place, reporter),
         Section::Metrics => draft.metrics = decode_value(value, place, reporter),
         Section::Log => draft.log = decode_value(value, place, reporter),
+        Section::Epcis => draft.epcis = decode_value(value, place, reporter),
         Section::Reader | Section::Location | Section::Dock | Section::Gpio | Section::Product => {}
     }
 }
@@ -162,7 +166,8 @@ fn decode_array(
             | Section::Mqtt
             | Section::Reconcile
             | Section::Metrics
-            | Section::Log => {}
+            | Section::Log
+            | Section::Epcis => {}
         }
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Everything a running daemon would trip over is checked here: TOML syntax, unknown keys, wrong
 //! types, missing keys, duration and size grammars, ranges, unique ids, cross-references
-//! (antenna → location, dock → location and gpios), GTIN check digits and files that must exist
+//! (antenna → location, dock → location and gpios), GTIN check digits, EPCIS location URIs and files that must exist
 //! (MQTT credentials and TLS files). Bad input never panics, and all problems are reported in one
 //! run. `config/shelfd.example.toml` documents every key and is checked against this schema by a
 //! test.
@@ -13,7 +13,7 @@
 //! those may legitimately be absent at check time (hot-plugged readers) and are the drivers'
 //! business.
 //!
-//! Modules: `sections` and `reconcile_section` hold the schema types, `kinds`
+//! Modules: `sections`, `reconcile_section` and `epcis_section` hold the schema types, `kinds`
 //! the closed vocabularies, `duration`/`size`/`mqtt_url`/`credentials`/`gtin` the value grammars,
 //! `spans` the document with line numbers, `decode` the serde stage, `validate` and `topology`
 //! the semantic checks, `report` and `error` the errors.
@@ -21,11 +21,13 @@
 mod credentials;
 mod decode;
 mod duration;
+mod epcis_section;
 mod error;
 mod gtin;
 mod kinds;
 mod mqtt_url;
 mod reconcile_section;
+pub mod reload;
 mod report;
 mod sections;
 mod size;
@@ -38,6 +40,7 @@ mod tests;
 
 pub use credentials::{CredentialsError, MqttCredentials};
 pub use duration::{DurationError, format_duration, parse_duration};
+pub use epcis_section::{EpcisConfig, check_sgln, check_time_zone_offset, check_uri_prefix};
 pub use error::{ConfigError, ConfigErrors};
 pub use gtin::check_gtin14;
 pub use kinds::{
@@ -79,6 +82,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// `[log]`: the log filter (`info` when the section is absent).
     pub log: LogConfig,
+    /// `[epcis]`: GS1 EPCIS 2.0 output (off when the section is absent).
+    pub epcis: EpcisConfig,
 }
 
 impl Config {
@@ -194,5 +199,6 @@ fn assemble(draft: decode::Draft) -> Option<Config> {
         reconcile: draft.reconcile?.value,
         metrics: draft.metrics?.value,
         log: draft.log?.value,
+        epcis: draft.epcis?.value,
     })
 }

@@ -20,11 +20,12 @@ pub(crate) enum Section {
     Reconcile,
     Metrics,
     Log,
+    Epcis,
 }
 
 impl Section {
     /// Every section, in the order of the example config.
-    pub(crate) const ALL: [Section; 10] = [
+    pub(crate) const ALL: [Section; 11] = [
         Section::Gateway,
         Section::Mqtt,
         Section::Reader,
@@ -35,6 +36,7 @@ impl Section {
         Section::Reconcile,
         Section::Metrics,
         Section::Log,
+        Section::Epcis,
     ];
 
     /// The section's key in the file.
@@ -50,6 +52,7 @@ impl Section {
             Section::Reconcile => "reconcile",
             Section::Metrics => "metrics",
             Section::Log => "log",
+            Section::Epcis => "epcis",
         }
     }
 

@@ -223,6 +223,11 @@ pub struct LocationConfig {
     /// Low-stock threshold per planogram GTIN; requires a planogram. Optional (no alerts).
     #[serde(default)]
     pub safety_stock: Option<u32>,
+    /// The location's SGLN pure-identity URN (`urn:epc:id:sgln:…`), used as its EPCIS
+    /// readPoint and bizLocation. Optional: without it, `[epcis] location_uri_prefix` followed
+    /// by the id is used.
+    #[serde(default)]
+    pub sgln: Option<String>,
 }
 
 /// One `[[dock]]`: a receiving door whose portal reads are matched against shipments (ASNs).

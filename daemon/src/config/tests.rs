@@ -181,6 +181,11 @@ fn example_config_mentions_every_key() {
         "undecoded",
         "listen",
         "level",
+        "sgln",
+        "enabled",
+        "time_zone_offset",
+        "location_uri_prefix",
+        "shipment_uri_prefix",
     ];
     for key in keys {
         let documented = EXAMPLE.lines().any(|l| {
@@ -305,6 +310,10 @@ fn defaults_apply_when_sections_are_absent() {
     assert_eq!(config.reconcile, ReconcileConfig::default());
     assert_eq!(config.metrics.listen, None);
     assert_eq!(config.log.level, "info");
+    assert_eq!(config.epcis, EpcisConfig::default());
+    assert!(!config.epcis.enabled);
+    assert_eq!(config.epcis.time_zone_offset, "+00:00");
+    assert_eq!(config.locations[0].sgln, None);
 }
 
 #[test]
@@ -455,7 +464,7 @@ fn unknown_sections_and_single_tables_for_arrays() {
         error_of(&text),
         format!(
             "shelfd.toml:{}: readers: unknown section \"readers\" (expected one of gateway, mqtt, reader, location, dock, gpio, \
-             product, reconcile, metrics, log)",
+             product, reconcile, metrics, log, epcis)",
             line_of(&text, "[readers]")
         )
     );
@@ -637,6 +646,93 @@ fn docks_need_dock_locations_and_matching_gpios() {
                 line_of(&text, "light_gpio")
             ),
         ]
+    );
+}
+
+#[test]
+fn epcis_section_is_read_and_every_location_gets_a_uri() {
+    let with_sgln = BASE.replace(
+        "kind = \"shelf\"",
+        "kind = \"shelf\"\nsgln = \"urn:epc:id:sgln:0614141.12345.0\"",
+    );
+    let config = valid(&format!(
+        "{with_sgln}[epcis]\nenabled = true\ntime_zone_offset = \"-05:30\"\n\
+         shipment_uri_prefix = \"https://id.example.com/asn/\"\n"
+    ));
+    assert_eq!(
+        config.epcis,
+        EpcisConfig {
+            enabled: true,
+            time_zone_offset: "-05:30".into(),
+            location_uri_prefix: None,
+            shipment_uri_prefix: Some("https://id.example.com/asn/".into()),
+        }
+    );
+    assert_eq!(
+        config.locations[0].sgln.as_deref(),
+        Some("urn:epc:id:sgln:0614141.12345.0")
+    );
+    // A prefix covers locations without an sgln.
+    let config = valid(&format!(
+        "{BASE}[epcis]\nenabled = true\nlocation_uri_prefix = \"urn:example:s42:loc:\"\n"
+    ));
+    assert_eq!(
+        config.epcis.location_uri_prefix.as_deref(),
+        Some("urn:example:s42:loc:")
+    );
+    // Disabled, nothing is required.
+    valid(&format!("{BASE}[epcis]\nenabled = false\n"));
+}
+
+#[test]
+fn epcis_errors_name_the_field() {
+    let text = format!(
+        "{}[epcis]\nenabled = true\ntime_zone_offset = \"+1:00\"\nshipment_uri_prefix = \"asn/\"\n",
+        BASE.replace(
+            "kind = \"shelf\"",
+            "kind = \"shelf\"\nsgln = \"urn:epc:id:sgln:0614141.1234.0\""
+        )
+    );
+    assert_eq!(
+        errors_of(&text),
+        [
+            format!(
+                "shelfd.toml:{}: location \"shelf-a1\": sgln: bad SGLN \"urn:epc:id:sgln:0614141.1234.0\": company prefix and \
+                 location reference must be 12 digits together (expected urn:epc:id:sgln:<company prefix>.<location ref>.<extension>, \
+                 e.g. \"urn:epc:id:sgln:0614141.12345.0\")",
+                line_of(&text, "sgln")
+            ),
+            format!(
+                "shelfd.toml:{}: epcis.time_zone_offset: bad time zone offset \"+1:00\": expected \"+hh:mm\" or \"-hh:mm\" from \
+                 -14:00 to +14:00, e.g. \"+01:00\"",
+                line_of(&text, "time_zone_offset")
+            ),
+            format!(
+                "shelfd.toml:{}: epcis.shipment_uri_prefix: bad URI prefix \"asn/\": expected an absolute URI (scheme:…), e.g. \
+                 \"https://id.example.com/loc/\"",
+                line_of(&text, "shipment_uri_prefix")
+            ),
+        ]
+    );
+    // Enabled without a prefix: every location without an sgln is named, at the [epcis] table.
+    let text = format!(
+        "{BASE}[[location]]\nid = \"backroom\"\nkind = \"backroom\"\n\n[epcis]\nenabled = true\n"
+    );
+    assert_eq!(
+        error_of(&text),
+        format!(
+            "shelfd.toml:{}: epcis.location_uri_prefix: missing: EPCIS is enabled and locations \"shelf-a1\", \"backroom\" have \
+             no sgln; set location_uri_prefix (location URIs are the prefix followed by the location id) or give every location an sgln",
+            line_of(&text, "[epcis]")
+        )
+    );
+    let text = format!("{BASE}[epcis]\nenabled = \"yes\"\nlocation_uri_prefix = \"urn:x:\"\n");
+    assert_eq!(
+        error_of(&text),
+        format!(
+            "shelfd.toml:{}: epcis.enabled: wrong type: expected a boolean, found string \"yes\"",
+            line_of(&text, "enabled")
+        )
     );
 }
 
@@ -975,6 +1071,7 @@ fn fragment() -> impl Strategy<Value = String> {
         Just("[reconcile]".to_owned()),
         Just("[metrics]".to_owned()),
         Just("[log]".to_owned()),
+        Just("[epcis]".to_owned()),
         Just("[reader.antennas]".to_owned()),
         (
             prop::sample::select(vec![
@@ -1004,6 +1101,10 @@ fn fragment() -> impl Strategy<Value = String> {
                 "line",
                 "settle_max",
                 "credentials_file",
+                "enabled",
+                "sgln",
+                "time_zone_offset",
+                "location_uri_prefix",
                 "1",
                 "bogus",
             ]),

@@ -12,7 +12,7 @@ use super::duration::format_duration;
 use super::report::Reporter;
 use super::size::format_size;
 use super::spans::key;
-use super::{reconcile_section::ReconcileConfig, topology};
+use super::{epcis_section, reconcile_section::ReconcileConfig, topology};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -22,6 +22,7 @@ pub(crate) fn validate(draft: &mut Draft, base_dir: &Path, reporter: &mut Report
     check_gateway(draft, reporter);
     check_mqtt(draft, reporter);
     topology::check(draft, reporter);
+    epcis_section::check(draft, reporter);
     if let Some(reconcile) = &draft.reconcile {
         check_reconcile(reconcile, reporter);
     }

@@ -6,11 +6,11 @@
 //! Never blocks: a notify is one datagram.
 
 use crate::publish::PipelineState;
+use crate::run::observers::Observed;
 use sd_notify::NotifyState;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// When the engine thread last made progress (gateway ms); written by the engine loop at every
@@ -46,10 +46,16 @@ pub fn stopping() {
     send(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
 }
 
-/// The one-line status: outbox depth, last seq, broker connection.
-pub fn status_line(state: &PipelineState, broker_connected: bool) -> String {
+/// The one-line status: serial readers up, outbox depth, last seq, broker connection.
+pub fn status_line(
+    readers_up: (usize, usize),
+    state: &PipelineState,
+    broker_connected: bool,
+) -> String {
     format!(
-        "outbox {} events ({} dropped), last seq {}, broker {}",
+        "readers {}/{} up, outbox {} events ({} dropped), last seq {}, broker {}",
+        readers_up.0,
+        readers_up.1,
         state.outbox.entries,
         state.outbox.dropped,
         state.last_seq,
@@ -65,8 +71,7 @@ pub fn status_line(state: &PipelineState, broker_connected: bool) -> String {
 /// until `cancel`; then sends `STOPPING=1`.
 pub async fn supervise(
     heartbeat: Arc<EngineHeartbeat>,
-    state: watch::Receiver<PipelineState>,
-    broker_connected: Arc<AtomicBool>,
+    observed: Observed,
     cancel: CancellationToken,
 ) {
     let watchdog = sd_notify::watchdog_enabled();
@@ -77,7 +82,12 @@ pub async fn supervise(
             _ = tick.tick() => {}
             _ = cancel.cancelled() => break,
         }
-        let status = status_line(&state.borrow(), broker_connected.load(Ordering::Relaxed));
+        let scrape = observed.scrape();
+        let status = status_line(
+            observed.readers_up(),
+            &scrape.pipeline,
+            scrape.mqtt_connected,
+        );
         let fresh = watchdog.is_some_and(|w| {
             let age = crate::timefmt::now_ms().saturating_sub(heartbeat.last());
             u128::from(age) < w.as_millis()

@@ -1,5 +1,6 @@
 //! MQTT publishing: the typed topic grammar ([`topics`]), the presence document ([`status`]),
-//! commands and their results ([`commands`]), connection options with TLS ([`connect`]),
+//! commands and their results ([`commands`]), GS1 EPCIS 2.0 documents derived from event
+//! payloads ([`epcis`]), connection options with TLS ([`connect`]),
 //! packet-id ↔ outbox-seq bookkeeping ([`inflight`]) and the single publisher task
 //! ([`task::run_publisher`]) that owns the broker connection.
 //!
@@ -11,6 +12,7 @@
 pub mod backoff;
 pub mod commands;
 pub mod connect;
+pub mod epcis;
 pub mod inflight;
 pub mod status;
 pub mod task;

@@ -3,7 +3,7 @@
 //! document used both as the MQTT last will and on a clean stop. One type builds both, so they
 //! cannot drift apart.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Presence state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -16,7 +16,7 @@ pub enum Presence {
 }
 
 /// Outbox figures reported in `status`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxHealth {
     /// Events waiting for their PUBACK.
     pub entries: u64,

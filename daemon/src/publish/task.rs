@@ -4,9 +4,13 @@
 //! dead connection can be put on the wire later and confuse the packet-id bookkeeping), and:
 //! - on CONNACK: subscribes to `cmd/+`, publishes the retained `online` status and every
 //!   location's retained snapshot, then drains the outbox from its oldest entry, in seq order,
-//!   QoS 1, at most [`connect::INFLIGHT_WINDOW`] unacknowledged at a time;
+//!   QoS 1, at most [`connect::INFLIGHT_WINDOW`] unacknowledged packets at a time;
+//! - with `[epcis]` enabled, publishes right after each event its EPCIS document
+//!   ([`super::epcis`], derived from the event's payload, QoS 1, not retained) on `epcis`;
+//!   an event without an EPCIS meaning goes out alone;
 //! - maps each `Outgoing::Publish(pkid)` to the request it belongs to ([`InFlight`]) and asks
-//!   the store's owner to delete an entry only when its PUBACK arrives;
+//!   the store's owner to delete an entry only when the PUBACKs of all its packets (the event
+//!   and its document) arrived, so a reconnect re-sends both of an unacknowledged entry;
 //! - answers commands on `cmd/{op}` with a result on `cmd/{op}/result`;
 //! - on any connection error drops the connection and reconnects after an exponential,
 //!   jittered [`Backoff`]; unacknowledged entries are simply fetched and sent again.
@@ -19,6 +23,7 @@
 use super::backoff::Backoff;
 use super::commands::{self, Command, CommandResult};
 use super::connect::{self, INFLIGHT_WINDOW};
+use super::epcis::EpcisMapping;
 use super::inflight::{InFlight, Sent};
 use super::status::{Presence, StatusDoc};
 use super::topics::{Topic, Topics};
@@ -61,6 +66,10 @@ pub struct Publisher {
     pub board: Arc<SnapshotBoard>,
     /// Connection state for status views and metrics.
     pub connected: Arc<std::sync::atomic::AtomicBool>,
+    /// Publish latency is recorded here.
+    pub metrics: Arc<crate::ops::metrics::Metrics>,
+    /// EPCIS documents to publish with the events; `None` when `[epcis]` is off.
+    pub epcis: Option<EpcisMapping>,
 }
 
 /// Why one connection ended.
@@ -117,11 +126,16 @@ struct Conn {
     others: VecDeque<Pending>,
     /// Outbox entries fetched, not yet handed to the client.
     staged: VecDeque<OutboxEntry>,
+    /// The EPCIS document (seq, payload) of an entry whose event the client accepted but whose
+    /// document did not fit in its channel yet; it goes out before any further entry.
+    epcis_pending: Option<(u64, Vec<u8>)>,
     /// Highest outbox seq fetched on this connection.
     cursor: u64,
     /// A fetch in progress, with the last committed seq when it was asked.
     fetching: Option<(u64, oneshot::Receiver<Vec<OutboxEntry>>)>,
     acks: Vec<u64>,
+    /// When each QoS 1 packet went on the wire, for the publish latency metric.
+    sent_at: std::collections::HashMap<u16, Instant>,
 }
 
 async fn connection(
@@ -146,9 +160,11 @@ async fn connection(
         connected: false,
         others: VecDeque::new(),
         staged: VecDeque::new(),
+        epcis_pending: None,
         cursor: 0,
         fetching: None,
         acks: Vec::new(),
+        sent_at: std::collections::HashMap::new(),
     };
     let mut stop_at: Option<Instant> = None;
     let mut status_tick = tokio::time::interval(STATUS_REFRESH);
@@ -234,8 +250,10 @@ fn drained(p: &Publisher, c: &Conn) -> bool {
     state.engine_done
         && c.connected
         && c.staged.is_empty()
+        && c.epcis_pending.is_none()
         && c.fetching.is_none()
         && c.inflight.outstanding() == 0
+        && c.inflight.unacked_entries() == 0
         && c.cursor >= state.last_seq
 }
 
@@ -288,9 +306,18 @@ fn handle_event(p: &mut Publisher, c: &mut Conn, backoff: &mut Backoff, event: E
             }
         }
         Event::Outgoing(Outgoing::Publish(pkid)) => {
-            c.inflight.on_outgoing_publish(pkid);
+            if let Some(Sent::Outbox { .. }) = c.inflight.on_outgoing_publish(pkid) {
+                if pkid != 0 {
+                    c.sent_at.insert(pkid, Instant::now());
+                }
+            }
         }
         Event::Incoming(Packet::PubAck(ack)) => {
+            // Every outbox packet's round trip counts, also one of an entry still waiting for
+            // its other packets.
+            if let Some(at) = c.sent_at.remove(&ack.pkid) {
+                p.metrics.publish_latency.observe(at.elapsed());
+            }
             if let Some(seq) = c.inflight.on_puback(ack.pkid) {
                 c.acks.push(seq);
             }
@@ -381,21 +408,32 @@ async fn pump(p: &mut Publisher, c: &mut Conn) -> Result<(), ConnectionEnd> {
         c.others.pop_front();
         c.inflight.requested(Sent::Other);
     }
-    while c.inflight.outstanding() < usize::from(INFLIGHT_WINDOW) {
+    if let Some((seq, document)) = c.epcis_pending.take() {
+        publish_epcis(p, c, seq, document);
+    }
+    while c.epcis_pending.is_none() && c.inflight.outstanding() < usize::from(INFLIGHT_WINDOW) {
         let Some(entry) = c.staged.pop_front() else {
             break;
         };
         let kind = event_type(&entry.payload).unwrap_or("unknown");
         let topic = p.topics.build(&Topic::Event(kind.to_owned()));
+        let document = epcis_document(p, &entry);
+        let packets = if document.is_some() { 2 } else { 1 };
         match c
             .client
             .try_publish(topic, QoS::AtLeastOnce, false, entry.payload.clone())
         {
-            Ok(()) => c.inflight.requested(Sent::Outbox(entry.seq)),
+            Ok(()) => c.inflight.requested(Sent::Outbox {
+                seq: entry.seq,
+                packets,
+            }),
             Err(_) => {
                 c.staged.push_front(entry);
                 break;
             }
+        }
+        if let Some(document) = document {
+            publish_epcis(p, c, entry.seq, document);
         }
     }
     let last_seq = p.state.borrow().last_seq;
@@ -413,6 +451,33 @@ async fn pump(p: &mut Publisher, c: &mut Conn) -> Result<(), ConnectionEnd> {
         c.fetching = Some((asked_at, rx));
     }
     Ok(())
+}
+
+/// The EPCIS document of an outbox entry, when EPCIS output is on and the event has one. A
+/// payload that cannot be mapped (a location gone from the config) is logged and its event
+/// goes out alone.
+fn epcis_document(p: &Publisher, entry: &OutboxEntry) -> Option<Vec<u8>> {
+    let mapping = p.epcis.as_ref()?;
+    match mapping.document(&entry.payload) {
+        Ok(document) => document.map(String::into_bytes),
+        Err(e) => {
+            tracing::warn!(seq = entry.seq, error = %e, "no EPCIS document for this event; publishing the event alone");
+            None
+        }
+    }
+}
+
+/// Hands the EPCIS document of entry `seq` (whose event was accepted) to the client, or keeps
+/// it pending when the client's channel is full.
+fn publish_epcis(p: &Publisher, c: &mut Conn, seq: u64, document: Vec<u8>) {
+    let topic = p.topics.build(&Topic::Epcis);
+    match c
+        .client
+        .try_publish(topic, QoS::AtLeastOnce, false, document.clone())
+    {
+        Ok(()) => c.inflight.requested(Sent::Outbox { seq, packets: 2 }),
+        Err(_) => c.epcis_pending = Some((seq, document)),
+    }
 }
 
 async fn flush_acks(p: &Publisher, c: &mut Conn) {

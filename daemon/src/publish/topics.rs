@@ -17,6 +17,8 @@
 //! assert_eq!(t.build(&Topic::Stock("shelf-a1".into())), "shelfd/v1/s042/gw-1/stock/shelf-a1");
 //! assert_eq!(t.parse("shelfd/v1/s042/gw-1/cmd/ping"), Some(Topic::Cmd("ping".into())));
 //! assert_eq!(t.parse("shelfd/v1/s042/gw-2/cmd/ping"), None);
+//! assert_eq!(t.build(&Topic::Epcis), "shelfd/v1/s042/gw-1/epcis");
+//! assert_eq!(t.parse("shelfd/v1/s042/gw-1/epcis"), Some(Topic::Epcis));
 //! assert_eq!(t.command_filter(), "shelfd/v1/s042/gw-1/cmd/+");
 //! ```
 
@@ -146,6 +148,8 @@ mod tests {
             "shelfd/v1/s1/gw/cmd/ping/result/x",
             "shelfd/v1/s2/gw/cmd/ping",
             "shelfd/v1/s1/gw/status/x",
+            "shelfd/v1/s1/gw/epcis/x",
+            "shelfd/v1/s1/gw/epcis/",
             "other/s1/gw/status",
         ] {
             assert_eq!(t.parse(bad), None, "{bad}");

@@ -268,6 +268,17 @@ impl Engine {
         v
     }
 
+    /// Replaces the tuning (a config reload). Takes effect from the next input or timer; state
+    /// already built (evidence, learned intervals, pending deltas) is kept.
+    pub fn set_knobs(&mut self, k: Knobs) {
+        self.k = k;
+    }
+
+    /// The current tuning.
+    pub fn knobs(&self) -> &Knobs {
+        &self.k
+    }
+
     /// The baseline state.
     pub fn baseline(&self) -> Baseline {
         self.baseline

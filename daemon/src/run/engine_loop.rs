@@ -10,13 +10,15 @@
 //! ran its clean-stop step, everything is committed and flushed, `engine_done` is announced;
 //! it keeps serving the publisher until the publisher lets go, then flushes once more.
 
+use crate::config::Config;
 use crate::engine_store::EngineStore;
+use crate::ops::metrics::Metrics;
 use crate::publish::status::OutboxHealth;
 use crate::publish::{OutboxRequest, PipelineState, SnapshotBoard, event_type};
 use crate::readlog::Record;
 use crate::store::{Commit, Key, KeySpace, Store, StoreError};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
 /// Meta key of the count of events dropped by the outbox cap.
@@ -26,6 +28,15 @@ pub const DROPPED_META: &str = "outbox_dropped";
 const TICK: Duration = Duration::from_millis(250);
 /// Most records fed between two commits.
 const BATCH: usize = 4096;
+/// Ticks between two refreshes of the engine gauges (tags, per-location counts, store size).
+const GAUGE_TICKS: u32 = 8;
+
+/// The next reloaded config; `None` when the reloader is gone.
+async fn changed(hot: &mut Option<watch::Receiver<Arc<Config>>>) -> Option<Arc<Config>> {
+    let rx = hot.as_mut()?;
+    rx.changed().await.ok()?;
+    Some(rx.borrow_and_update().clone())
+}
 
 /// The outbox cap from `[mqtt]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +67,10 @@ pub struct EngineLoop<S: Store> {
     pub dropped_total: u64,
     /// Beats at every tick, for the systemd watchdog.
     pub heartbeat: Arc<crate::ops::notify::EngineHeartbeat>,
+    /// Metrics the engine thread keeps up to date.
+    pub metrics: Arc<Metrics>,
+    /// Reloaded configs whose hot keys apply to the engine (none: no live reload).
+    pub hot: Option<watch::Receiver<Arc<Config>>>,
 }
 
 /// Why the engine thread stopped early.
@@ -105,6 +120,8 @@ impl<S: Store + 'static> EngineLoop<S> {
         let mut readers_open = true;
         let mut publisher_open = true;
         let mut batch = Vec::with_capacity(BATCH);
+        let mut ticks = 0u32;
+        self.refresh_gauges();
         while readers_open || publisher_open {
             tokio::select! {
                 biased;
@@ -112,20 +129,36 @@ impl<S: Store + 'static> EngineLoop<S> {
                     Some(request) => self.serve(request)?,
                     None => publisher_open = false,
                 },
+                // A reload applies before the records that follow it.
+                changed = changed(&mut self.hot), if readers_open && self.hot.is_some() => {
+                    match changed {
+                        Some(config) => self.engine.reconfigure(&config),
+                        None => self.hot = None,
+                    }
+                }
                 n = self.records.recv_many(&mut batch, BATCH), if readers_open => {
                     if n == 0 {
                         readers_open = false;
                         self.finish()?;
                     } else {
+                        let started = Instant::now();
+                        self.metrics.add_records(n as u64);
                         self.feed(&mut batch);
                         self.commit()?;
+                        self.metrics.engine_step.observe(started.elapsed());
                     }
                 }
                 _ = tick.tick(), if readers_open => {
+                    let started = Instant::now();
                     let now = (self.clock)();
                     self.heartbeat.beat(now);
                     self.engine.advance(now);
                     self.commit()?;
+                    self.metrics.engine_step.observe(started.elapsed());
+                    ticks += 1;
+                    if ticks % GAUGE_TICKS == 0 {
+                        self.refresh_gauges();
+                    }
                 }
             }
         }
@@ -148,6 +181,7 @@ impl<S: Store + 'static> EngineLoop<S> {
         self.commit()?;
         self.engine.flush()?;
         self.announce(true);
+        self.refresh_gauges();
         tracing::info!(
             next_seq = self.engine.store().next_seq(),
             "engine stopped; state committed and flushed"
@@ -163,6 +197,9 @@ impl<S: Store + 'static> EngineLoop<S> {
             return Ok(());
         }
         if !events.is_empty() {
+            for e in &events {
+                self.metrics.count_event(e.body.kind());
+            }
             self.enforce_cap()?;
         }
         self.engine.flush()?;
@@ -237,6 +274,22 @@ impl<S: Store + 'static> EngineLoop<S> {
             }
         }
         Ok(())
+    }
+
+    /// Refreshes the engine gauges of the metrics (and so of `shelfd status`).
+    fn refresh_gauges(&self) {
+        let engine = self.engine.engine();
+        let present = engine
+            .present_per_location()
+            .into_iter()
+            .zip(&engine.topology().locations)
+            .map(|(n, l)| (l.id.to_string(), n as u64))
+            .collect();
+        self.metrics.set_engine(
+            engine.tracked_tags() as u64,
+            present,
+            self.engine.store().size_on_disk(),
+        );
     }
 
     fn announce(&self, engine_done: bool) {
@@ -319,6 +372,8 @@ settle_max = "0s"
             clock: || 0,
             dropped_total: 0,
             heartbeat: Arc::default(),
+            metrics: Arc::default(),
+            hot: None,
         };
         lp.prime().expect("prime");
         let t0 = 1_795_341_600_000;
@@ -348,5 +403,85 @@ settle_max = "0s"
             .expect("get")
             .expect("dropped count stored");
         assert_eq!(u64::from_be_bytes(stored.try_into().expect("u64")), dropped);
+    }
+
+    /// A reload's hot knobs reach the running engine thread: with `arrive_min_reads = 50` the
+    /// tag's 30 reads could never confirm it; after the reload lowers it to 2, they do.
+    #[test]
+    fn reloaded_knobs_reach_the_engine_thread() {
+        let strict = CONFIG.replace("arrive_min_reads = 2", "arrive_min_reads = 50");
+        let config = crate::config::parse(&strict, Path::new("t.toml")).expect("config");
+        let engine = EngineStore::open(&config, MemoryStore::new()).expect("open");
+        let (record_tx, records) = mpsc::channel(64);
+        let (outbox_tx, outbox) = mpsc::channel(8);
+        let (state, mut state_rx) = watch::channel(PipelineState::default());
+        let (hot_tx, hot_rx) = watch::channel(Arc::new(config));
+        let lp = EngineLoop {
+            engine,
+            records,
+            outbox,
+            state,
+            board: Arc::new(SnapshotBoard::default()),
+            cap: OutboxCap {
+                max_entries: 1000,
+                max_bytes: u64::MAX,
+            },
+            clock: || 1_795_341_600_000,
+            dropped_total: 0,
+            heartbeat: Arc::default(),
+            metrics: Arc::default(),
+            hot: Some(hot_rx),
+        };
+        let thread = std::thread::spawn(move || lp.run());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let t0 = 1_795_341_600_000;
+        rt.block_on(async {
+            // Past the first sweep, which closes the (empty) baseline: later confirmations are
+            // arrivals.
+            for i in 0..15 {
+                record_tx.send(read(t0 + i * 100, 7)).await.expect("send");
+            }
+            // Nothing confirmed under the strict knobs (give the thread its turn).
+            let fetch = |tx: &mpsc::Sender<OutboxRequest>| {
+                let tx = tx.clone();
+                async move {
+                    let (reply, rx) = tokio::sync::oneshot::channel();
+                    tx.send(OutboxRequest::Fetch {
+                        after: 0,
+                        limit: 100,
+                        reply,
+                    })
+                    .await
+                    .expect("fetch");
+                    rx.await.expect("reply")
+                }
+            };
+            let arrived = |entries: &[crate::store::OutboxEntry]| {
+                entries
+                    .iter()
+                    .filter(|e| event_type(&e.payload) == Some("tag.arrived"))
+                    .count()
+            };
+            assert_eq!(arrived(&fetch(&outbox_tx).await), 0);
+            let lenient = crate::config::parse(CONFIG, Path::new("t.toml")).expect("config");
+            hot_tx.send_replace(Arc::new(lenient));
+            // Confirmations happen in the engine's whole-second sweep: read past two of them.
+            for i in 16..30 {
+                record_tx.send(read(t0 + i * 100, 7)).await.expect("send");
+            }
+            tokio::time::timeout(std::time::Duration::from_secs(10), async {
+                while arrived(&fetch(&outbox_tx).await) == 0 {
+                    state_rx.changed().await.expect("state");
+                }
+            })
+            .await
+            .expect("an arrival after the reload");
+        });
+        drop(record_tx);
+        drop(outbox_tx);
+        thread.join().expect("engine thread").expect("engine loop");
     }
 }

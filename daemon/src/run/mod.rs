@@ -13,6 +13,8 @@
 //! period, publishes `offline` and disconnects; the engine thread flushes once more and ends.
 
 pub mod engine_loop;
+pub mod observers;
+pub mod reload;
 pub mod replay_source;
 
 use crate::config::{Config, Protocol, ReaderConfig};
@@ -56,6 +58,9 @@ pub enum RunError {
     /// The engine thread could not be started or panicked.
     #[error("engine thread: {0}")]
     Thread(String),
+    /// EPCIS output is enabled but cannot be set up (a validated config always can).
+    #[error(transparent)]
+    Epcis(#[from] crate::publish::epcis::EpcisSetupError),
 }
 
 /// Handles the running pipeline shares with status views and tests.
@@ -65,6 +70,10 @@ pub struct RunHandles {
     pub mqtt_connected: Arc<AtomicBool>,
     /// The counters of every serial reader, registered as its driver starts.
     pub readers: ReaderHealths,
+    /// Engine and publisher metrics.
+    pub metrics: Arc<crate::ops::metrics::Metrics>,
+    /// Applies reloaded configs (SIGHUP); without one the run cannot be reloaded.
+    pub reloader: Option<Arc<reload::Reloader>>,
 }
 
 /// The live counters of a run's serial readers ([`ReaderHealth`]), in the order their drivers
@@ -102,6 +111,7 @@ pub async fn run_with(
 ) -> Result<(), RunError> {
     connect::install_crypto_provider();
     let started_at = crate::timefmt::now_ms();
+    let epcis = crate::publish::epcis::EpcisMapping::from_config(&config)?;
     let dir = config.gateway.state_dir.clone();
     let open_config = config.clone();
     let engine = tokio::task::spawn_blocking(move || {
@@ -137,6 +147,8 @@ pub async fn run_with(
         clock: crate::timefmt::now_ms,
         dropped_total: 0,
         heartbeat: heartbeat.clone(),
+        metrics: handles.metrics.clone(),
+        hot: handles.reloader.as_ref().map(|r| r.subscribe()),
     };
     engine_loop.prime().map_err(|source| RunError::Store {
         dir: config.gateway.state_dir.display().to_string(),
@@ -150,13 +162,25 @@ pub async fn run_with(
         })
         .map_err(|e| RunError::Thread(e.to_string()))?;
 
+    let observed = observers::Observed {
+        config: Arc::new(config.clone()),
+        readers: handles.readers.clone(),
+        metrics: handles.metrics.clone(),
+        state: state_rx.clone(),
+        mqtt_connected: handles.mqtt_connected.clone(),
+        started_at_ms: started_at,
+    };
     let tracker = TaskTracker::new();
     tracker.spawn(notify::supervise(
         heartbeat,
-        state_rx.clone(),
-        handles.mqtt_connected.clone(),
+        observed.clone(),
         cancel.clone(),
     ));
+    tracker.spawn(observers::keep_status_written(
+        observed.clone(),
+        cancel.clone(),
+    ));
+    tracker.spawn(observers::serve_metrics(observed.clone(), cancel.clone()));
     let mqtt = &config.mqtt;
     let publisher = Publisher {
         mqtt: mqtt.clone(),
@@ -175,6 +199,8 @@ pub async fn run_with(
         state: state_rx,
         board,
         connected: handles.mqtt_connected.clone(),
+        metrics: handles.metrics.clone(),
+        epcis,
     };
     tracker.spawn(run_publisher(publisher, cancel.clone()));
     for reader in &config.readers {
@@ -207,6 +233,7 @@ pub async fn run_with(
         cancel.cancel();
     }
     tracker.wait().await;
+    observers::write_stopped(&observed);
     result
 }
 

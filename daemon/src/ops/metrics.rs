@@ -1,0 +1,449 @@
+//! Prometheus metrics: the counters, gauges and histograms the pipeline updates
+//! ([`Metrics`]), and their text exposition ([`Metrics::render`], format 0.0.4).
+//!
+//! Owns only numbers and their names. Updates are lock-free (atomics) except the per-location
+//! gauge, which the engine thread replaces once per tick. Label values come from the config
+//! (reader and location ids) or from a fixed list (event types): never from input data such as
+//! EPCs, so the number of series is bounded by the config.
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `shelfd_build_info` | gauge (1) | version |
+//! | `shelfd_reader_up` | gauge | reader |
+//! | `shelfd_reader_reads_total` | counter | reader |
+//! | `shelfd_reader_bad_frames_total` | counter | reader |
+//! | `shelfd_reader_disconnects_total` | counter | reader |
+//! | `shelfd_engine_records_total` | counter | |
+//! | `shelfd_engine_step_seconds` | histogram | |
+//! | `shelfd_tags_tracked` | gauge | |
+//! | `shelfd_tags_present` | gauge | location |
+//! | `shelfd_events_total` | counter | type |
+//! | `shelfd_last_seq` | gauge | |
+//! | `shelfd_outbox_entries` / `shelfd_outbox_bytes` | gauge | |
+//! | `shelfd_outbox_dropped_total` | counter | |
+//! | `shelfd_mqtt_connected` | gauge | |
+//! | `shelfd_publish_latency_seconds` | histogram (publish → PUBACK) | |
+//! | `shelfd_store_size_bytes` | gauge | |
+
+use crate::publish::PipelineState;
+use crate::readers::serial::ReaderHealthSnapshot;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Every event type the engine emits, in exposition order; anything else counts as `other`.
+pub const EVENT_TYPES: [&str; 11] = [
+    "tag.arrived",
+    "tag.moved",
+    "tag.departed",
+    "tag.sold",
+    "tag.returned",
+    "stock.changed",
+    "alert.exit",
+    "alert.low_stock",
+    "alert.misplaced",
+    "reader.status",
+    "dock.receipt",
+];
+
+/// Upper bounds (seconds) of the engine step histogram.
+const STEP_BUCKETS: [f64; 12] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+];
+/// Upper bounds (seconds) of the publish latency histogram.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// A cumulative histogram with fixed buckets, in microseconds internally.
+#[derive(Debug)]
+pub struct Histogram {
+    bounds: &'static [f64],
+    buckets: Vec<AtomicU64>,
+    count: AtomicU64,
+    sum_us: AtomicU64,
+}
+
+impl Histogram {
+    fn new(bounds: &'static [f64]) -> Self {
+        Histogram {
+            bounds,
+            buckets: bounds.iter().map(|_| AtomicU64::new(0)).collect(),
+            count: AtomicU64::new(0),
+            sum_us: AtomicU64::new(0),
+        }
+    }
+
+    /// Records one observation.
+    pub fn observe(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        if let Some(i) = self.bounds.iter().position(|b| secs <= *b) {
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        self.sum_us.fetch_add(us, Ordering::Relaxed);
+    }
+
+    /// Observations so far.
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        header(out, name, "histogram", help);
+        let mut cumulative = 0;
+        for (bound, bucket) in self.bounds.iter().zip(&self.buckets) {
+            cumulative += bucket.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        let count = self.count();
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let sum = self.sum_us.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_sum {sum}");
+        let _ = writeln!(out, "{name}_count {count}");
+    }
+}
+
+/// The pipeline's metrics; one per run, shared by the engine thread, the publisher and the
+/// endpoint.
+#[derive(Debug)]
+pub struct Metrics {
+    records: AtomicU64,
+    tags_tracked: AtomicU64,
+    store_bytes: AtomicU64,
+    events: [AtomicU64; EVENT_TYPES.len() + 1],
+    present: Mutex<Vec<(String, u64)>>,
+    /// Time of one engine step (a batch fed and committed, or a timer tick).
+    pub engine_step: Histogram,
+    /// Time from a publish to its PUBACK.
+    pub publish_latency: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            records: AtomicU64::new(0),
+            tags_tracked: AtomicU64::new(0),
+            store_bytes: AtomicU64::new(0),
+            events: std::array::from_fn(|_| AtomicU64::new(0)),
+            present: Mutex::new(Vec::new()),
+            engine_step: Histogram::new(&STEP_BUCKETS),
+            publish_latency: Histogram::new(&LATENCY_BUCKETS),
+        }
+    }
+}
+
+/// What the rest of the process knows when the endpoint is scraped.
+#[derive(Debug, Clone, Default)]
+pub struct Scrape {
+    /// Serial reader counters.
+    pub readers: Vec<ReaderHealthSnapshot>,
+    /// Outbox and seq figures.
+    pub pipeline: PipelineState,
+    /// Broker connection up.
+    pub mqtt_connected: bool,
+}
+
+impl Metrics {
+    /// Counts records fed to the engine.
+    pub fn add_records(&self, n: u64) {
+        self.records.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts one committed event of type `kind`.
+    pub fn count_event(&self, kind: &str) {
+        let i = EVENT_TYPES
+            .iter()
+            .position(|t| *t == kind)
+            .unwrap_or(EVENT_TYPES.len());
+        self.events[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Committed events of type `kind` so far.
+    pub fn events(&self, kind: &str) -> u64 {
+        EVENT_TYPES
+            .iter()
+            .position(|t| *t == kind)
+            .map_or(0, |i| self.events[i].load(Ordering::Relaxed))
+    }
+
+    /// Sets the engine gauges: tags tracked, tags present per location, store size.
+    pub fn set_engine(&self, tags_tracked: u64, present: Vec<(String, u64)>, store_bytes: u64) {
+        self.tags_tracked.store(tags_tracked, Ordering::Relaxed);
+        self.store_bytes.store(store_bytes, Ordering::Relaxed);
+        *self.present.lock().unwrap_or_else(|e| e.into_inner()) = present;
+    }
+
+    /// Tags tracked at the last engine update.
+    pub fn tags_tracked(&self) -> u64 {
+        self.tags_tracked.load(Ordering::Relaxed)
+    }
+
+    /// Tags present per location at the last engine update.
+    pub fn present(&self) -> Vec<(String, u64)> {
+        self.present
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The Prometheus text exposition (format 0.0.4).
+    ///
+    /// ```
+    /// use shelfd::ops::metrics::{Metrics, Scrape};
+    /// let m = Metrics::default();
+    /// m.count_event("tag.arrived");
+    /// let text = m.render(&Scrape::default());
+    /// assert!(text.contains("shelfd_events_total{type=\"tag.arrived\"} 1\n"));
+    /// assert!(text.contains("# TYPE shelfd_publish_latency_seconds histogram\n"));
+    /// ```
+    pub fn render(&self, s: &Scrape) -> String {
+        let mut out = String::with_capacity(4096);
+        header(
+            &mut out,
+            "shelfd_build_info",
+            "gauge",
+            "Version of this shelfd.",
+        );
+        let _ = writeln!(
+            out,
+            "shelfd_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        );
+        per_reader(
+            &mut out,
+            s,
+            "shelfd_reader_up",
+            "gauge",
+            "1 while the reader's serial link is up.",
+            |r| u64::from(r.link_up),
+        );
+        per_reader(
+            &mut out,
+            s,
+            "shelfd_reader_reads_total",
+            "counter",
+            "Tag reads forwarded to the engine.",
+            |r| r.reads,
+        );
+        per_reader(
+            &mut out,
+            s,
+            "shelfd_reader_bad_frames_total",
+            "counter",
+            "Runs of bytes skipped as not a valid frame.",
+            |r| r.bad_frames,
+        );
+        per_reader(
+            &mut out,
+            s,
+            "shelfd_reader_disconnects_total",
+            "counter",
+            "Serial sessions that ended in a disconnect.",
+            |r| r.disconnects,
+        );
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        gauge(
+            &mut out,
+            "shelfd_engine_records_total",
+            "counter",
+            "Read-log records fed to the engine.",
+            load(&self.records),
+        );
+        self.engine_step.render(
+            &mut out,
+            "shelfd_engine_step_seconds",
+            "Time of one engine step: a batch fed and committed, or a timer tick.",
+        );
+        gauge(
+            &mut out,
+            "shelfd_tags_tracked",
+            "gauge",
+            "Tags the engine tracks (present, candidates, sold).",
+            load(&self.tags_tracked),
+        );
+        header(
+            &mut out,
+            "shelfd_tags_present",
+            "gauge",
+            "Tags present per location.",
+        );
+        for (location, n) in self.present() {
+            let _ = writeln!(
+                out,
+                "shelfd_tags_present{{location=\"{}\"}} {n}",
+                escape(&location)
+            );
+        }
+        header(
+            &mut out,
+            "shelfd_events_total",
+            "counter",
+            "Events committed to the outbox, by type.",
+        );
+        for (i, kind) in EVENT_TYPES.iter().chain(["other"].iter()).enumerate() {
+            let _ = writeln!(
+                out,
+                "shelfd_events_total{{type=\"{kind}\"}} {}",
+                load(&self.events[i])
+            );
+        }
+        let p = &s.pipeline;
+        gauge(
+            &mut out,
+            "shelfd_last_seq",
+            "gauge",
+            "The last event seq assigned.",
+            p.last_seq,
+        );
+        gauge(
+            &mut out,
+            "shelfd_outbox_entries",
+            "gauge",
+            "Events waiting for their PUBACK.",
+            p.outbox.entries,
+        );
+        gauge(
+            &mut out,
+            "shelfd_outbox_bytes",
+            "gauge",
+            "Payload bytes waiting for their PUBACK.",
+            p.outbox.bytes,
+        );
+        gauge(
+            &mut out,
+            "shelfd_outbox_dropped_total",
+            "counter",
+            "Events dropped because the outbox was full.",
+            p.outbox.dropped,
+        );
+        gauge(
+            &mut out,
+            "shelfd_mqtt_connected",
+            "gauge",
+            "1 while the broker connection is up.",
+            u64::from(s.mqtt_connected),
+        );
+        self.publish_latency.render(
+            &mut out,
+            "shelfd_publish_latency_seconds",
+            "Time from publishing an event to its PUBACK.",
+        );
+        gauge(
+            &mut out,
+            "shelfd_store_size_bytes",
+            "gauge",
+            "Size of the state dir's store on disk.",
+            load(&self.store_bytes),
+        );
+        out
+    }
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+fn gauge(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
+    header(out, name, kind, help);
+    let _ = writeln!(out, "{name} {value}");
+}
+
+fn per_reader(
+    out: &mut String,
+    s: &Scrape,
+    name: &str,
+    kind: &str,
+    help: &str,
+    value: impl Fn(&ReaderHealthSnapshot) -> u64,
+) {
+    header(out, name, kind, help);
+    for r in &s.readers {
+        let _ = writeln!(
+            out,
+            "{name}{{reader=\"{}\"}} {}",
+            escape(&r.reader),
+            value(r)
+        );
+    }
+}
+
+/// Label value escaping (ids are validated to `[A-Za-z0-9_-]`, so this is belt and braces).
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_are_cumulative() {
+        let m = Metrics::default();
+        m.publish_latency.observe(Duration::from_micros(500));
+        m.publish_latency.observe(Duration::from_millis(20));
+        m.publish_latency.observe(Duration::from_secs(30));
+        let text = m.render(&Scrape::default());
+        assert!(text.contains("shelfd_publish_latency_seconds_bucket{le=\"0.001\"} 1\n"));
+        assert!(text.contains("shelfd_publish_latency_seconds_bucket{le=\"0.025\"} 2\n"));
+        assert!(text.contains("shelfd_publish_latency_seconds_bucket{le=\"10\"} 2\n"));
+        assert!(text.contains("shelfd_publish_latency_seconds_bucket{le=\"+Inf\"} 3\n"));
+        assert!(text.contains("shelfd_publish_latency_seconds_count 3\n"));
+        assert!(text.contains("shelfd_publish_latency_seconds_sum 30.0205\n"));
+    }
+
+    #[test]
+    fn labels_come_from_the_config_and_a_fixed_type_list() {
+        let m = Metrics::default();
+        m.count_event("tag.moved");
+        m.count_event("something.new");
+        m.set_engine(7, vec![("shelf-a1".into(), 5), ("dock-1".into(), 2)], 4096);
+        let scrape = Scrape {
+            readers: vec![ReaderHealthSnapshot {
+                reader: "r1".into(),
+                link_up: true,
+                reads: 42,
+                bad_frames: 3,
+                ..ReaderHealthSnapshot::default()
+            }],
+            mqtt_connected: true,
+            ..Scrape::default()
+        };
+        let text = m.render(&scrape);
+        for line in [
+            "shelfd_reader_up{reader=\"r1\"} 1",
+            "shelfd_reader_reads_total{reader=\"r1\"} 42",
+            "shelfd_reader_bad_frames_total{reader=\"r1\"} 3",
+            "shelfd_tags_tracked 7",
+            "shelfd_tags_present{location=\"shelf-a1\"} 5",
+            "shelfd_events_total{type=\"tag.moved\"} 1",
+            "shelfd_events_total{type=\"other\"} 1",
+            "shelfd_mqtt_connected 1",
+            "shelfd_store_size_bytes 4096",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+        // Every sample line belongs to a declared metric.
+        let declared: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let name = line.split(['{', ' ']).next().unwrap_or_default();
+            let base = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .filter(|b| declared.contains(b))
+                .unwrap_or(name);
+            assert!(declared.contains(&base), "undeclared {name}");
+        }
+    }
+}

@@ -9,7 +9,9 @@
 use crate::config::Config;
 use crate::events::{Event, Origin};
 use crate::readlog::Record;
-use crate::reconcile::{Changes, Engine, Input, Knobs, Persisted, RestoreReport, Topology};
+use crate::reconcile::{
+    Changes, Engine, Input, Knobs, Persisted, RestoreReport, StoreRules, Topology,
+};
 use crate::store::{Commit, Key, KeySpace, OutboxEntry, Store, StoreError};
 
 /// Meta key of the engine globals.
@@ -44,7 +46,8 @@ pub struct EngineStore<S: Store> {
 }
 
 impl<S: Store> EngineStore<S> {
-    /// Restores the engine for `config` from `store` (a fresh engine on an empty store).
+    /// Restores the engine for `config` from `store` (a fresh engine on an empty store), with
+    /// the config's store rules.
     pub fn open(config: &Config, store: S) -> Result<Self, EngineStoreError> {
         let topo = Topology::from_config(config);
         let knobs = Knobs::from_config(&config.reconcile);
@@ -52,10 +55,19 @@ impl<S: Store> EngineStore<S> {
             store: config.gateway.store.clone(),
             gateway: config.gateway.id.clone(),
         };
-        Self::open_with(topo, knobs, origin, store)
+        let rules = StoreRules::from_config(config, &topo);
+        let mut es = Self::open_with(topo, knobs, origin, store)?;
+        es.engine.set_rules(&rules);
+        Ok(es)
     }
 
-    /// Like [`EngineStore::open`] with an explicit topology and knobs (tests, benchmarks).
+    /// Like [`EngineStore::open`] with an explicit topology and knobs, and no store rules
+    /// (tests, benchmarks; see [`EngineStore::set_rules`]).
+    ///
+    /// Records the restore drops — of locations and readers the topology no longer has, the
+    /// tags that were at them, and the retained snapshots of those locations — are deleted from
+    /// the store here, in one commit, and the count is logged and reported
+    /// ([`RestoreReport::deleted`]).
     pub fn open_with(
         topo: Topology,
         knobs: Knobs,
@@ -82,7 +94,42 @@ impl<S: Store> EngineStore<S> {
                 p.readers.push((id, value));
             }
         }
-        let (engine, report) = Engine::restore(topo, knobs, p)?;
+        let (engine, mut report) = Engine::restore(topo, knobs, &p)?;
+        let mut gone = Commit::default();
+        let topo = engine.topology();
+        for (epc, _) in &p.tags {
+            if !engine.holds(epc) {
+                gone.deletes.push(Key::Tag(epc.clone()));
+            }
+        }
+        for (id, _) in &p.locations {
+            if topo.location_index(id).is_none() {
+                gone.deletes.push(Key::Location(id.clone()));
+            }
+        }
+        for (id, _) in &p.readers {
+            if topo.reader_index(id).is_none() {
+                gone.deletes.push(Key::Reader(id.clone()));
+            }
+        }
+        for (key, _) in store.scan(KeySpace::Snapshot)? {
+            if let Key::Snapshot(id) = key {
+                if topo.location_index(&id).is_none() {
+                    gone.deletes.push(Key::Snapshot(id));
+                }
+            }
+        }
+        report.deleted = gone.deletes.len();
+        let mut store = store;
+        if !gone.is_empty() {
+            store.commit(gone)?;
+            tracing::info!(
+                deleted = report.deleted,
+                tags = report.dropped_tags,
+                "start: deleted {} stored records of locations and readers no longer in the config",
+                report.deleted
+            );
+        }
         Ok(EngineStore {
             engine,
             store,
@@ -90,6 +137,12 @@ impl<S: Store> EngineStore<S> {
             pending: Vec::new(),
             report,
         })
+    }
+
+    /// Replaces the store rules (planograms and safety stocks); they are re-checked at the next
+    /// sweep, whose events the next [`EngineStore::commit`] takes.
+    pub fn set_rules(&mut self, rules: &StoreRules) {
+        self.engine.set_rules(rules);
     }
 
     /// What the restore found.
@@ -151,9 +204,12 @@ impl<S: Store> EngineStore<S> {
     }
 
     /// Applies the hot keys of a reloaded config (see [`crate::config::reload`]): the
-    /// `[reconcile]` knobs.
+    /// `[reconcile]` knobs, and each location's planogram and safety stock (the store rules,
+    /// re-checked at the next sweep: a raised safety stock alerts at once).
     pub fn reconfigure(&mut self, config: &Config) {
         self.engine.set_knobs(Knobs::from_config(&config.reconcile));
+        let rules = StoreRules::from_config(config, self.engine.topology());
+        self.engine.set_rules(&rules);
     }
 
     /// Feeds an engine input directly (drivers that already resolved reader indices).

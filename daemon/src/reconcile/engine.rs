@@ -7,6 +7,7 @@
 use super::epc_key::EpcKey;
 use super::knobs::Knobs;
 use super::liveness::{Liveness, StatusChange};
+use super::rules::RuleState;
 use super::stock::StockBook;
 use super::tag::{NO_LOC, NO_SKU, Slot, Status, Tag, level_of, read_weight};
 use super::topology::{LocIdx, ReaderIdx, Topology};
@@ -135,6 +136,8 @@ pub struct Engine {
     /// location, by its own antennas; None until one is seen.
     pub(super) loc_level: Vec<Option<f32>>,
     pub(super) snap: Vec<SnapMeta>,
+    /// Store rules and their alert state ([`super::rules`]).
+    pub(super) rules: RuleState,
     pub(super) now: u64,
     pub(super) next_sweep: u64,
     pub(super) next_seq: u64,
@@ -195,6 +198,7 @@ impl Engine {
             loc_gap: vec![0; n_loc],
             loc_level: vec![None; n_loc],
             snap: vec![SnapMeta::default(); n_loc],
+            rules: RuleState::new(n_loc),
             now: 0,
             next_sweep: 0,
             next_seq: 1,
@@ -230,6 +234,11 @@ impl Engine {
     /// Counters.
     pub fn stats(&self) -> EngineStats {
         self.stats
+    }
+
+    /// Whether the engine holds a tag (a candidate, present, departed or sold).
+    pub fn holds(&self, epc: &[u8]) -> bool {
+        self.tags.contains_key(&EpcKey::new(epc))
     }
 
     /// Number of tags held in memory (candidates, present, departed and sold).
@@ -338,7 +347,7 @@ impl Engine {
         self.dirty.meta = true;
     }
 
-    fn emit(&mut self, out: &mut Vec<Event>, time_ms: u64, body: EventBody) {
+    pub(super) fn emit(&mut self, out: &mut Vec<Event>, time_ms: u64, body: EventBody) {
         out.push(Event {
             seq: self.next_seq,
             time_ms,
@@ -376,7 +385,7 @@ impl Engine {
         self.skus.get(sku as usize).map(|s| s.to_string())
     }
 
-    fn loc_id(&self, loc: LocIdx) -> String {
+    pub(super) fn loc_id(&self, loc: LocIdx) -> String {
         self.topo
             .locations
             .get(usize::from(loc))
@@ -520,9 +529,16 @@ impl Engine {
 
     /// Applies an outcome: stock changes, events, persistence marks.
     fn apply(&mut self, key: &EpcKey, o: Outcome, t: u64, out: &mut Vec<Event>) {
-        let Some(tag) = self.tags.get(key) else {
+        let Some(tag) = self.tags.get_mut(key) else {
             return;
         };
+        let new_stay = matches!(
+            o,
+            Outcome::Arrived { .. } | Outcome::Moved { .. } | Outcome::Returned { .. }
+        );
+        if new_stay {
+            tag.misplaced = false;
+        }
         let sku = tag.sku;
         let publish = !self.in_baseline();
         let counts = self.counts_stock(sku);
@@ -621,6 +637,9 @@ impl Engine {
             }
         }
         self.dirty.tags.insert(key.clone());
+        if new_stay && !self.in_baseline() {
+            self.check_misplaced(key, t, out);
+        }
     }
 
     /// Applies a ±1 to a location's stock and marks its record for the next commit.
@@ -686,6 +705,7 @@ impl Engine {
         if let Baseline::Until(end) = self.baseline {
             if now >= end {
                 self.baseline = Baseline::Done;
+                self.rules.due = true;
                 self.dirty.meta = true;
                 let as_of = self.next_seq - 1;
                 for (i, kind) in self.kinds.iter().enumerate() {
@@ -702,6 +722,9 @@ impl Engine {
             }
         }
         self.flush_stock(now, false, out);
+        if self.rules.due && !self.in_baseline() {
+            self.recheck_rules(now, out);
+        }
         if now.saturating_sub(self.last_checkpoint) >= self.k.checkpoint_interval {
             self.checkpoint(now);
         }
@@ -718,7 +741,7 @@ impl Engine {
         let name = |s: u32| skus.get(s as usize).map(|a| a.as_ref()).unwrap_or("");
         due.sort_unstable_by(|a, b| (a.loc, name(a.sku)).cmp(&(b.loc, name(b.sku))));
         let mut touched = Vec::new();
-        for d in due {
+        for d in &due {
             let body = EventBody::StockChanged {
                 location: self.loc_id(d.loc),
                 sku: self.sku_str(d.sku),
@@ -729,6 +752,9 @@ impl Engine {
             touched.push(d.loc);
         }
         let as_of = self.next_seq - 1;
+        for d in &due {
+            self.check_low_stock(d.loc, d.sku, d.count, now, out);
+        }
         for loc in touched {
             let i = usize::from(loc);
             self.snap[i] = SnapMeta {
@@ -748,6 +774,9 @@ impl Engine {
                 self.dirty.tags.insert(key.clone());
             }
         }
+        // Learned re-read envelopes and resident levels change with reads, without a record
+        // write of their own.
+        self.dirty.locations.fill(true);
         self.last_checkpoint = now;
         self.dirty.meta = true;
     }

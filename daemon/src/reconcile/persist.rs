@@ -16,7 +16,9 @@ use super::topology::{LocIdx, Topology};
 use crate::events::{ReaderState, StockSnapshot};
 use rustc_hash::FxHashSet;
 
-const VERSION: u8 = 1;
+/// Version written. Version 1 records (before RSSI levels and store rules) are still read:
+/// their levels start at 0 (a no-RSSI read's level), no alert is raised and no stay alerted.
+const VERSION: u8 = 2;
 
 /// Everything a store holds for the engine, as raw records.
 #[derive(Debug, Default, Clone)]
@@ -80,6 +82,9 @@ pub struct RestoreReport {
     pub dropped_tags: usize,
     /// Location or reader records dropped.
     pub dropped_records: usize,
+    /// Store records deleted at start because they name locations or readers the config no
+    /// longer has (set by [`crate::engine_store::EngineStore::open_with`]).
+    pub deleted: usize,
 }
 
 struct W(Vec<u8>);
@@ -87,9 +92,6 @@ struct W(Vec<u8>);
 impl W {
     fn u8(&mut self, v: u8) {
         self.0.push(v);
-    }
-    fn u16(&mut self, v: u16) {
-        self.0.extend_from_slice(&v.to_be_bytes());
     }
     fn u32(&mut self, v: u32) {
         self.0.extend_from_slice(&v.to_be_bytes());
@@ -156,10 +158,17 @@ impl<'a> R<'a> {
             .map(Some)
             .map_err(|_| "string is not UTF-8".to_string())
     }
-    fn version(&mut self) -> Result<(), String> {
+    fn version(&mut self) -> Result<u8, String> {
         match self.u8()? {
-            VERSION => Ok(()),
+            v @ (1 | VERSION) => Ok(v),
             v => Err(format!("unknown record version {v}")),
+        }
+    }
+    fn end(&self) -> Result<(), String> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{} bytes left over", self.0.len()))
         }
     }
 }
@@ -183,9 +192,11 @@ impl Engine {
         w.str(self.skus.get(tag.sku as usize).map(|s| &**s));
         w.u32(tag.gap_hi);
         w.u64(tag.mark);
+        w.u8(u8::from(tag.misplaced));
         for s in &tag.slots {
             w.str(self.loc_name(s.loc));
-            w.u16(u16::from(s.reads));
+            w.u8(s.reads);
+            w.u8(s.level as u8);
             w.f32(s.score);
             w.u64(s.last);
             w.u32(s.streak_age);
@@ -196,23 +207,29 @@ impl Engine {
 
     fn decode_tag(&mut self, bytes: &[u8]) -> Result<Option<Tag>, String> {
         let mut r = R(bytes);
-        r.version()?;
+        let v = r.version()?;
         let status = Status::from_u8(r.u8()?).ok_or("unknown status")?;
         let reader = r.str()?.map(|id| self.topo.reader_index(id));
         let loc = r.str()?.map(|id| self.topo.location_index(id));
         let sku = r.str()?.map(|s| s.to_string());
         let gap_hi = r.u32()?;
         let mark = r.u64()?;
+        let misplaced = v >= 2 && r.u8()? != 0;
         let mut slots = [Slot::EMPTY; 2];
         for slot in &mut slots {
             let sloc = r.str()?.map(|id| self.topo.location_index(id));
+            let (reads, level) = if v >= 2 {
+                (r.u8()?, r.u8()? as i8)
+            } else {
+                (u8::try_from(r.u16()?).unwrap_or(u8::MAX), 0)
+            };
             *slot = Slot {
                 loc: match sloc {
                     Some(Some(l)) => l,
                     _ => NO_LOC,
                 },
-                reads: r.u16()?.min(255) as u8,
-                level: 0,
+                reads,
+                level,
                 score: r.f32()?,
                 last: r.u64()?,
                 streak_age: r.u32()?,
@@ -222,6 +239,7 @@ impl Engine {
                 *slot = Slot::EMPTY;
             }
         }
+        r.end()?;
         // A present tag needs its location and reader; others need their location.
         let reader = match reader {
             Some(Some(i)) => i,
@@ -247,6 +265,7 @@ impl Engine {
             sku,
             gap_hi,
             mark,
+            misplaced,
             slots,
         }))
     }
@@ -255,6 +274,13 @@ impl Engine {
         let mut w = W(Vec::with_capacity(64));
         w.u8(VERSION);
         w.u32(self.loc_gap[i]);
+        match self.loc_level[i] {
+            Some(l) => {
+                w.u8(1);
+                w.f32(l);
+            }
+            None => w.u8(0),
+        }
         let m = self.snap[i];
         w.u64(m.time_ms);
         w.u8(u8::from(m.baseline));
@@ -272,13 +298,28 @@ impl Engine {
             w.u64(e.first_change);
             w.u64(e.last_change);
         }
+        let mut low: Vec<Option<&str>> = self.rules.low[i]
+            .iter()
+            .map(|s| self.skus.get(*s as usize).map(|a| &**a))
+            .collect();
+        low.sort_unstable();
+        w.u32(low.len() as u32);
+        for sku in low {
+            w.str(sku);
+        }
         w.0
     }
 
     fn decode_location(&mut self, i: usize, bytes: &[u8]) -> Result<(), String> {
         let mut r = R(bytes);
-        r.version()?;
+        let v = r.version()?;
         self.loc_gap[i] = r.u32()?;
+        if v >= 2 {
+            self.loc_level[i] = match r.u8()? {
+                0 => None,
+                _ => Some(r.f32()?),
+            };
+        }
         self.snap[i] = SnapMeta {
             time_ms: r.u64()?,
             baseline: r.u8()? != 0,
@@ -298,7 +339,15 @@ impl Engine {
             };
             self.stock.per_loc[i].insert(sku, e);
         }
-        Ok(())
+        if v >= 2 {
+            for _ in 0..r.u32()? {
+                if let Some(s) = r.str()? {
+                    let sku = self.intern(s.into());
+                    self.rules.low[i].insert(sku);
+                }
+            }
+        }
+        r.end()
     }
 
     fn encode_meta(&self) -> Vec<u8> {
@@ -339,7 +388,7 @@ impl Engine {
     pub fn restore(
         topo: Topology,
         k: Knobs,
-        p: Persisted,
+        p: &Persisted,
     ) -> Result<(Engine, RestoreReport), RestoreError> {
         let mut e = Engine::new(topo, k);
         let mut report = RestoreReport::default();

@@ -186,6 +186,8 @@ pub struct Tag {
     pub gap_hi: u32,
     /// Departed/sold: when; present: unused.
     pub mark: u64,
+    /// Present: `alert.misplaced` was raised for the current stay (see [`super::rules`]).
+    pub misplaced: bool,
     /// Evidence: `[current or best, challenger]`.
     pub slots: [Slot; 2],
 }
@@ -200,6 +202,7 @@ impl Tag {
             sku,
             gap_hi: 0,
             mark: 0,
+            misplaced: false,
             slots: [Slot::first(loc, t, w, lvl), Slot::EMPTY],
         }
     }

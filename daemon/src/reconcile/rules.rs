@@ -282,7 +282,7 @@ impl Engine {
                 continue;
             }
             let mut skus = self.rules.planogram[i].clone();
-            skus.sort_unstable_by(|a, b| self.sku_str(*a).cmp(&self.sku_str(*b)));
+            skus.sort_by_cached_key(|s| self.sku_str(*s));
             for sku in skus {
                 let count = self.stock.per_loc[i].get(&sku).map_or(0, |e| e.published);
                 self.check_low_stock(i as LocIdx, sku, count, t, out);

@@ -165,6 +165,12 @@ impl<S: Store> EngineStore<S> {
         &mut self.store
     }
 
+    /// The engine and the store, taken apart (tests compare a restored engine with the one
+    /// that wrote the store).
+    pub fn into_parts(self) -> (Engine, S) {
+        (self.engine, self.store)
+    }
+
     /// The envelope origin.
     pub fn origin(&self) -> &Origin {
         &self.origin

@@ -769,8 +769,12 @@ impl Engine {
 
     fn checkpoint(&mut self, now: u64) {
         let since = self.last_checkpoint;
+        // Every persisted tag with evidence newer than the last checkpoint (a present tag's own
+        // or challenger slot, a departed or sold tag's reads since): a restore after a clean stop
+        // then equals the engine that stopped (candidates excepted: they are never persisted).
+        // `>=`: a read at the very time of the last checkpoint's sweep came after it.
         for (key, tag) in &self.tags {
-            if tag.status == Status::Present && tag.slots[0].last > since {
+            if tag.status != Status::Candidate && tag.last_read() >= since {
                 self.dirty.tags.insert(key.clone());
             }
         }

@@ -246,22 +246,19 @@ impl Engine {
         self.tags.len()
     }
 
-    /// Bytes the tag table occupies (buckets × (key + state + control byte), plus heap-held
-    /// long EPCs), divided by the number of tags held.
+    /// Bytes the tag table occupies per tag held: its buckets (key + state + a control byte
+    /// each; the table has a power-of-two number of buckets, at most 7/8 full), plus heap-held
+    /// long EPCs.
     pub fn bytes_per_tag(&self) -> f64 {
+        let cap = self.tags.capacity();
+        let buckets = match cap {
+            0 => 0,
+            1..=7 => cap + 1,
+            _ => (cap * 8 / 7).next_power_of_two(),
+        };
         let bucket = std::mem::size_of::<(EpcKey, Tag)>() + 1;
-        let heap: usize = self
-            .tags
-            .keys()
-            .map(|k| {
-                if let EpcKey::Heap(b) = k {
-                    b.len() + 16
-                } else {
-                    0
-                }
-            })
-            .sum();
-        (self.tags.capacity() * bucket + heap) as f64 / self.tags.len().max(1) as f64
+        let heap: usize = self.tags.keys().map(EpcKey::heap_bytes).sum();
+        (buckets * bucket + heap) as f64 / self.tags.len().max(1) as f64
     }
 
     /// Number of tags present per location index.

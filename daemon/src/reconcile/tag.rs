@@ -251,10 +251,16 @@ mod tests {
 
     #[test]
     fn tag_stays_small() {
+        // A tag table bucket is key + state (+ one control byte): 88 + 1 bytes, so 100 k tags
+        // take 131 072 buckets = 117 bytes per tag (DESIGN.md: ≤ 200). See BENCHMARKS.md.
         assert!(
             std::mem::size_of::<Tag>() <= 72,
             "{}",
             std::mem::size_of::<Tag>()
+        );
+        assert_eq!(
+            std::mem::size_of::<(super::super::epc_key::EpcKey, Tag)>(),
+            88
         );
     }
 

@@ -164,18 +164,14 @@ fn engine(tags: usize, seconds: u64, out: &mut impl Write) -> anyhow::Result<()>
 }
 
 /// Feeds bench reads to an engine, collecting (and bounding) its events.
-type FeedReads = dyn Fn(&mut Engine, &[BenchRead], &mut Vec<crate::events::Event>);
+type FeedReads<'a> = dyn Fn(&mut Engine, &[BenchRead], &mut Vec<crate::events::Event>) + 'a;
 
 /// RSS growth per tracked tag `(first start, restored)`. The first start confirms every tag of
 /// `warm` in a fresh engine, taking its changes every 4096 reads as the daemon's commits do (the
 /// records are dropped: the daemon hands them to the store). The restored figure is the growth
 /// while [`Engine::restore`] rebuilds the same engine from its records (held in memory before
 /// the measurement starts).
-fn engine_memory(
-    topo: &Topology,
-    warm: &[BenchRead],
-    feed: &FeedReads,
-) -> (f64, f64) {
+fn engine_memory(topo: &Topology, warm: &[BenchRead], feed: &FeedReads<'_>) -> (f64, f64) {
     let rss0 = rss_bytes();
     let mut engine = Engine::new(topo.clone(), Knobs::default());
     let mut events = Vec::new();

@@ -315,7 +315,8 @@ mod tests {
             "[gateway]\nstore = \"s1\"\nid = \"gw-1\"\n\
              [[reader]]\nid = \"r1\"\nprotocol = \"line\"\nport = \"/dev/ttyUSB0\"\nantennas = {antennas}\n\
              [[location]]\nid = \"a\"\nkind = \"shelf\"\nplanogram = [\"{p1}\"]\nsafety_stock = {safety_stock}\n{b}\
-             [reconcile]\nbaseline_window = \"30s\"\n"
+             [reconcile]\nbaseline_window = \"30s\"\n\
+             [epcis]\nenabled = true\nlocation_uri_prefix = \"urn:example:loc:\"\n"
         );
         crate::config::parse(&text, std::path::Path::new("test.toml")).expect("valid config")
     }
@@ -375,6 +376,11 @@ mod tests {
         assert_eq!(ev[0].seq, seq);
         let outbox = es.store().outbox_after(seq - 1, 10).expect("outbox");
         assert!(String::from_utf8_lossy(&outbox[0].payload).contains("\"alert.low_stock\""));
+        // Alerts are not EPCIS events: the mapping skips them without an error.
+        let epcis = crate::publish::epcis::EpcisMapping::from_config(&config(false, 3))
+            .expect("epcis setup")
+            .expect("epcis enabled");
+        assert_eq!(epcis.document(&outbox[0].payload).expect("no error"), None);
         // The same config again changes nothing; lowering it back to 2 does not re-arm (2 < 2 + 2)
         // and raising it to 3 again repeats nothing.
         es.reconfigure(&config(false, 3));

@@ -288,6 +288,10 @@ fn b5_a_removed_tag_departs_after_missed_rereads_on_a_live_reader() {
 fn b5_slow_session2_population_does_not_false_depart_but_does_depart() {
     // Seeds 32 and 33 once moved a Session-2 tag whose only reads during a long gap were
     // cross-reads from the next shelf; cross-reads are now told apart by their RSSI level.
+    // Known limit: of seeds 31..=50, 34 and 35 still fail, both in the first minute, before any
+    // re-read interval is learned (34: a tag confirmed on three quick reads then unread for 48 s
+    // departs; 35: a tag read by the next shelf's antennas before its own is confirmed there,
+    // then moved).
     for seed in 31..=33 {
         slow_population(seed);
     }

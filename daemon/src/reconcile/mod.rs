@@ -24,12 +24,16 @@
 //!    evidence it would add to changes nothing, and the engine clock never goes backwards.
 //! 10. *POS, hold-off, returns, exits*: see [`engine`].
 //! 11. *Aggregated stock deltas* ([`stock`]).
+//!
+//! Store rules (`alert.low_stock` with hysteresis, `alert.misplaced` once per stay) are in
+//! [`rules`].
 
 pub mod engine;
 pub mod epc_key;
 pub mod knobs;
 pub mod liveness;
 pub mod persist;
+pub mod rules;
 pub mod stock;
 pub mod tag;
 pub mod topology;
@@ -38,4 +42,5 @@ pub use engine::{Baseline, Engine, EngineStats, Input};
 pub use epc_key::EpcKey;
 pub use knobs::Knobs;
 pub use persist::{Changes, Persisted, RestoreError, RestoreReport};
+pub use rules::{LocationRules, StoreRules};
 pub use topology::{LocIdx, ReaderIdx, Topology};

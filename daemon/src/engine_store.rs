@@ -16,7 +16,9 @@ use crate::dock::{AsnAccepted, DockBook, DockRestoreError, DockRestoreReport, No
 use crate::events::{Event, Origin};
 use crate::publish::commands::{self, Command, CommandError};
 use crate::readlog::Record;
-use crate::reconcile::{Changes, Engine, Input, Knobs, Persisted, RestoreReport, Topology};
+use crate::reconcile::{
+    Changes, Engine, Input, Knobs, Persisted, RestoreReport, StoreRules, Topology,
+};
 use crate::store::{Commit, Key, KeySpace, OutboxEntry, Store, StoreError};
 
 /// Meta key of the engine globals.
@@ -66,7 +68,8 @@ pub struct EngineStore<S: Store> {
 }
 
 impl<S: Store> EngineStore<S> {
-    /// Restores the engine for `config` from `store` (a fresh engine on an empty store).
+    /// Restores the engine for `config` from `store` (a fresh engine on an empty store), with
+    /// the config's store rules.
     pub fn open(config: &Config, store: S) -> Result<Self, EngineStoreError> {
         let topo = Topology::from_config(config);
         let knobs = Knobs::from_config(&config.reconcile);
@@ -74,11 +77,20 @@ impl<S: Store> EngineStore<S> {
             store: config.gateway.store.clone(),
             gateway: config.gateway.id.clone(),
         };
+        let rules = StoreRules::from_config(config, &topo);
         let docks = DockBook::from_config(config, |id| topo.location_index(id));
-        Self::open_with_docks(topo, knobs, origin, docks, store)
+        let mut es = Self::open_with_docks(topo, knobs, origin, docks, store)?;
+        es.engine.set_rules(&rules);
+        Ok(es)
     }
 
-    /// Like [`EngineStore::open`] with an explicit topology and knobs (tests, benchmarks).
+    /// Like [`EngineStore::open`] with an explicit topology and knobs, and no store rules
+    /// (tests, benchmarks; see [`EngineStore::set_rules`]).
+    ///
+    /// Records the restore drops — of locations and readers the topology no longer has, the
+    /// tags that were at them, and the retained snapshots of those locations — are deleted from
+    /// the store here, in one commit, and the count is logged and reported
+    /// ([`RestoreReport::deleted`]).
     pub fn open_with(
         topo: Topology,
         knobs: Knobs,
@@ -117,7 +129,42 @@ impl<S: Store> EngineStore<S> {
                 p.readers.push((id, value));
             }
         }
-        let (mut engine, report) = Engine::restore(topo, knobs, p)?;
+        let (mut engine, mut report) = Engine::restore(topo, knobs, &p)?;
+        let mut gone = Commit::default();
+        let topo = engine.topology();
+        for (epc, _) in &p.tags {
+            if !engine.holds(epc) {
+                gone.deletes.push(Key::Tag(epc.clone()));
+            }
+        }
+        for (id, _) in &p.locations {
+            if topo.location_index(id).is_none() {
+                gone.deletes.push(Key::Location(id.clone()));
+            }
+        }
+        for (id, _) in &p.readers {
+            if topo.reader_index(id).is_none() {
+                gone.deletes.push(Key::Reader(id.clone()));
+            }
+        }
+        for (key, _) in store.scan(KeySpace::Snapshot)? {
+            if let Key::Snapshot(id) = key {
+                if topo.location_index(&id).is_none() {
+                    gone.deletes.push(Key::Snapshot(id));
+                }
+            }
+        }
+        report.deleted = gone.deletes.len();
+        let mut store = store;
+        if !gone.is_empty() {
+            store.commit(gone)?;
+            tracing::info!(
+                deleted = report.deleted,
+                tags = report.dropped_tags,
+                "start: deleted {} stored records of locations and readers no longer in the config",
+                report.deleted
+            );
+        }
         let mut dock_records = Vec::new();
         for (key, value) in store.scan(KeySpace::Dock)? {
             if let Key::Dock(id) = key {
@@ -147,6 +194,12 @@ impl<S: Store> EngineStore<S> {
         self.dock_report
     }
 
+    /// Replaces the store rules (planograms and safety stocks); they are re-checked at the next
+    /// sweep, whose events the next [`EngineStore::commit`] takes.
+    pub fn set_rules(&mut self, rules: &StoreRules) {
+        self.engine.set_rules(rules);
+    }
+
     /// What the restore found.
     pub fn restore_report(&self) -> RestoreReport {
         self.report
@@ -165,6 +218,12 @@ impl<S: Store> EngineStore<S> {
     /// The store, mutably (the publisher acknowledges outbox entries through it).
     pub fn store_mut(&mut self) -> &mut S {
         &mut self.store
+    }
+
+    /// The engine and the store, taken apart (tests compare a restored engine with the one
+    /// that wrote the store).
+    pub fn into_parts(self) -> (Engine, S) {
+        (self.engine, self.store)
     }
 
     /// The envelope origin.
@@ -263,9 +322,12 @@ impl<S: Store> EngineStore<S> {
     }
 
     /// Applies the hot keys of a reloaded config (see [`crate::config::reload`]): the
-    /// `[reconcile]` knobs.
+    /// `[reconcile]` knobs, and each location's planogram and safety stock (the store rules,
+    /// re-checked at the next sweep: a raised safety stock alerts at once).
     pub fn reconfigure(&mut self, config: &Config) {
         self.engine.set_knobs(Knobs::from_config(&config.reconcile));
+        let rules = StoreRules::from_config(config, self.engine.topology());
+        self.engine.set_rules(&rules);
     }
 
     /// Feeds an engine input directly (drivers that already resolved reader indices).
@@ -375,5 +437,181 @@ fn log_notice(notice: &Notice) {
         Notice::SessionOpened { dock } => {
             tracing::info!(dock = %dock, "receiving session opened")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EventBody;
+    use crate::sim::{StoreSim, TagProfile, sim_epc};
+    use crate::store::MemoryStore;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    const T0: u64 = 1_795_338_000_000;
+
+    /// A config with shelves `a` (and `b` when `with_b`), one reader, and `a`'s rules.
+    fn config(with_b: bool, safety_stock: u32) -> Config {
+        let p1 = crate::epc::gtin14(&sim_epc(1, 1)).expect("gtin");
+        let (antennas, b) = if with_b {
+            (
+                "{ 1 = \"a\", 2 = \"b\" }",
+                "[[location]]\nid = \"b\"\nkind = \"shelf\"\n",
+            )
+        } else {
+            ("{ 1 = \"a\" }", "")
+        };
+        let text = format!(
+            "[gateway]\nstore = \"s1\"\nid = \"gw-1\"\n\
+             [[reader]]\nid = \"r1\"\nprotocol = \"line\"\nport = \"/dev/ttyUSB0\"\nantennas = {antennas}\n\
+             [[location]]\nid = \"a\"\nkind = \"shelf\"\nplanogram = [\"{p1}\"]\nsafety_stock = {safety_stock}\n{b}\
+             [reconcile]\nbaseline_window = \"30s\"\n\
+             [epcis]\nenabled = true\nlocation_uri_prefix = \"urn:example:loc:\"\n"
+        );
+        crate::config::parse(&text, std::path::Path::new("test.toml")).expect("valid config")
+    }
+
+    fn sim(with_b: bool) -> StoreSim {
+        let mut s = StoreSim::new(5, T0);
+        let antennas: &[(u16, &str)] = if with_b {
+            &[(1, "a"), (2, "b")]
+        } else {
+            &[(1, "a")]
+        };
+        s.reader("r1", 500, antennas, true);
+        s
+    }
+
+    fn run<S: Store>(es: &mut EngineStore<S>, s: &mut StoreSim, ms: u64) -> Vec<Event> {
+        s.run_for(ms);
+        for r in s.take_records() {
+            es.feed(&r).expect("feed");
+        }
+        es.commit().expect("commit").0
+    }
+
+    fn low(events: &[Event]) -> Vec<(u64, u64)> {
+        events
+            .iter()
+            .filter_map(|e| match &e.body {
+                EventBody::AlertLowStock {
+                    count, threshold, ..
+                } => Some((*count, *threshold)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_reloaded_safety_stock_changes_when_the_low_stock_alert_fires() {
+        let mut s = sim(false);
+        let epcs = s.add_tags(4, 1, "a", TagProfile::SHELF);
+        let mut es = EngineStore::open(&config(false, 2), MemoryStore::new()).expect("open");
+        let ev = run(&mut es, &mut s, 60_000);
+        assert_eq!(low(&ev), [], "4 on the shelf, safety stock 2");
+        // Two taken: 2 is not below 2.
+        s.move_tag(&epcs[0], None);
+        s.move_tag(&epcs[1], None);
+        let ev = run(&mut es, &mut s, 150_000);
+        assert_eq!(count_of(&ev, "tag.departed"), 2);
+        assert_eq!(low(&ev), []);
+        // A reload raises the safety stock to 3: the next sweep alerts, and it is committed to
+        // the outbox with the next seq.
+        let seq = es.engine().next_seq();
+        es.reconfigure(&config(false, 3));
+        let now = es.engine().now();
+        es.advance(now + 1_000);
+        let (ev, _) = es.commit().expect("commit");
+        assert_eq!(low(&ev), [(2, 3)]);
+        assert_eq!(ev[0].seq, seq);
+        let outbox = es.store().outbox_after(seq - 1, 10).expect("outbox");
+        assert!(String::from_utf8_lossy(&outbox[0].payload).contains("\"alert.low_stock\""));
+        // Alerts are not EPCIS events: the mapping skips them without an error.
+        let epcis = crate::publish::epcis::EpcisMapping::from_config(&config(false, 3))
+            .expect("epcis setup")
+            .expect("epcis enabled");
+        assert_eq!(epcis.document(&outbox[0].payload).expect("no error"), None);
+        // The same config again changes nothing; lowering it back to 2 does not re-arm (2 < 2 + 2)
+        // and raising it to 3 again repeats nothing.
+        es.reconfigure(&config(false, 3));
+        assert_eq!(low(&run(&mut es, &mut s, 5_000)), []);
+        es.reconfigure(&config(false, 2));
+        assert_eq!(low(&run(&mut es, &mut s, 5_000)), []);
+        es.reconfigure(&config(false, 3));
+        assert_eq!(low(&run(&mut es, &mut s, 5_000)), []);
+    }
+
+    fn count_of(events: &[Event], kind: &str) -> usize {
+        events.iter().filter(|e| e.body.kind() == kind).count()
+    }
+
+    /// Log output captured for one test.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log buffer").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn records_of_locations_gone_from_the_config_are_deleted_at_start() {
+        let mut s = sim(true);
+        s.add_tags(3, 1, "a", TagProfile::SHELF);
+        s.add_tags(2, 2, "b", TagProfile::SHELF);
+        let mut es = EngineStore::open(&config(true, 1), MemoryStore::new()).expect("open");
+        run(&mut es, &mut s, 60_000);
+        es.shutdown();
+        es.commit().expect("commit");
+        let (_, store) = es.into_parts();
+        let ids = |store: &MemoryStore, space| -> Vec<Key> {
+            store
+                .scan(space)
+                .expect("scan")
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect()
+        };
+        assert!(ids(&store, KeySpace::Location).contains(&Key::Location("b".into())));
+        assert!(ids(&store, KeySpace::Snapshot).contains(&Key::Snapshot("b".into())));
+        assert_eq!(ids(&store, KeySpace::Tag).len(), 5);
+
+        // Restarted with a config that no longer has b.
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let es = tracing::subscriber::with_default(subscriber, || {
+            EngineStore::open(&config(false, 1), store).expect("reopen")
+        });
+        let report = es.restore_report();
+        // b's location record, its snapshot, and the two tags that were on it.
+        assert_eq!(
+            (report.deleted, report.dropped_tags, report.tags),
+            (4, 2, 3)
+        );
+        let store = es.store();
+        assert_eq!(ids(store, KeySpace::Location), [Key::Location("a".into())]);
+        assert_eq!(ids(store, KeySpace::Snapshot), [Key::Snapshot("a".into())]);
+        assert_eq!(ids(store, KeySpace::Tag).len(), 3);
+        let text = String::from_utf8_lossy(&log.0.lock().expect("log")).into_owned();
+        assert!(
+            text.contains(
+                "deleted 4 stored records of locations and readers no longer in the config"
+            ),
+            "{text}"
+        );
+        // The next start finds nothing more to delete, and logs nothing about it.
+        let (_, store) = es.into_parts();
+        let es = EngineStore::open(&config(false, 1), store).expect("third open");
+        assert_eq!(es.restore_report().deleted, 0);
     }
 }

@@ -184,6 +184,30 @@ pub enum EventBody {
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         truncated: bool,
     },
+    /// `alert.low_stock`: the settled count of a planogram SKU fell below the location's safety
+    /// stock (raised once; re-armed when the count recovers).
+    AlertLowStock {
+        /// Location id.
+        location: String,
+        /// SKU (a planogram GTIN).
+        sku: Option<String>,
+        /// The settled count.
+        count: u64,
+        /// The location's safety stock.
+        threshold: u64,
+    },
+    /// `alert.misplaced`: a tag was confirmed at a location whose planogram does not list its
+    /// SKU (once per stay).
+    AlertMisplaced {
+        /// EPC, lowercase hex.
+        epc: String,
+        /// SKU.
+        sku: Option<String>,
+        /// Location id where it is.
+        location: String,
+        /// Ids of the locations whose planogram lists the SKU (config order; may be empty).
+        expected: Vec<String>,
+    },
     /// `reader.status`: a reader went online or offline.
     ReaderStatus {
         /// Reader id.
@@ -206,6 +230,8 @@ impl EventBody {
             EventBody::TagReturned { .. } => "tag.returned",
             EventBody::StockChanged { .. } => "stock.changed",
             EventBody::AlertExit { .. } => "alert.exit",
+            EventBody::AlertLowStock { .. } => "alert.low_stock",
+            EventBody::AlertMisplaced { .. } => "alert.misplaced",
             EventBody::ReaderStatus { .. } => "reader.status",
             EventBody::DockReceipt { .. } => "dock.receipt",
         }

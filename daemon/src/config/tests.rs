@@ -359,6 +359,31 @@ fn reconcile_defaults_are_the_documented_ones() {
     );
     assert_eq!([r.baseline_window, r.checkpoint_interval], [s(120), s(600)]);
     assert_eq!(r.undecoded, UndecodedPolicy::Track);
+    assert_eq!((r.cross_read_margin_db, r.low_stock_rearm), (6.0, 2));
+}
+
+#[test]
+fn store_rule_and_cross_read_knobs_are_range_checked() {
+    let text = format!("{BASE}[reconcile]\ncross_read_margin_db = 61\nlow_stock_rearm = 10001\n");
+    let errors = errors_of(&text).join("\n");
+    assert!(
+        errors.contains("reconcile.cross_read_margin_db: 61 is out of range (expected 0..=60)"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("reconcile.low_stock_rearm: 10001 is out of range (expected 0..=10000)"),
+        "{errors}"
+    );
+    let config = valid(&format!(
+        "{BASE}[reconcile]\ncross_read_margin_db = 0\nlow_stock_rearm = 0\n"
+    ));
+    assert_eq!(
+        (
+            config.reconcile.cross_read_margin_db,
+            config.reconcile.low_stock_rearm
+        ),
+        (0.0, 0)
+    );
 }
 
 #[test]

@@ -106,6 +106,30 @@ pub fn describe_with(e: &Event, names: &dyn SkuNames) -> String {
             short(epc),
             sku(s)
         ),
+        EventBody::AlertLowStock {
+            location,
+            sku: s,
+            count,
+            threshold,
+        } => format!(
+            "ALERT     low stock of {} at {location}: {count} < {threshold}",
+            sku(s)
+        ),
+        EventBody::AlertMisplaced {
+            epc,
+            sku: s,
+            location,
+            expected,
+        } => format!(
+            "ALERT     misplaced {} ({}) at {location} (belongs at {})",
+            short(epc),
+            sku(s),
+            if expected.is_empty() {
+                "no planogram".to_owned()
+            } else {
+                expected.join(", ")
+            }
+        ),
         EventBody::ReaderStatus { reader, state, .. } => {
             let state = match state {
                 ReaderState::Online => "online",

@@ -27,6 +27,9 @@
 //! 12. *Dock receipts count only tags attributed to the door*: [`docking`] hands every tag the
 //!     engine confirms at a dock location to the [`crate::dock`] book, and its sweep to the
 //!     book's timers.
+//!
+//! Store rules (`alert.low_stock` with hysteresis, `alert.misplaced` once per stay) are in
+//! [`rules`].
 
 pub mod docking;
 pub mod engine;
@@ -34,6 +37,7 @@ pub mod epc_key;
 pub mod knobs;
 pub mod liveness;
 pub mod persist;
+pub mod rules;
 pub mod stock;
 pub mod tag;
 pub mod topology;
@@ -42,4 +46,5 @@ pub use engine::{Baseline, Engine, EngineStats, Input};
 pub use epc_key::EpcKey;
 pub use knobs::Knobs;
 pub use persist::{Changes, Persisted, RestoreError, RestoreReport};
+pub use rules::{LocationRules, StoreRules};
 pub use topology::{LocIdx, ReaderIdx, Topology};

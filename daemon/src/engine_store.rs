@@ -3,11 +3,18 @@
 //! events they caused (and the changed retained snapshots) in ONE atomic store commit, so an event
 //! is in the outbox before anything depends on it and `seq` stays contiguous across restarts.
 //!
+//! Receiving docks ride along: the dock book is restored with the engine, `gpio` lines are door
+//! inputs, `asn` commands (read-log command lines, or MQTT commands handed over by the daemon's
+//! engine thread, see [`EngineStore::execute`]) are validated and stored, and dock and shipment
+//! records are part of the same atomic commit as the events of that step.
+//!
 //! Used by `shelfd replay` and by the daemon's engine task. Blocking (sled): callers run it on a
 //! dedicated thread.
 
 use crate::config::Config;
+use crate::dock::{AsnAccepted, DockBook, DockRestoreError, DockRestoreReport, Notice};
 use crate::events::{Event, Origin};
+use crate::publish::commands::{self, Command, CommandError};
 use crate::readlog::Record;
 use crate::reconcile::{
     Changes, Engine, Input, Knobs, Persisted, RestoreReport, StoreRules, Topology,
@@ -26,6 +33,9 @@ pub enum EngineStoreError {
     /// A persisted record is corrupt.
     #[error(transparent)]
     Restore(#[from] crate::reconcile::RestoreError),
+    /// A persisted dock or shipment record is corrupt.
+    #[error(transparent)]
+    DockRestore(#[from] DockRestoreError),
 }
 
 /// Why a record was not applied.
@@ -34,6 +44,17 @@ pub enum RecordError {
     /// The record names a reader the config does not have.
     #[error("reader {0:?} is not in the config")]
     UnknownReader(String),
+    /// The record names a gpio the config does not have.
+    #[error("{0}")]
+    UnknownGpio(String),
+    /// A command line was rejected (it changed nothing).
+    #[error("{op} command rejected: {error}")]
+    Command {
+        /// The command's op.
+        op: String,
+        /// Why it was rejected.
+        error: CommandError,
+    },
 }
 
 /// An engine with its store. See the module docs.
@@ -43,6 +64,7 @@ pub struct EngineStore<S: Store> {
     origin: Origin,
     pending: Vec<Event>,
     report: RestoreReport,
+    dock_report: DockRestoreReport,
 }
 
 impl<S: Store> EngineStore<S> {
@@ -56,7 +78,8 @@ impl<S: Store> EngineStore<S> {
             gateway: config.gateway.id.clone(),
         };
         let rules = StoreRules::from_config(config, &topo);
-        let mut es = Self::open_with(topo, knobs, origin, store)?;
+        let docks = DockBook::from_config(config, |id| topo.location_index(id));
+        let mut es = Self::open_with_docks(topo, knobs, origin, docks, store)?;
         es.engine.set_rules(&rules);
         Ok(es)
     }
@@ -72,6 +95,18 @@ impl<S: Store> EngineStore<S> {
         topo: Topology,
         knobs: Knobs,
         origin: Origin,
+        store: S,
+    ) -> Result<Self, EngineStoreError> {
+        Self::open_with_docks(topo, knobs, origin, DockBook::default(), store)
+    }
+
+    /// Like [`EngineStore::open_with`] with docks; their persisted state is restored into
+    /// `docks`.
+    pub fn open_with_docks(
+        topo: Topology,
+        knobs: Knobs,
+        origin: Origin,
+        mut docks: DockBook,
         store: S,
     ) -> Result<Self, EngineStoreError> {
         let mut p = Persisted {
@@ -94,7 +129,7 @@ impl<S: Store> EngineStore<S> {
                 p.readers.push((id, value));
             }
         }
-        let (engine, mut report) = Engine::restore(topo, knobs, &p)?;
+        let (mut engine, mut report) = Engine::restore(topo, knobs, &p)?;
         let mut gone = Commit::default();
         let topo = engine.topology();
         for (epc, _) in &p.tags {
@@ -130,13 +165,33 @@ impl<S: Store> EngineStore<S> {
                 report.deleted
             );
         }
+        let mut dock_records = Vec::new();
+        for (key, value) in store.scan(KeySpace::Dock)? {
+            if let Key::Dock(id) = key {
+                dock_records.push((id, value));
+            }
+        }
+        let mut shipments = Vec::new();
+        for (key, value) in store.scan(KeySpace::Asn)? {
+            if let Key::Asn(id) = key {
+                shipments.push((id, value));
+            }
+        }
+        let dock_report = docks.restore(dock_records, shipments)?;
+        engine.attach_docks(docks);
         Ok(EngineStore {
             engine,
             store,
             origin,
             pending: Vec::new(),
             report,
+            dock_report,
         })
+    }
+
+    /// What the restore of the docks found.
+    pub fn dock_restore_report(&self) -> DockRestoreReport {
+        self.dock_report
     }
 
     /// Replaces the store rules (planograms and safety stocks); they are re-checked at the next
@@ -177,7 +232,8 @@ impl<S: Store> EngineStore<S> {
     }
 
     /// Feeds one read-log record. Events wait in memory until [`EngineStore::commit`].
-    /// GPIO and command records are not engine inputs yet and are skipped (returns `Ok(false)`).
+    /// A rejected record (unknown reader or gpio, rejected command) changes nothing. Returns
+    /// whether the record was an engine input (always, for valid records).
     pub fn feed(&mut self, record: &Record) -> Result<bool, RecordError> {
         let topo = self.engine.topology();
         let input = match record {
@@ -203,10 +259,66 @@ impl<S: Store> EngineStore<S> {
                     state: *link,
                 }
             }
-            Record::Gpio { .. } | Record::Command { .. } => return Ok(false),
+            Record::Gpio { t, gpio, level } => {
+                self.engine
+                    .gpio(*t, gpio, *level, &mut self.pending)
+                    .map_err(RecordError::UnknownGpio)?;
+                return Ok(true);
+            }
+            Record::Command { t, op, command } => {
+                let bytes = serde_json::to_vec(command).unwrap_or_default();
+                let reject = |error| RecordError::Command {
+                    op: op.clone(),
+                    error,
+                };
+                let command = commands::parse(op, &bytes).map_err(reject)?;
+                self.execute(*t, &command).map_err(reject)?;
+                return Ok(true);
+            }
         };
         self.engine.handle(input, &mut self.pending);
         Ok(true)
+    }
+
+    /// Executes a command that needs the engine at gateway time `t` and returns the detail of
+    /// its result; a rejected command is an error naming why, and changes nothing. The change
+    /// is durable after the next [`EngineStore::commit`] and [`EngineStore::flush`] (the daemon
+    /// answers only then). `ping` and `resync` change nothing here (the publisher answers them).
+    ///
+    /// `asn` answers `{"shipment","dock","state":"open"|"received","new":bool}`: `new` is false
+    /// when the same shipment with the same content was already known.
+    pub fn execute(
+        &mut self,
+        t: u64,
+        command: &Command,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, CommandError> {
+        let mut detail = serde_json::Map::new();
+        match command {
+            Command::Ping { .. } | Command::Resync { .. } => {}
+            Command::Asn { id, asn } => {
+                let (shipment, dock) = (asn.shipment.clone(), asn.dock.clone());
+                let accepted = self
+                    .engine
+                    .accept_asn(t, asn.clone(), &mut self.pending)
+                    .map_err(|reason| CommandError::rejected(Some(id), reason))?;
+                let (state, new) = match accepted {
+                    AsnAccepted::Stored => ("open", true),
+                    AsnAccepted::Unchanged => ("open", false),
+                    AsnAccepted::AlreadyReceived => ("received", false),
+                };
+                tracing::info!(shipment = %shipment, dock = %dock, state, new, items = asn.content.items(), "asn accepted");
+                detail.insert("shipment".into(), shipment.into());
+                detail.insert("dock".into(), dock.into());
+                detail.insert("state".into(), state.into());
+                detail.insert("new".into(), new.into());
+            }
+        }
+        Ok(detail)
+    }
+
+    /// What each dock's light stack shows now.
+    pub fn dock_lights(&self) -> Vec<(String, crate::dock::Light)> {
+        self.engine.docks().lights()
     }
 
     /// Applies the hot keys of a reloaded config (see [`crate::config::reload`]): the
@@ -240,13 +352,29 @@ impl<S: Store> EngineStore<S> {
         &mut self,
     ) -> Result<(Vec<Event>, Vec<crate::events::StockSnapshot>), StoreError> {
         let changes = self.engine.take_changes();
+        let docks = self.engine.take_dock_changes();
         let events = std::mem::take(&mut self.pending);
-        if changes.is_empty() && events.is_empty() {
+        if changes.is_empty() && docks.is_empty() && events.is_empty() {
             return Ok((events, Vec::new()));
         }
         let snapshots = changes.snapshots.clone();
-        let commit = self.build_commit(changes, &events);
+        let mut commit = self.build_commit(changes, &events);
+        commit
+            .puts
+            .extend(docks.docks.into_iter().map(|(id, v)| (Key::Dock(id), v)));
+        commit
+            .deletes
+            .extend(docks.dock_deletes.into_iter().map(Key::Dock));
+        commit
+            .puts
+            .extend(docks.asn_puts.into_iter().map(|(id, v)| (Key::Asn(id), v)));
+        commit
+            .deletes
+            .extend(docks.asn_deletes.into_iter().map(Key::Asn));
         self.store.commit(commit)?;
+        for notice in self.engine.take_dock_notices() {
+            log_notice(&notice);
+        }
         Ok((events, snapshots))
     }
 
@@ -286,6 +414,29 @@ impl<S: Store> EngineStore<S> {
     /// Flushes the store to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.store.flush()
+    }
+}
+
+fn log_notice(notice: &Notice) {
+    match notice {
+        Notice::AsnExpired {
+            shipment,
+            dock,
+            accepted,
+        } => tracing::info!(
+            shipment = %shipment,
+            dock = %dock,
+            accepted = %crate::timefmt::rfc3339_ms(*accepted),
+            "shipment expired: no receiving session matched it within asn_ttl; dropped"
+        ),
+        Notice::EmptySession { dock, opened } => tracing::info!(
+            dock = %dock,
+            opened = %crate::timefmt::rfc3339_ms(*opened),
+            "receiving session ended with nothing received; no receipt, shipments stay open"
+        ),
+        Notice::SessionOpened { dock } => {
+            tracing::info!(dock = %dock, "receiving session opened")
+        }
     }
 }
 

@@ -137,6 +137,17 @@ pub fn describe_with(e: &Event, names: &dyn SkuNames) -> String {
             };
             format!("reader    {reader} {state}")
         }
+        EventBody::DockReceipt {
+            dock,
+            shipment,
+            status,
+            expected,
+            received,
+            ..
+        } => format!(
+            "RECEIPT   {dock} {}: {status:?}, {received}/{expected} received",
+            shipment.as_deref().unwrap_or("(no ASN)")
+        ),
     };
     format!("[{clock}] #{:<4} {what}", e.seq)
 }

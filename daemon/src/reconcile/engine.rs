@@ -145,6 +145,8 @@ pub struct Engine {
     pub(super) last_checkpoint: u64,
     pub(super) dirty: Dirty,
     pub(super) stats: EngineStats,
+    /// Receiving docks (see [`super::docking`]); empty unless attached.
+    pub(super) docks: crate::dock::DockBook,
 }
 
 /// What a read or a sweep decided for one tag; applied by [`Engine::apply`].
@@ -212,6 +214,7 @@ impl Engine {
                 meta: false,
             },
             stats: EngineStats::default(),
+            docks: crate::dock::DockBook::default(),
             k,
         }
     }
@@ -633,6 +636,12 @@ impl Engine {
                 }
             }
         }
+        if let Outcome::Arrived { loc }
+        | Outcome::Returned { loc }
+        | Outcome::Moved { to: loc, .. } = o
+        {
+            self.dock_confirmed(key, loc, sku, t);
+        }
         self.dirty.tags.insert(key.clone());
         if new_stay && !self.in_baseline() {
             self.check_misplaced(key, t, out);
@@ -699,6 +708,7 @@ impl Engine {
                 self.apply(&key, o, now, out);
             }
         }
+        self.dock_sweep(now, out);
         if let Baseline::Until(end) = self.baseline {
             if now >= end {
                 self.baseline = Baseline::Done;
@@ -910,7 +920,14 @@ fn place(
         1
     };
     let v = tag.slots[victim];
-    let stale = t.saturating_sub(v.last) > streak_gap.max(k.candidate_timeout);
+    // A present tag read at a third location while both its location and its challenger (a
+    // neighbour's cross-reads, typically) have been silent for `move_dwell`: it left them both,
+    // and the new location is the hypothesis worth tracking (or it would depart and re-arrive
+    // instead of moving, e.g. a pallet put away from a dock door with a reading neighbour).
+    let left_both = fixed_first
+        && t.saturating_sub(v.last) > k.move_dwell
+        && t.saturating_sub(tag.slots[0].last) > k.move_dwell;
+    let stale = left_both || t.saturating_sub(v.last) > streak_gap.max(k.candidate_timeout);
     // A POS or exit read of a present tag always takes the challenger slot: portals are decisive
     // and must not be crowded out by a neighbour's cross-reads.
     if v.is_empty() || stale || v.score_at(t, hl) < w || (portal && fixed_first) {

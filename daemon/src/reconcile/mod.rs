@@ -24,10 +24,14 @@
 //!    evidence it would add to changes nothing, and the engine clock never goes backwards.
 //! 10. *POS, hold-off, returns, exits*: see [`engine`].
 //! 11. *Aggregated stock deltas* ([`stock`]).
+//! 12. *Dock receipts count only tags attributed to the door*: [`docking`] hands every tag the
+//!     engine confirms at a dock location to the [`crate::dock`] book, and its sweep to the
+//!     book's timers.
 //!
 //! Store rules (`alert.low_stock` with hysteresis, `alert.misplaced` once per stay) are in
 //! [`rules`].
 
+pub mod docking;
 pub mod engine;
 pub mod epc_key;
 pub mod knobs;

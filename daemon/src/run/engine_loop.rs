@@ -502,7 +502,16 @@ settle_max = "0s"
             for i in 0..15 {
                 record_tx.send(read(t0 + i * 100, 7)).await.expect("send");
             }
-            // Nothing confirmed under the strict knobs (give the thread its turn).
+            // The engine thread serves outbox requests before records: wait until it took
+            // every record sent so far (it feeds and commits them before its next request).
+            tokio::time::timeout(std::time::Duration::from_secs(10), async {
+                while record_tx.capacity() < record_tx.max_capacity() {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+            })
+            .await
+            .expect("the engine thread takes the records");
+            // Nothing confirmed under the strict knobs.
             let fetch = |tx: &mpsc::Sender<OutboxRequest>| {
                 let tx = tx.clone();
                 async move {

@@ -5,6 +5,7 @@
 use super::asn::{Asn, AsnContent};
 use super::receipt::Received;
 use super::{Light, Session, StoredAsn};
+use crate::store::bytes::{R, W};
 use std::collections::BTreeMap;
 
 const VERSION: u8 = 1;
@@ -15,98 +16,6 @@ pub(super) struct DockRecord {
     pub(super) door_open: bool,
     pub(super) light: Light,
     pub(super) session: Option<Session>,
-}
-
-struct W(Vec<u8>);
-
-impl W {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        let n = u16::try_from(b.len()).unwrap_or(u16::MAX);
-        self.0.extend_from_slice(&n.to_be_bytes());
-        self.0.extend_from_slice(&b[..usize::from(n)]);
-    }
-    fn opt_str(&mut self, s: Option<&str>) {
-        match s {
-            None => self.u8(0),
-            Some(s) => {
-                self.u8(1);
-                self.bytes(s.as_bytes());
-            }
-        }
-    }
-}
-
-struct R<'a>(&'a [u8]);
-
-impl<'a> R<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        if self.0.len() < n {
-            return Err(format!(
-                "truncated: needed {n} more bytes, {} left",
-                self.0.len()
-            ));
-        }
-        let (a, b) = self.0.split_at(n);
-        self.0 = b;
-        Ok(a)
-    }
-    fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-    fn arr<const N: usize>(&mut self) -> Result<[u8; N], String> {
-        let mut a = [0u8; N];
-        a.copy_from_slice(self.take(N)?);
-        Ok(a)
-    }
-    fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_be_bytes(self.arr()?))
-    }
-    fn u64(&mut self) -> Result<u64, String> {
-        Ok(u64::from_be_bytes(self.arr()?))
-    }
-    fn bytes(&mut self) -> Result<&'a [u8], String> {
-        let n = u16::from_be_bytes(self.arr()?);
-        self.take(usize::from(n))
-    }
-    fn string(&mut self) -> Result<String, String> {
-        String::from_utf8(self.bytes()?.to_vec()).map_err(|_| "string is not UTF-8".to_string())
-    }
-    fn opt_str(&mut self) -> Result<Option<String>, String> {
-        match self.u8()? {
-            0 => Ok(None),
-            1 => self.string().map(Some),
-            b => Err(format!("bad option tag {b}")),
-        }
-    }
-    fn flag(&mut self) -> Result<bool, String> {
-        match self.u8()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            b => Err(format!("bad flag {b}")),
-        }
-    }
-    fn version(&mut self) -> Result<(), String> {
-        match self.u8()? {
-            VERSION => Ok(()),
-            v => Err(format!("unknown record version {v}")),
-        }
-    }
-    fn end(&self) -> Result<(), String> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("{} trailing bytes", self.0.len()))
-        }
-    }
 }
 
 fn light_byte(l: Light) -> u8 {
@@ -149,7 +58,7 @@ pub(super) fn encode_dock(rec: &DockRecord) -> Vec<u8> {
 
 pub(super) fn decode_dock(bytes: &[u8]) -> Result<DockRecord, String> {
     let mut r = R(bytes);
-    r.version()?;
+    r.version(VERSION..=VERSION)?;
     let door_open = r.flag()?;
     let light = match r.u8()? {
         0 => Light::Off,
@@ -231,7 +140,7 @@ pub(super) fn encode_asn(a: &StoredAsn) -> Vec<u8> {
 
 pub(super) fn decode_asn(shipment: &str, bytes: &[u8]) -> Result<StoredAsn, String> {
     let mut r = R(bytes);
-    r.version()?;
+    r.version(VERSION..=VERSION)?;
     let state = r.u8()?;
     let dock = r.string()?;
     let accepted = r.u64()?;
@@ -360,7 +269,7 @@ mod tests {
         assert!(
             decode_dock(&[1, 0, 0, 0, 0])
                 .expect_err("corrupt")
-                .contains("trailing")
+                .contains("1 bytes left over")
         );
         assert!(decode_asn("S", &[1, 5, 0, 0]).is_err());
     }

@@ -14,6 +14,7 @@ use super::stock::SkuCount;
 use super::tag::{NO_LOC, NO_SKU, Slot, Status, Tag};
 use super::topology::{LocIdx, Topology};
 use crate::events::{ReaderState, StockSnapshot};
+use crate::store::bytes::{R, W};
 use rustc_hash::FxHashSet;
 
 /// Version written. Version 1 records (before RSSI levels and store rules) are still read:
@@ -87,92 +88,6 @@ pub struct RestoreReport {
     pub deleted: usize,
 }
 
-struct W(Vec<u8>);
-
-impl W {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn f32(&mut self, v: f32) {
-        self.0.extend_from_slice(&v.to_bits().to_be_bytes());
-    }
-    fn str(&mut self, s: Option<&str>) {
-        match s {
-            None => self.0.push(0xFF),
-            Some(s) => {
-                let b = &s.as_bytes()[..s.len().min(254)];
-                self.0.push(b.len() as u8);
-                self.0.extend_from_slice(b);
-            }
-        }
-    }
-}
-
-struct R<'a>(&'a [u8]);
-
-impl<'a> R<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        if self.0.len() < n {
-            return Err(format!(
-                "truncated: needed {n} more bytes, {} left",
-                self.0.len()
-            ));
-        }
-        let (a, b) = self.0.split_at(n);
-        self.0 = b;
-        Ok(a)
-    }
-    fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-    fn arr<const N: usize>(&mut self) -> Result<[u8; N], String> {
-        let mut a = [0u8; N];
-        a.copy_from_slice(self.take(N)?);
-        Ok(a)
-    }
-    fn u16(&mut self) -> Result<u16, String> {
-        Ok(u16::from_be_bytes(self.arr()?))
-    }
-    fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_be_bytes(self.arr()?))
-    }
-    fn u64(&mut self) -> Result<u64, String> {
-        Ok(u64::from_be_bytes(self.arr()?))
-    }
-    fn f32(&mut self) -> Result<f32, String> {
-        Ok(f32::from_bits(self.u32()?))
-    }
-    fn str(&mut self) -> Result<Option<&'a str>, String> {
-        let n = self.u8()?;
-        if n == 0xFF {
-            return Ok(None);
-        }
-        let b = self.take(usize::from(n))?;
-        std::str::from_utf8(b)
-            .map(Some)
-            .map_err(|_| "string is not UTF-8".to_string())
-    }
-    fn version(&mut self) -> Result<u8, String> {
-        match self.u8()? {
-            v @ (1 | VERSION) => Ok(v),
-            v => Err(format!("unknown record version {v}")),
-        }
-    }
-    fn end(&self) -> Result<(), String> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("{} bytes left over", self.0.len()))
-        }
-    }
-}
-
 impl Engine {
     fn loc_name(&self, loc: LocIdx) -> Option<&str> {
         self.topo.locations.get(usize::from(loc)).map(|l| &*l.id)
@@ -207,7 +122,7 @@ impl Engine {
 
     fn decode_tag(&mut self, bytes: &[u8]) -> Result<Option<Tag>, String> {
         let mut r = R(bytes);
-        let v = r.version()?;
+        let v = r.version(1..=VERSION)?;
         let status = Status::from_u8(r.u8()?).ok_or("unknown status")?;
         let reader = r.str()?.map(|id| self.topo.reader_index(id));
         let loc = r.str()?.map(|id| self.topo.location_index(id));
@@ -312,7 +227,7 @@ impl Engine {
 
     fn decode_location(&mut self, i: usize, bytes: &[u8]) -> Result<(), String> {
         let mut r = R(bytes);
-        let v = r.version()?;
+        let v = r.version(1..=VERSION)?;
         self.loc_gap[i] = r.u32()?;
         if v >= 2 {
             self.loc_level[i] = match r.u8()? {
@@ -369,7 +284,7 @@ impl Engine {
 
     fn decode_meta(&mut self, bytes: &[u8]) -> Result<(), String> {
         let mut r = R(bytes);
-        r.version()?;
+        r.version(1..=VERSION)?;
         self.now = r.u64()?;
         self.next_sweep = r.u64()?;
         self.baseline = match r.u8()? {
@@ -421,7 +336,7 @@ impl Engine {
             };
             let mut r = R(bytes);
             let decoded = (|| -> Result<Option<(ReaderState, u64)>, String> {
-                r.version()?;
+                r.version(1..=VERSION)?;
                 let state = r.u8()?;
                 let since = r.u64()?;
                 Ok(match state {

@@ -17,6 +17,8 @@ need cc || apt_install gcc
 { need mosquitto || [ -x /usr/sbin/mosquitto ]; } || apt_install mosquitto
 need mosquitto_passwd || [ -x /usr/bin/mosquitto_passwd ] || apt_install mosquitto
 need openssl || apt_install openssl
+# The packaging test runs systemd-analyze verify/security on the unit (no running systemd needed).
+need systemd-analyze || apt_install systemd
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy || true
 
 echo "== cargo fmt --check"

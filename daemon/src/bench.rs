@@ -118,16 +118,10 @@ pub fn run(tags: usize, seconds: u64, only: &str, out: &mut impl Write) -> anyho
 
 fn engine(tags: usize, seconds: u64, out: &mut impl Write) -> anyhow::Result<()> {
     let (topo, epcs, reads) = population(tags, seconds.max(10));
-    let mut runs = Vec::new();
-    let mut per_tag = 0.0;
-    let mut table = 0.0;
-    for run in 0..3 {
-        let rss0 = rss_bytes();
-        let mut engine = Engine::new(topo.clone(), Knobs::default());
-        let mut events = Vec::new();
-        // The first 5 s confirm every tag; time the steady state after it.
-        let warm = reads.partition_point(|r| r.0 < reads[0].0 + 5000);
-        for &(t, reader, antenna, tag, rssi) in &reads[..warm] {
+    // The first 5 s confirm every tag; time the steady state after it.
+    let warm = reads.partition_point(|r| r.0 < reads[0].0 + 5000);
+    let feed = |engine: &mut Engine, part: &[BenchRead], events: &mut Vec<_>| {
+        for &(t, reader, antenna, tag, rssi) in part {
             engine.handle(
                 Input::Read {
                     t,
@@ -136,42 +130,80 @@ fn engine(tags: usize, seconds: u64, out: &mut impl Write) -> anyhow::Result<()>
                     epc: &epcs[tag as usize],
                     rssi: Some(rssi),
                 },
-                &mut events,
-            );
-        }
-        let start = Instant::now();
-        for &(t, reader, antenna, tag, rssi) in &reads[warm..] {
-            engine.handle(
-                Input::Read {
-                    t,
-                    reader,
-                    antenna,
-                    epc: &epcs[tag as usize],
-                    rssi: Some(rssi),
-                },
-                &mut events,
+                events,
             );
             if events.len() > 4096 {
                 events.clear();
             }
         }
+    };
+    let memory = engine_memory(&topo, &reads[..warm], &feed);
+    let mut runs = Vec::new();
+    let mut table = 0.0;
+    for _ in 0..3 {
+        let mut engine = Engine::new(topo.clone(), Knobs::default());
+        let mut events = Vec::new();
+        feed(&mut engine, &reads[..warm], &mut events);
+        let start = Instant::now();
+        feed(&mut engine, &reads[warm..], &mut events);
         let secs = start.elapsed().as_secs_f64();
         runs.push((reads.len() - warm) as f64 / secs);
-        if run == 0 {
-            per_tag = rss_bytes().saturating_sub(rss0) as f64 / engine.tracked_tags().max(1) as f64;
-        }
         table = engine.bytes_per_tag();
-        drop(engine);
     }
     writeln!(
         out,
-        "engine: {tags} tags tracked, {} reads: median {:.2} M reads/s over 3 runs (min {:.2}, max {:.2}); tag table {table:.0} bytes per tracked tag (first run's RSS growth: {per_tag:.0} bytes per tag)",
+        "engine: {tags} tags tracked, {} reads: median {:.2} M reads/s over 3 runs (min {:.2}, max {:.2}); tag table {table:.0} bytes per tracked tag; whole-process RSS growth per tracked tag: {:.0} bytes on a first start (table grown by doubling, changes taken every 4096 reads as the daemon commits), {:.0} bytes restored from the store (table sized at once)",
         reads.len(),
         median(runs.clone()) / 1e6,
         runs.iter().cloned().fold(f64::MAX, f64::min) / 1e6,
-        runs.iter().cloned().fold(0.0, f64::max) / 1e6
+        runs.iter().cloned().fold(0.0, f64::max) / 1e6,
+        memory.0,
+        memory.1,
     )?;
     Ok(())
+}
+
+/// Feeds bench reads to an engine, collecting (and bounding) its events.
+type FeedReads<'a> = dyn Fn(&mut Engine, &[BenchRead], &mut Vec<crate::events::Event>) + 'a;
+
+/// RSS growth per tracked tag `(first start, restored)`. The first start confirms every tag of
+/// `warm` in a fresh engine, taking its changes every 4096 reads as the daemon's commits do (the
+/// records are dropped: the daemon hands them to the store). The restored figure is the growth
+/// while [`Engine::restore`] rebuilds the same engine from its records (held in memory before
+/// the measurement starts).
+fn engine_memory(topo: &Topology, warm: &[BenchRead], feed: &FeedReads<'_>) -> (f64, f64) {
+    let rss0 = rss_bytes();
+    let mut engine = Engine::new(topo.clone(), Knobs::default());
+    let mut events = Vec::new();
+    for part in warm.chunks(4096) {
+        feed(&mut engine, part, &mut events);
+        drop(engine.take_changes());
+    }
+    events = Vec::new();
+    let tags = engine.tracked_tags().max(1);
+    let first = rss_bytes().saturating_sub(rss0) as f64 / tags as f64;
+    // Every record, as a clean stop leaves them in the store.
+    engine.shutdown(&mut events);
+    let changes = engine.take_changes();
+    let persisted = crate::reconcile::Persisted {
+        meta: changes.meta,
+        tags: changes
+            .tags
+            .into_iter()
+            .filter_map(|(epc, rec)| Some((epc, rec?)))
+            .collect(),
+        locations: changes.locations,
+        readers: changes.readers,
+        next_seq: 1,
+    };
+    // The first engine stays alive meanwhile, so the restore cannot reuse its freed table.
+    let rss1 = rss_bytes();
+    let restored = match Engine::restore(topo.clone(), Knobs::default(), &persisted) {
+        Ok((e, _)) => rss_bytes().saturating_sub(rss1) as f64 / e.tracked_tags().max(1) as f64,
+        Err(_) => f64::NAN,
+    };
+    drop(engine);
+    (first, restored)
 }
 
 fn replay(tags: usize, seconds: u64, out: &mut impl Write) -> anyhow::Result<()> {

@@ -3,13 +3,22 @@
 //! events they caused (and the changed retained snapshots) in ONE atomic store commit, so an event
 //! is in the outbox before anything depends on it and `seq` stays contiguous across restarts.
 //!
+//! Receiving docks ride along: the dock book is restored with the engine, `gpio` lines are door
+//! inputs, `asn` commands (read-log command lines, or MQTT commands handed over by the daemon's
+//! engine thread, see [`EngineStore::execute`]) are validated and stored, and dock and shipment
+//! records are part of the same atomic commit as the events of that step.
+//!
 //! Used by `shelfd replay` and by the daemon's engine task. Blocking (sled): callers run it on a
 //! dedicated thread.
 
 use crate::config::Config;
+use crate::dock::{AsnAccepted, DockBook, DockRestoreError, DockRestoreReport, Notice};
 use crate::events::{Event, Origin};
+use crate::publish::commands::{self, Command, CommandError};
 use crate::readlog::Record;
-use crate::reconcile::{Changes, Engine, Input, Knobs, Persisted, RestoreReport, Topology};
+use crate::reconcile::{
+    Changes, Engine, Input, Knobs, Persisted, RestoreReport, StoreRules, Topology,
+};
 use crate::store::{Commit, Key, KeySpace, OutboxEntry, Store, StoreError};
 
 /// Meta key of the engine globals.
@@ -24,6 +33,9 @@ pub enum EngineStoreError {
     /// A persisted record is corrupt.
     #[error(transparent)]
     Restore(#[from] crate::reconcile::RestoreError),
+    /// A persisted dock or shipment record is corrupt.
+    #[error(transparent)]
+    DockRestore(#[from] DockRestoreError),
 }
 
 /// Why a record was not applied.
@@ -32,6 +44,17 @@ pub enum RecordError {
     /// The record names a reader the config does not have.
     #[error("reader {0:?} is not in the config")]
     UnknownReader(String),
+    /// The record names a gpio the config does not have.
+    #[error("{0}")]
+    UnknownGpio(String),
+    /// A command line was rejected (it changed nothing).
+    #[error("{op} command rejected: {error}")]
+    Command {
+        /// The command's op.
+        op: String,
+        /// Why it was rejected.
+        error: CommandError,
+    },
 }
 
 /// An engine with its store. See the module docs.
@@ -41,10 +64,12 @@ pub struct EngineStore<S: Store> {
     origin: Origin,
     pending: Vec<Event>,
     report: RestoreReport,
+    dock_report: DockRestoreReport,
 }
 
 impl<S: Store> EngineStore<S> {
-    /// Restores the engine for `config` from `store` (a fresh engine on an empty store).
+    /// Restores the engine for `config` from `store` (a fresh engine on an empty store), with
+    /// the config's store rules.
     pub fn open(config: &Config, store: S) -> Result<Self, EngineStoreError> {
         let topo = Topology::from_config(config);
         let knobs = Knobs::from_config(&config.reconcile);
@@ -52,14 +77,36 @@ impl<S: Store> EngineStore<S> {
             store: config.gateway.store.clone(),
             gateway: config.gateway.id.clone(),
         };
-        Self::open_with(topo, knobs, origin, store)
+        let rules = StoreRules::from_config(config, &topo);
+        let docks = DockBook::from_config(config, |id| topo.location_index(id));
+        let mut es = Self::open_with_docks(topo, knobs, origin, docks, store)?;
+        es.engine.set_rules(&rules);
+        Ok(es)
     }
 
-    /// Like [`EngineStore::open`] with an explicit topology and knobs (tests, benchmarks).
+    /// Like [`EngineStore::open`] with an explicit topology and knobs, and no store rules
+    /// (tests, benchmarks; see [`EngineStore::set_rules`]).
+    ///
+    /// Records the restore drops — of locations and readers the topology no longer has, the
+    /// tags that were at them, and the retained snapshots of those locations — are deleted from
+    /// the store here, in one commit, and the count is logged and reported
+    /// ([`RestoreReport::deleted`]).
     pub fn open_with(
         topo: Topology,
         knobs: Knobs,
         origin: Origin,
+        store: S,
+    ) -> Result<Self, EngineStoreError> {
+        Self::open_with_docks(topo, knobs, origin, DockBook::default(), store)
+    }
+
+    /// Like [`EngineStore::open_with`] with docks; their persisted state is restored into
+    /// `docks`.
+    pub fn open_with_docks(
+        topo: Topology,
+        knobs: Knobs,
+        origin: Origin,
+        mut docks: DockBook,
         store: S,
     ) -> Result<Self, EngineStoreError> {
         let mut p = Persisted {
@@ -82,14 +129,75 @@ impl<S: Store> EngineStore<S> {
                 p.readers.push((id, value));
             }
         }
-        let (engine, report) = Engine::restore(topo, knobs, p)?;
+        let (mut engine, mut report) = Engine::restore(topo, knobs, &p)?;
+        let mut gone = Commit::default();
+        let topo = engine.topology();
+        for (epc, _) in &p.tags {
+            if !engine.holds(epc) {
+                gone.deletes.push(Key::Tag(epc.clone()));
+            }
+        }
+        for (id, _) in &p.locations {
+            if topo.location_index(id).is_none() {
+                gone.deletes.push(Key::Location(id.clone()));
+            }
+        }
+        for (id, _) in &p.readers {
+            if topo.reader_index(id).is_none() {
+                gone.deletes.push(Key::Reader(id.clone()));
+            }
+        }
+        for (key, _) in store.scan(KeySpace::Snapshot)? {
+            if let Key::Snapshot(id) = key {
+                if topo.location_index(&id).is_none() {
+                    gone.deletes.push(Key::Snapshot(id));
+                }
+            }
+        }
+        report.deleted = gone.deletes.len();
+        let mut store = store;
+        if !gone.is_empty() {
+            store.commit(gone)?;
+            tracing::info!(
+                deleted = report.deleted,
+                tags = report.dropped_tags,
+                "start: deleted {} stored records of locations and readers no longer in the config",
+                report.deleted
+            );
+        }
+        let mut dock_records = Vec::new();
+        for (key, value) in store.scan(KeySpace::Dock)? {
+            if let Key::Dock(id) = key {
+                dock_records.push((id, value));
+            }
+        }
+        let mut shipments = Vec::new();
+        for (key, value) in store.scan(KeySpace::Asn)? {
+            if let Key::Asn(id) = key {
+                shipments.push((id, value));
+            }
+        }
+        let dock_report = docks.restore(dock_records, shipments)?;
+        engine.attach_docks(docks);
         Ok(EngineStore {
             engine,
             store,
             origin,
             pending: Vec::new(),
             report,
+            dock_report,
         })
+    }
+
+    /// What the restore of the docks found.
+    pub fn dock_restore_report(&self) -> DockRestoreReport {
+        self.dock_report
+    }
+
+    /// Replaces the store rules (planograms and safety stocks); they are re-checked at the next
+    /// sweep, whose events the next [`EngineStore::commit`] takes.
+    pub fn set_rules(&mut self, rules: &StoreRules) {
+        self.engine.set_rules(rules);
     }
 
     /// What the restore found.
@@ -112,13 +220,20 @@ impl<S: Store> EngineStore<S> {
         &mut self.store
     }
 
+    /// The engine and the store, taken apart (tests compare a restored engine with the one
+    /// that wrote the store).
+    pub fn into_parts(self) -> (Engine, S) {
+        (self.engine, self.store)
+    }
+
     /// The envelope origin.
     pub fn origin(&self) -> &Origin {
         &self.origin
     }
 
     /// Feeds one read-log record. Events wait in memory until [`EngineStore::commit`].
-    /// GPIO and command records are not engine inputs yet and are skipped (returns `Ok(false)`).
+    /// A rejected record (unknown reader or gpio, rejected command) changes nothing. Returns
+    /// whether the record was an engine input (always, for valid records).
     pub fn feed(&mut self, record: &Record) -> Result<bool, RecordError> {
         let topo = self.engine.topology();
         let input = match record {
@@ -156,16 +271,75 @@ impl<S: Store> EngineStore<S> {
                     change: l.change,
                 }
             }
-            Record::Gpio { .. } | Record::Command { .. } => return Ok(false),
+            Record::Gpio { t, gpio, level } => {
+                self.engine
+                    .gpio(*t, gpio, *level, &mut self.pending)
+                    .map_err(RecordError::UnknownGpio)?;
+                return Ok(true);
+            }
+            Record::Command { t, op, command } => {
+                let bytes = serde_json::to_vec(command).unwrap_or_default();
+                let reject = |error| RecordError::Command {
+                    op: op.clone(),
+                    error,
+                };
+                let command = commands::parse(op, &bytes).map_err(reject)?;
+                self.execute(*t, &command).map_err(reject)?;
+                return Ok(true);
+            }
         };
         self.engine.handle(input, &mut self.pending);
         Ok(true)
     }
 
+    /// Executes a command that needs the engine at gateway time `t` and returns the detail of
+    /// its result; a rejected command is an error naming why, and changes nothing. The change
+    /// is durable after the next [`EngineStore::commit`] and [`EngineStore::flush`] (the daemon
+    /// answers only then). `ping` and `resync` change nothing here (the publisher answers them).
+    ///
+    /// `asn` answers `{"shipment","dock","state":"open"|"received","new":bool}`: `new` is false
+    /// when the same shipment with the same content was already known.
+    pub fn execute(
+        &mut self,
+        t: u64,
+        command: &Command,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, CommandError> {
+        let mut detail = serde_json::Map::new();
+        match command {
+            Command::Ping { .. } | Command::Resync { .. } => {}
+            Command::Asn { id, asn } => {
+                let (shipment, dock) = (asn.shipment.clone(), asn.dock.clone());
+                let accepted = self
+                    .engine
+                    .accept_asn(t, asn.clone(), &mut self.pending)
+                    .map_err(|reason| CommandError::rejected(Some(id), reason))?;
+                let (state, new) = match accepted {
+                    AsnAccepted::Stored => ("open", true),
+                    AsnAccepted::Unchanged => ("open", false),
+                    AsnAccepted::AlreadyReceived => ("received", false),
+                };
+                tracing::info!(shipment = %shipment, dock = %dock, state, new, items = asn.content.items(), "asn accepted");
+                detail.insert("shipment".into(), shipment.into());
+                detail.insert("dock".into(), dock.into());
+                detail.insert("state".into(), state.into());
+                detail.insert("new".into(), new.into());
+            }
+        }
+        Ok(detail)
+    }
+
+    /// What each dock's light stack shows now.
+    pub fn dock_lights(&self) -> Vec<(String, crate::dock::Light)> {
+        self.engine.docks().lights()
+    }
+
     /// Applies the hot keys of a reloaded config (see [`crate::config::reload`]): the
-    /// `[reconcile]` knobs.
+    /// `[reconcile]` knobs, and each location's planogram and safety stock (the store rules,
+    /// re-checked at the next sweep: a raised safety stock alerts at once).
     pub fn reconfigure(&mut self, config: &Config) {
         self.engine.set_knobs(Knobs::from_config(&config.reconcile));
+        let rules = StoreRules::from_config(config, self.engine.topology());
+        self.engine.set_rules(&rules);
     }
 
     /// Feeds an engine input directly (drivers that already resolved reader indices).
@@ -190,13 +364,29 @@ impl<S: Store> EngineStore<S> {
         &mut self,
     ) -> Result<(Vec<Event>, Vec<crate::events::StockSnapshot>), StoreError> {
         let changes = self.engine.take_changes();
+        let docks = self.engine.take_dock_changes();
         let events = std::mem::take(&mut self.pending);
-        if changes.is_empty() && events.is_empty() {
+        if changes.is_empty() && docks.is_empty() && events.is_empty() {
             return Ok((events, Vec::new()));
         }
         let snapshots = changes.snapshots.clone();
-        let commit = self.build_commit(changes, &events);
+        let mut commit = self.build_commit(changes, &events);
+        commit
+            .puts
+            .extend(docks.docks.into_iter().map(|(id, v)| (Key::Dock(id), v)));
+        commit
+            .deletes
+            .extend(docks.dock_deletes.into_iter().map(Key::Dock));
+        commit
+            .puts
+            .extend(docks.asn_puts.into_iter().map(|(id, v)| (Key::Asn(id), v)));
+        commit
+            .deletes
+            .extend(docks.asn_deletes.into_iter().map(Key::Asn));
         self.store.commit(commit)?;
+        for notice in self.engine.take_dock_notices() {
+            log_notice(&notice);
+        }
         Ok((events, snapshots))
     }
 
@@ -236,5 +426,204 @@ impl<S: Store> EngineStore<S> {
     /// Flushes the store to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.store.flush()
+    }
+}
+
+fn log_notice(notice: &Notice) {
+    match notice {
+        Notice::AsnExpired {
+            shipment,
+            dock,
+            accepted,
+        } => tracing::info!(
+            shipment = %shipment,
+            dock = %dock,
+            accepted = %crate::timefmt::rfc3339_ms(*accepted),
+            "shipment expired: no receiving session matched it within asn_ttl; dropped"
+        ),
+        Notice::EmptySession { dock, opened } => tracing::info!(
+            dock = %dock,
+            opened = %crate::timefmt::rfc3339_ms(*opened),
+            "receiving session ended with nothing received; no receipt, shipments stay open"
+        ),
+        Notice::SessionOpened { dock } => {
+            tracing::info!(dock = %dock, "receiving session opened")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EventBody;
+    use crate::sim::{StoreSim, TagProfile, sim_epc};
+    use crate::store::MemoryStore;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    const T0: u64 = 1_795_338_000_000;
+
+    /// A config with shelves `a` (and `b` when `with_b`), one reader, and `a`'s rules.
+    fn config(with_b: bool, safety_stock: u32) -> Config {
+        let p1 = crate::epc::gtin14(&sim_epc(1, 1)).expect("gtin");
+        let (antennas, b) = if with_b {
+            (
+                "{ 1 = \"a\", 2 = \"b\" }",
+                "[[location]]\nid = \"b\"\nkind = \"shelf\"\n",
+            )
+        } else {
+            ("{ 1 = \"a\" }", "")
+        };
+        let text = format!(
+            "[gateway]\nstore = \"s1\"\nid = \"gw-1\"\n\
+             [[reader]]\nid = \"r1\"\nprotocol = \"line\"\nport = \"/dev/ttyUSB0\"\nantennas = {antennas}\n\
+             [[location]]\nid = \"a\"\nkind = \"shelf\"\nplanogram = [\"{p1}\"]\nsafety_stock = {safety_stock}\n{b}\
+             [reconcile]\nbaseline_window = \"30s\"\n\
+             [epcis]\nenabled = true\nlocation_uri_prefix = \"urn:example:loc:\"\n"
+        );
+        crate::config::parse(&text, std::path::Path::new("test.toml")).expect("valid config")
+    }
+
+    fn sim(with_b: bool) -> StoreSim {
+        let mut s = StoreSim::new(5, T0);
+        let antennas: &[(u16, &str)] = if with_b {
+            &[(1, "a"), (2, "b")]
+        } else {
+            &[(1, "a")]
+        };
+        s.reader("r1", 500, antennas, true);
+        s
+    }
+
+    fn run<S: Store>(es: &mut EngineStore<S>, s: &mut StoreSim, ms: u64) -> Vec<Event> {
+        s.run_for(ms);
+        for r in s.take_records() {
+            es.feed(&r).expect("feed");
+        }
+        es.commit().expect("commit").0
+    }
+
+    fn low(events: &[Event]) -> Vec<(u64, u64)> {
+        events
+            .iter()
+            .filter_map(|e| match &e.body {
+                EventBody::AlertLowStock {
+                    count, threshold, ..
+                } => Some((*count, *threshold)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_reloaded_safety_stock_changes_when_the_low_stock_alert_fires() {
+        let mut s = sim(false);
+        let epcs = s.add_tags(4, 1, "a", TagProfile::SHELF);
+        let mut es = EngineStore::open(&config(false, 2), MemoryStore::new()).expect("open");
+        let ev = run(&mut es, &mut s, 60_000);
+        assert_eq!(low(&ev), [], "4 on the shelf, safety stock 2");
+        // Two taken: 2 is not below 2.
+        s.move_tag(&epcs[0], None);
+        s.move_tag(&epcs[1], None);
+        let ev = run(&mut es, &mut s, 150_000);
+        assert_eq!(count_of(&ev, "tag.departed"), 2);
+        assert_eq!(low(&ev), []);
+        // A reload raises the safety stock to 3: the next sweep alerts, and it is committed to
+        // the outbox with the next seq.
+        let seq = es.engine().next_seq();
+        es.reconfigure(&config(false, 3));
+        let now = es.engine().now();
+        es.advance(now + 1_000);
+        let (ev, _) = es.commit().expect("commit");
+        assert_eq!(low(&ev), [(2, 3)]);
+        assert_eq!(ev[0].seq, seq);
+        let outbox = es.store().outbox_after(seq - 1, 10).expect("outbox");
+        assert!(String::from_utf8_lossy(&outbox[0].payload).contains("\"alert.low_stock\""));
+        // Alerts are not EPCIS events: the mapping skips them without an error.
+        let epcis = crate::publish::epcis::EpcisMapping::from_config(&config(false, 3))
+            .expect("epcis setup")
+            .expect("epcis enabled");
+        assert_eq!(epcis.document(&outbox[0].payload).expect("no error"), None);
+        // The same config again changes nothing; lowering it back to 2 does not re-arm (2 < 2 + 2)
+        // and raising it to 3 again repeats nothing.
+        es.reconfigure(&config(false, 3));
+        assert_eq!(low(&run(&mut es, &mut s, 5_000)), []);
+        es.reconfigure(&config(false, 2));
+        assert_eq!(low(&run(&mut es, &mut s, 5_000)), []);
+        es.reconfigure(&config(false, 3));
+        assert_eq!(low(&run(&mut es, &mut s, 5_000)), []);
+    }
+
+    fn count_of(events: &[Event], kind: &str) -> usize {
+        events.iter().filter(|e| e.body.kind() == kind).count()
+    }
+
+    /// Log output captured for one test.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log buffer").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn records_of_locations_gone_from_the_config_are_deleted_at_start() {
+        let mut s = sim(true);
+        s.add_tags(3, 1, "a", TagProfile::SHELF);
+        s.add_tags(2, 2, "b", TagProfile::SHELF);
+        let mut es = EngineStore::open(&config(true, 1), MemoryStore::new()).expect("open");
+        run(&mut es, &mut s, 60_000);
+        es.shutdown();
+        es.commit().expect("commit");
+        let (_, store) = es.into_parts();
+        let ids = |store: &MemoryStore, space| -> Vec<Key> {
+            store
+                .scan(space)
+                .expect("scan")
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect()
+        };
+        assert!(ids(&store, KeySpace::Location).contains(&Key::Location("b".into())));
+        assert!(ids(&store, KeySpace::Snapshot).contains(&Key::Snapshot("b".into())));
+        assert_eq!(ids(&store, KeySpace::Tag).len(), 5);
+
+        // Restarted with a config that no longer has b.
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let es = tracing::subscriber::with_default(subscriber, || {
+            EngineStore::open(&config(false, 1), store).expect("reopen")
+        });
+        let report = es.restore_report();
+        // b's location record, its snapshot, and the two tags that were on it.
+        assert_eq!(
+            (report.deleted, report.dropped_tags, report.tags),
+            (4, 2, 3)
+        );
+        let store = es.store();
+        assert_eq!(ids(store, KeySpace::Location), [Key::Location("a".into())]);
+        assert_eq!(ids(store, KeySpace::Snapshot), [Key::Snapshot("a".into())]);
+        assert_eq!(ids(store, KeySpace::Tag).len(), 3);
+        let text = String::from_utf8_lossy(&log.0.lock().expect("log")).into_owned();
+        assert!(
+            text.contains(
+                "deleted 4 stored records of locations and readers no longer in the config"
+            ),
+            "{text}"
+        );
+        // The next start finds nothing more to delete, and logs nothing about it.
+        let (_, store) = es.into_parts();
+        let es = EngineStore::open(&config(false, 1), store).expect("third open");
+        assert_eq!(es.restore_report().deleted, 0);
     }
 }

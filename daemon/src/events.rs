@@ -50,6 +50,41 @@ pub enum ReaderState {
     Offline,
 }
 
+/// Outcome of a dock receipt (`dock.receipt` `status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptStatus {
+    /// Everything expected was read and nothing else.
+    Complete,
+    /// Some expected items were not read; nothing unexpected was.
+    Short,
+    /// Everything expected was read, and items that were not expected too.
+    Over,
+    /// Items are missing and unexpected items were read.
+    Mismatch,
+}
+
+impl ReceiptStatus {
+    /// The status for what is missing and what is unexpected.
+    pub fn of(missing: bool, unexpected: bool) -> Self {
+        match (missing, unexpected) {
+            (false, false) => ReceiptStatus::Complete,
+            (true, false) => ReceiptStatus::Short,
+            (false, true) => ReceiptStatus::Over,
+            (true, true) => ReceiptStatus::Mismatch,
+        }
+    }
+}
+
+/// Per-SKU counts of a `dock.receipt` (`by_sku` values).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SkuTally {
+    /// Items of the SKU the shipment announced.
+    pub expected: u64,
+    /// Items of the SKU read at the door in the session (expected or not).
+    pub received: u64,
+}
+
 /// The type-specific fields of an event. Field order here is the order in the JSON.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -129,6 +164,54 @@ pub enum EventBody {
         /// Stock location the item came from.
         from: String,
     },
+    /// `dock.receipt`: a receiving session at a dock door ended (see [`crate::dock`]).
+    DockReceipt {
+        /// Dock id.
+        dock: String,
+        /// The shipment (ASN) the session was matched with; null when none was open.
+        shipment: Option<String>,
+        /// `complete`, `short`, `over` or `mismatch`.
+        status: ReceiptStatus,
+        /// Items the shipment announced.
+        expected: u64,
+        /// Items of the expected ones that were read.
+        received: u64,
+        /// Expected EPCs that were not read (EPC-level shipments; empty for class-level ones,
+        /// whose shortfall shows in `by_sku`), lowercase hex, sorted.
+        missing: Vec<String>,
+        /// EPCs read that the shipment did not announce, lowercase hex, sorted.
+        unexpected: Vec<String>,
+        /// Expected and read counts per SKU (`"null"` for tags that decode to no product).
+        by_sku: BTreeMap<String, SkuTally>,
+        /// Present (true) only when `missing`, `unexpected` or `by_sku` were cut to their
+        /// bounds to fit one message (see [`crate::dock::receipt`]); counts stay complete.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        truncated: bool,
+    },
+    /// `alert.low_stock`: the settled count of a planogram SKU fell below the location's safety
+    /// stock (raised once; re-armed when the count recovers).
+    AlertLowStock {
+        /// Location id.
+        location: String,
+        /// SKU (a planogram GTIN).
+        sku: Option<String>,
+        /// The settled count.
+        count: u64,
+        /// The location's safety stock.
+        threshold: u64,
+    },
+    /// `alert.misplaced`: a tag was confirmed at a location whose planogram does not list its
+    /// SKU (once per stay).
+    AlertMisplaced {
+        /// EPC, lowercase hex.
+        epc: String,
+        /// SKU.
+        sku: Option<String>,
+        /// Location id where it is.
+        location: String,
+        /// Ids of the locations whose planogram lists the SKU (config order; may be empty).
+        expected: Vec<String>,
+    },
     /// `reader.status`: a reader went online or offline.
     ReaderStatus {
         /// Reader id.
@@ -151,7 +234,10 @@ impl EventBody {
             EventBody::TagReturned { .. } => "tag.returned",
             EventBody::StockChanged { .. } => "stock.changed",
             EventBody::AlertExit { .. } => "alert.exit",
+            EventBody::AlertLowStock { .. } => "alert.low_stock",
+            EventBody::AlertMisplaced { .. } => "alert.misplaced",
             EventBody::ReaderStatus { .. } => "reader.status",
+            EventBody::DockReceipt { .. } => "dock.receipt",
         }
     }
 }
@@ -321,6 +407,71 @@ mod tests {
                 "{head}\"reader.status\",\"store\":\"s1\",\"gateway\":\"gw-1\",\"seq\":1,\"time\":\"1970-01-01T00:00:00.000Z\",\"reader\":\"r1\",\"state\":\"offline\",\"since\":\"x\"}}"
             )
         );
+    }
+
+    #[test]
+    fn golden_dock_receipt() {
+        let by_sku = [
+            (
+                "00614141000015".to_string(),
+                SkuTally {
+                    expected: 2,
+                    received: 2,
+                },
+            ),
+            (
+                "00614141000022".to_string(),
+                SkuTally {
+                    expected: 1,
+                    received: 0,
+                },
+            ),
+        ]
+        .into();
+        let json = golden(EventBody::DockReceipt {
+            dock: "dock-1".into(),
+            shipment: Some("SHP-7".into()),
+            status: ReceiptStatus::Mismatch,
+            expected: 3,
+            received: 1,
+            missing: vec!["3074".into(), "3075".into()],
+            unexpected: vec!["3076".into()],
+            by_sku,
+            truncated: false,
+        });
+        assert_eq!(
+            json,
+            concat!(
+                r#"{"v":1,"type":"dock.receipt","store":"s1","gateway":"gw-1","seq":1,"#,
+                r#""time":"1970-01-01T00:00:00.000Z","dock":"dock-1","shipment":"SHP-7","#,
+                r#""status":"mismatch","expected":3,"received":1,"missing":["3074","3075"],"#,
+                r#""unexpected":["3076"],"by_sku":{"00614141000015":{"expected":2,"received":2},"#,
+                r#""00614141000022":{"expected":1,"received":0}}}"#
+            )
+        );
+        let none = golden(EventBody::DockReceipt {
+            dock: "dock-2".into(),
+            shipment: None,
+            status: ReceiptStatus::Over,
+            expected: 0,
+            received: 0,
+            missing: vec![],
+            unexpected: vec!["ab".into()],
+            by_sku: BTreeMap::new(),
+            truncated: true,
+        });
+        assert!(
+            none.contains(r#""shipment":null,"status":"over","expected":0,"received":0,"missing":[],"unexpected":["ab"],"by_sku":{},"truncated":true}"#),
+            "{none}"
+        );
+    }
+
+    #[test]
+    fn receipt_status_follows_missing_and_unexpected() {
+        assert_eq!(ReceiptStatus::of(false, false), ReceiptStatus::Complete);
+        assert_eq!(ReceiptStatus::of(true, false), ReceiptStatus::Short);
+        assert_eq!(ReceiptStatus::of(false, true), ReceiptStatus::Over);
+        assert_eq!(ReceiptStatus::of(true, true), ReceiptStatus::Mismatch);
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //! - [`epc`]: GS1 EPC Tag Data Standard decoding (SGTIN, SSCC, SGLN, GRAI, GIAI, GID, "+").
 //! - [`readlog`]: the JSON Lines read-log contract (input of `shelfd replay`).
 //! - [`reconcile`]: the pure engine: inputs with timestamps in, domain events out. No I/O.
+//! - [`dock`]: receiving docks: door sessions, shipments (ASNs), `dock.receipt`s. Pure, driven by
+//!   the engine.
+//! - [`gpio`]: door sensors and light stacks on Linux GPIO, behind embedded-hal traits.
 //! - [`events`]: event payloads (JSON, version 1) and their envelope.
 //! - [`store`]: sled behind the small [`store::Store`] trait: state, outbox and meta, atomically.
 //! - [`sim`]: seeded store simulations that produce read logs (tests, benchmarks, demo).
@@ -24,9 +27,11 @@ pub mod bench_outbox;
 pub mod config;
 pub mod decode_cmd;
 pub mod demo;
+pub mod dock;
 pub mod engine_store;
 pub mod epc;
 pub mod events;
+pub mod gpio;
 pub mod ops;
 pub mod publish;
 pub mod readers;

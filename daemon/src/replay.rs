@@ -4,8 +4,12 @@
 //! as across a daemon restart: the end of the input is a clean stop, and the gap until the next
 //! invocation's first `t` is downtime.
 //!
-//! A malformed line stops the replay with an error naming the line number: every line before it
-//! is applied and committed, nothing of it or after it is.
+//! GPIO lines are door inputs and command lines (`asn`, and `ping`/`resync`, which change
+//! nothing) are executed as the daemon executes them over MQTT, so a replayed receiving dock
+//! produces the same `dock.receipt`s. A malformed line, one naming a reader or gpio the config
+//! does not have, or a rejected command (a malformed ASN, an unknown dock, a shipment id reused
+//! with other content) stops the replay with an error naming the line number and the reason:
+//! every line before it is applied and committed, nothing of it or after it is.
 //!
 //! With [`ReplayFormat::Epcis`] (`--format epcis`) it writes instead the GS1 EPCIS 2.0 document
 //! of every event that has one ([`crate::publish::epcis`]), one JSON document per line: the
@@ -80,7 +84,7 @@ pub struct ReplaySummary {
     pub events: usize,
     /// EPCIS documents written (EPCIS format only).
     pub documents: usize,
-    /// Lines skipped (GPIO and command records the engine does not take yet).
+    /// Lines skipped (none: every record kind is an engine input; kept for the summary format).
     pub skipped: usize,
 }
 

@@ -6,7 +6,7 @@ use shelfd::config::LocationKind;
 use shelfd::engine_store::EngineStore;
 use shelfd::events::{DepartCause, Event, EventBody, Origin, ReaderState};
 use shelfd::readlog::{LinkState, Record, TagRead};
-use shelfd::reconcile::{Engine, Input, Knobs, Topology};
+use shelfd::reconcile::{Engine, Input, Knobs, StoreRules, Topology};
 use shelfd::sim::{StoreSim, TagProfile};
 use shelfd::store::{MemoryStore, SledStore};
 use std::collections::BTreeMap;
@@ -286,9 +286,15 @@ fn b5_a_removed_tag_departs_after_missed_rereads_on_a_live_reader() {
 
 #[test]
 fn b5_slow_session2_population_does_not_false_depart_but_does_depart() {
-    // Known limit (noted on issue #2): with some seeds, a Session-2 tag whose only reads during
-    // a long gap are cross-reads from the next shelf is moved there at its absence timeout.
-    slow_population(31);
+    // Seeds 32 and 33 once moved a Session-2 tag whose only reads during a long gap were
+    // cross-reads from the next shelf; cross-reads are now told apart by their RSSI level.
+    // Known limit: of seeds 31..=50, 34 and 35 still fail, both in the first minute, before any
+    // re-read interval is learned (34: a tag confirmed on three quick reads then unread for 48 s
+    // departs; 35: a tag read by the next shelf's antennas before its own is confirmed there,
+    // then moved).
+    for seed in 31..=33 {
+        slow_population(seed);
+    }
 }
 
 fn slow_population(seed: u64) {
@@ -728,4 +734,308 @@ fn engine_output_is_deterministic() {
     }
     let (c, _) = es.commit().expect("commit");
     assert_eq!(a, c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store rules (issue #6 item 4): alert.low_stock with hysteresis, alert.misplaced once per stay.
+
+fn gtin(epc: &[u8]) -> String {
+    shelfd::epc::gtin14(epc).expect("simulated EPCs are SGTINs")
+}
+
+fn rules(r: &[(&str, &[&str], Option<u32>)]) -> StoreRules {
+    StoreRules::new(&topo(), r)
+}
+
+/// `(location, sku, count, threshold)` of every `alert.low_stock`.
+fn low_alerts(events: &[Event]) -> Vec<(String, String, u64, u64)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::AlertLowStock {
+                location,
+                sku,
+                count,
+                threshold,
+            } => Some((
+                location.clone(),
+                sku.clone().unwrap_or_default(),
+                *count,
+                *threshold,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `(epc, location, expected)` of every `alert.misplaced`.
+fn misplaced(events: &[Event]) -> Vec<(String, String, Vec<String>)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::AlertMisplaced {
+                epc,
+                location,
+                expected,
+                ..
+            } => Some((epc.clone(), location.clone(), expected.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Published counts of `(location, sku)`, in order.
+fn published(events: &[Event], loc: &str, of: &str) -> Vec<u64> {
+    events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::StockChanged {
+                location,
+                sku,
+                count,
+                ..
+            } if location == loc && sku.as_deref() == Some(of) => Some(*count),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Takes one tag off shelf `a` (it departs) or puts one back (it arrives), so that `here` holds
+/// `target` tags; then lets the change settle.
+fn step_to(s: &mut StoreSim, here: &mut Vec<Vec<u8>>, away: &mut Vec<Vec<u8>>, target: usize) {
+    if target < here.len() {
+        let x = here.pop().expect("a tag to take");
+        s.move_tag(&x, None);
+        away.push(x);
+    } else {
+        let x = away.pop().expect("a tag to put back");
+        s.move_tag(&x, Some("a"));
+        here.push(x);
+    }
+    s.run_for(150_000);
+}
+
+#[test]
+fn r1_low_stock_alerts_once_while_the_count_wobbles_and_again_after_it_recovers() {
+    let mut s = sim(70);
+    let epcs = s.add_tags(6, 1, "a", TagProfile::SHELF);
+    let p1 = gtin(&epcs[0]);
+    // A first start: the six items on the shelf form the baseline, which is not low.
+    let mut e = Engine::new(
+        topo(),
+        Knobs {
+            baseline_window: 60_000,
+            ..Knobs::default()
+        },
+    );
+    assert_eq!(e.knobs().low_stock_rearm, 2, "the documented default");
+    e.set_rules(&rules(&[("a", &[p1.as_str()], Some(3))]));
+    s.run_for(90_000);
+    let ev = feed(&mut e, &s.take_records());
+    assert_eq!(low_alerts(&ev), []);
+    assert_eq!(stock_at(&e, "a"), 6);
+    // Down to 2 (below 3: alert), then wobbling between 2 and 4 (never back at 3 + 2), up to 5
+    // (re-armed), down to 2 again (alert again).
+    let path = [5, 4, 3, 2, 3, 2, 3, 4, 3, 2, 3, 4, 5, 4, 3, 2];
+    let (mut here, mut away) = (epcs.clone(), Vec::new());
+    let mut alerted_at = Vec::new();
+    for (i, &target) in path.iter().enumerate() {
+        step_to(&mut s, &mut here, &mut away, target);
+        let ev = feed(&mut e, &s.take_records());
+        assert_eq!(
+            published(&ev, "a", &p1),
+            [target as u64],
+            "step {i}: one settled change to {target}: {ev:#?}"
+        );
+        for alert in low_alerts(&ev) {
+            assert_eq!(alert, ("a".into(), p1.clone(), 2, 3), "step {i}");
+            alerted_at.push(i);
+        }
+        let raised = e.low_stock_raised(0);
+        assert_eq!(
+            raised.is_empty(),
+            !(3..12).contains(&i) && i != 15,
+            "step {i}"
+        );
+    }
+    assert_eq!(
+        alerted_at,
+        [3, 15],
+        "one alert per fall below 3, none while wobbling"
+    );
+}
+
+#[test]
+fn r2_misplaced_alerts_once_per_stay_and_again_after_leaving_and_coming_back() {
+    let mut s = sim(71);
+    let mine = s.add_tags(5, 1, "a", TagProfile::SHELF);
+    let x = s.add_tags(1, 2, "a", TagProfile::SHELF).remove(0);
+    let (p1, p2) = (gtin(&mine[0]), gtin(&x));
+    let mut e = Engine::new(topo(), knobs());
+    e.set_rules(&rules(&[
+        ("a", &[p1.as_str()], None),
+        ("b", &[p2.as_str()], None),
+    ]));
+    s.run_for(60_000);
+    let ev = feed(&mut e, &s.take_records());
+    let one = (hex(&x), "a".to_string(), vec!["b".to_string()]);
+    assert_eq!(misplaced(&ev), std::slice::from_ref(&one), "{ev:#?}");
+    // The alert follows the arrival that started the stay.
+    let pos = |kind: &str| {
+        ev.iter().position(|e| match &e.body {
+            EventBody::TagArrived { epc, .. } => kind == "arrived" && *epc == hex(&x),
+            EventBody::AlertMisplaced { .. } => kind == "alert",
+            _ => false,
+        })
+    };
+    assert_eq!(pos("alert"), pos("arrived").map(|p| p + 1));
+
+    // The stay goes on for ten minutes with people in front of the shelf: no repeat.
+    for _ in 0..30 {
+        s.occlude(&x, 8_000);
+        s.run_for(20_000);
+    }
+    let ev = feed(&mut e, &s.take_records());
+    assert_eq!(misplaced(&ev), [], "{:?}", kinds(&ev));
+    assert_eq!(count(&ev, "tag.departed") + count(&ev, "tag.moved"), 0);
+
+    // It leaves and comes back: a new stay, a new alert.
+    s.move_tag(&x, None);
+    s.run_for(120_000);
+    s.move_tag(&x, Some("a"));
+    s.run_for(60_000);
+    let ev = feed(&mut e, &s.take_records());
+    assert_eq!(count(&ev, "tag.departed"), 1, "{:?}", kinds(&ev));
+    assert_eq!(misplaced(&ev), std::slice::from_ref(&one));
+
+    // It moves to c (no planogram: not misplaced), then back to a (misplaced again), then to b,
+    // where it belongs.
+    s.move_tag(&x, Some("c"));
+    s.run_for(180_000);
+    let ev = feed(&mut e, &s.take_records());
+    assert_eq!(count(&ev, "tag.moved"), 1, "{:?}", kinds(&ev));
+    assert_eq!(misplaced(&ev), []);
+    s.move_tag(&x, Some("a"));
+    s.run_for(180_000);
+    let ev = feed(&mut e, &s.take_records());
+    assert_eq!(count(&ev, "tag.moved"), 1, "{:?}", kinds(&ev));
+    assert_eq!(misplaced(&ev), [one]);
+    s.move_tag(&x, Some("b"));
+    s.run_for(180_000);
+    let ev = feed(&mut e, &s.take_records());
+    assert_eq!(count(&ev, "tag.moved"), 1, "{:?}", kinds(&ev));
+    assert_eq!(misplaced(&ev), []);
+    // Items that are where the planogram says never alert.
+    assert_eq!(stock_at(&e, "a"), 5);
+}
+
+#[test]
+fn r3_rule_state_survives_restarts_without_repeats_or_lost_rearms() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let origin = Origin {
+        store: "s".into(),
+        gateway: "g".into(),
+    };
+    let mut s = sim(72);
+    let epcs = s.add_tags(6, 1, "a", TagProfile::SHELF);
+    let x = s.add_tags(1, 2, "a", TagProfile::SHELF).remove(0);
+    let (p1, p2) = (gtin(&epcs[0]), gtin(&x));
+    let store_rules = rules(&[("a", &[p1.as_str()], Some(3)), ("b", &[p2.as_str()], None)]);
+    // One daemon run: open (restore), feed `ms` of the simulation, stop cleanly or not.
+    let run = |s: &mut StoreSim, ms: u64, clean: bool, moves: &dyn Fn(&mut StoreSim)| {
+        let store = SledStore::open(dir.path(), 8 << 20).expect("open");
+        let mut es =
+            EngineStore::open_with(topo(), knobs(), origin.clone(), store).expect("engine");
+        es.set_rules(&store_rules);
+        moves(s);
+        s.run_for(ms);
+        for r in s.take_records() {
+            es.feed(&r).expect("feed");
+        }
+        if clean {
+            es.shutdown();
+        }
+        let (ev, _) = es.commit().expect("commit");
+        es.flush().expect("flush");
+        ev
+    };
+    // Run 1: stocked (no baseline window here: the empty shelf alerts at the first sweep and
+    // re-arms once stocked), x misplaced, then four items taken: low.
+    let ev = run(&mut s, 120_000, true, &|_| {});
+    assert_eq!(low_alerts(&ev), [("a".into(), p1.clone(), 0, 3)]);
+    assert_eq!(misplaced(&ev).len(), 1);
+    let a = epcs[..4].to_vec();
+    let ev = run(&mut s, 150_000, false, &|s| {
+        a.iter().for_each(|t| s.move_tag(t, None))
+    });
+    assert_eq!(
+        low_alerts(&ev),
+        [("a".into(), p1.clone(), 2, 3)],
+        "{:?}",
+        kinds(&ev)
+    );
+    // Run 3 (after a kill): wobbling 2 → 3 → 2 repeats nothing, x stays misplaced silently.
+    let ev = run(&mut s, 150_000, true, &|s| s.move_tag(&a[0], Some("a")));
+    assert_eq!(published(&ev, "a", &p1), [3]);
+    let ev2 = run(&mut s, 150_000, false, &|s| s.move_tag(&a[0], None));
+    assert_eq!(published(&ev2, "a", &p1), [2]);
+    assert_eq!(low_alerts(&ev).len() + low_alerts(&ev2).len(), 0);
+    assert_eq!(misplaced(&ev).len() + misplaced(&ev2).len(), 0);
+    // Run 4: back to 5 (re-armed), killed; run 5: down to 2 alerts again.
+    let ev = run(&mut s, 150_000, false, &|s| {
+        a[..3].iter().for_each(|t| s.move_tag(t, Some("a")))
+    });
+    assert_eq!(published(&ev, "a", &p1), [5]);
+    assert_eq!(low_alerts(&ev), []);
+    let ev = run(&mut s, 150_000, true, &|s| {
+        a[..3].iter().for_each(|t| s.move_tag(t, None))
+    });
+    assert_eq!(published(&ev, "a", &p1), [2]);
+    assert_eq!(low_alerts(&ev), [("a".into(), p1.clone(), 2, 3)]);
+    assert_eq!(misplaced(&ev), []);
+}
+
+#[test]
+fn r4_rule_changes_apply_at_the_next_sweep_and_only_once() {
+    let mut s = sim(73);
+    let epcs = s.add_tags(4, 1, "a", TagProfile::SHELF);
+    let p1 = gtin(&epcs[0]);
+    let p9 = gtin(&shelfd::sim::sim_epc(9, 1));
+    let mut e = Engine::new(topo(), knobs());
+    e.set_rules(&rules(&[("a", &[p1.as_str()], Some(2))]));
+    s.run_for(60_000);
+    let ev = feed(&mut e, &s.take_records());
+    // The empty shelf at the first sweep, then stocked: re-armed at 4 = 2 + 2.
+    assert_eq!(low_alerts(&ev), [("a".into(), p1.clone(), 0, 2)]);
+    assert!(e.low_stock_raised(0).is_empty());
+    // A reload raises the safety stock to 5: the next sweep alerts, at the current count.
+    e.set_rules(&rules(&[("a", &[p1.as_str()], Some(5))]));
+    let at = e.now();
+    let mut ev = Vec::new();
+    e.advance(at + 1_000, &mut ev);
+    assert_eq!(low_alerts(&ev), [("a".into(), p1.clone(), 4, 5)]);
+    // The same rules again: nothing new.
+    e.set_rules(&rules(&[("a", &[p1.as_str()], Some(5))]));
+    s.run_for(30_000);
+    let ev = feed(&mut e, &s.take_records());
+    assert_eq!(low_alerts(&ev), []);
+    assert_eq!(misplaced(&ev), []);
+    // The planogram now lists another product: the four items on the shelf are misplaced (one
+    // alert each), p1 is no longer a rule (its raised alert is dropped) and p9 is low.
+    e.set_rules(&rules(&[("a", &[p9.as_str()], Some(5))]));
+    assert_eq!(e.low_stock_raised(0), [] as [String; 0]);
+    s.run_for(30_000);
+    let ev = feed(&mut e, &s.take_records());
+    let mut flagged: Vec<String> = misplaced(&ev).into_iter().map(|m| m.0).collect();
+    flagged.sort();
+    let mut all: Vec<String> = epcs.iter().map(|x| hex(x)).collect();
+    all.sort();
+    assert_eq!(flagged, all);
+    assert_eq!(low_alerts(&ev), [("a".into(), p9.clone(), 0, 5)]);
+    // Dropping the safety stock clears raised alerts; nothing is emitted.
+    e.set_rules(&rules(&[("a", &[p9.as_str()], None)]));
+    s.run_for(30_000);
+    let ev = feed(&mut e, &s.take_records());
+    assert_eq!(low_alerts(&ev).len() + misplaced(&ev).len(), 0);
+    assert!(e.low_stock_raised(0).is_empty());
 }

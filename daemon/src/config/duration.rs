@@ -139,6 +139,14 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
     deserializer.deserialize_any(DurationVisitor)
 }
 
+/// Serde adapter (`deserialize_with`, with `#[serde(default)]`) for an optional duration: a
+/// present key must hold a duration string as for [`deserialize`].
+pub(crate) fn deserialize_opt<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Duration>, D::Error> {
+    deserialize(deserializer).map(Some)
+}
+
 struct DurationVisitor;
 
 impl DurationVisitor {

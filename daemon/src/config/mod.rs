@@ -50,8 +50,8 @@ pub use kinds::{
 pub use mqtt_url::{MQTT_PORT, MQTTS_PORT, MqttUrl, MqttUrlError};
 pub use reconcile_section::ReconcileConfig;
 pub use sections::{
-    ANTENNA_RANGE, DEFAULT_REPLAY_SPEED, DockConfig, GatewayConfig, GpioConfig, LaneConfig,
-    LocationConfig, LogConfig, MetricsConfig, MqttConfig, ProductMapping, ReaderConfig,
+    ANTENNA_RANGE, DEFAULT_REPLAY_SPEED, DockConfig, DockLights, GatewayConfig, GpioConfig,
+    LaneConfig, LocationConfig, LogConfig, MetricsConfig, MqttConfig, ProductMapping, ReaderConfig,
 };
 pub use size::{SizeError, format_size, parse_size};
 

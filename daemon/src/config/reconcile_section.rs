@@ -33,6 +33,11 @@ pub struct ReconcileConfig {
     /// …and keep that lead this long; 0..=10m. Default 5s.
     #[serde(deserialize_with = "duration::deserialize")]
     pub move_dwell: Duration,
+    /// Reads at another location confirm or move a tag there only when their mean RSSI is at
+    /// most this many dB below the tag's own reads at its current location (or below that
+    /// location's resident tags, when those read weaker); weaker reads are cross-reads from a
+    /// neighbour's antennas and only count as evidence. 0..=60. Default 6.
+    pub cross_read_margin_db: f64,
     /// A tag departs after missing this many expected re-reads; 1..=1000. Default 6.
     pub depart_missed_reads: u32,
     /// Never depart before this much absence; 1s..=24h. Default 20s.
@@ -75,6 +80,10 @@ pub struct ReconcileConfig {
     pub checkpoint_interval: Duration,
     /// Tags that decode to no product and match no `[[product]]`. Default `track`.
     pub undecoded: UndecodedPolicy,
+    /// An `alert.low_stock` of a (location, GTIN) is raised once when its settled count falls
+    /// below the location's `safety_stock`, and re-armed only when the count is back at
+    /// `safety_stock` + this; 0..=10000. Default 2.
+    pub low_stock_rearm: u32,
 }
 
 const fn secs(s: u64) -> Duration {
@@ -92,6 +101,7 @@ impl Default for ReconcileConfig {
             candidate_timeout: secs(30),
             move_ratio: 3.0,
             move_dwell: secs(5),
+            cross_read_margin_db: 6.0,
             depart_missed_reads: 6,
             depart_min_absence: secs(20),
             depart_max_absence: secs(30 * 60),
@@ -106,6 +116,7 @@ impl Default for ReconcileConfig {
             baseline_window: secs(120),
             checkpoint_interval: secs(600),
             undecoded: UndecodedPolicy::Track,
+            low_stock_rearm: 2,
         }
     }
 }

@@ -237,6 +237,7 @@ pub struct LocationConfig {
 }
 
 /// One `[[dock]]`: a receiving door whose portal reads are matched against shipments (ASNs).
+/// See [`crate::dock`] for sessions, attribution, matching and clean-up.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DockConfig {
@@ -244,20 +245,68 @@ pub struct DockConfig {
     pub id: String,
     /// The `[[location]]` (of kind `dock`) covering the door's portal. Required.
     pub location: String,
-    /// An input `[[gpio]]` that is active while the door is open. Optional: without it, a
-    /// receiving session is driven by `asn` commands only.
+    /// An input `[[gpio]]` that is active while the door is open: it opens and closes the
+    /// receiving sessions. Optional: without it, the quiet rule does (see `quiet`).
     #[serde(default)]
     pub door_gpio: Option<String>,
-    /// An output `[[gpio]]` driving a light stack. Optional.
+    /// Output `[[gpio]]`s of a light stack. Optional (no lights).
     #[serde(default)]
-    pub light_gpio: Option<String>,
-    /// How long after the door closes reads still count, 0..=1h. Default 30s.
+    pub lights: Option<DockLights>,
+    /// How long after the door closes reads still count, 0..=1h. Default 30s. Only with
+    /// `door_gpio`.
     #[serde(default = "default_dwell", deserialize_with = "duration::deserialize")]
     pub dwell: Duration,
+    /// Docks without `door_gpio`: a session opens when a tag is first confirmed at the dock and
+    /// ends after this long without a newly confirmed tag, 1s..=1h. Default 60s; rejected with
+    /// `door_gpio`.
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    pub quiet: Option<Duration>,
+    /// How long an ASN no session matched is kept (and a received shipment remembered, so a
+    /// repeated `asn` is recognised), 1h..=365d. Default 7d.
+    #[serde(
+        default = "default_asn_ttl",
+        deserialize_with = "duration::deserialize"
+    )]
+    pub asn_ttl: Duration,
 }
 
 fn default_dwell() -> Duration {
     Duration::from_secs(30)
+}
+
+fn default_asn_ttl() -> Duration {
+    Duration::from_secs(7 * 24 * 3600)
+}
+
+/// `lights` of a `[[dock]]`: the output `[[gpio]]` lit for each state of the light stack. Each
+/// key is optional, at least one is required, and no gpio may serve two of them. Exactly one is
+/// lit at a time (none before the first session and after one that received nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockLights {
+    /// Lit while a receiving session is open.
+    #[serde(default)]
+    pub receiving: Option<String>,
+    /// Lit after a `complete` receipt, until the next session opens.
+    #[serde(default)]
+    pub complete: Option<String>,
+    /// Lit after a `short`, `over` or `mismatch` receipt, until the next session opens.
+    #[serde(default)]
+    pub problem: Option<String>,
+}
+
+impl DockLights {
+    /// `(key, gpio name)` of every configured light.
+    pub fn outputs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("receiving", &self.receiving),
+            ("complete", &self.complete),
+            ("problem", &self.problem),
+        ]
+        .into_iter()
+        .filter_map(|(k, g)| g.as_deref().map(|g| (k, g)))
+        .collect()
+    }
 }
 
 /// One `[[gpio]]`: a named GPIO line (door sensor, light stack).

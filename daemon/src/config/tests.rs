@@ -163,8 +163,10 @@ fn example_config_mentions_every_key() {
         "safety_stock",
         "location",
         "door_gpio",
-        "light_gpio",
+        "lights",
         "dwell",
+        "quiet",
+        "asn_ttl",
         "chip",
         "line",
         "direction",
@@ -388,6 +390,31 @@ fn reconcile_defaults_are_the_documented_ones() {
     );
     assert_eq!([r.baseline_window, r.checkpoint_interval], [s(120), s(600)]);
     assert_eq!(r.undecoded, UndecodedPolicy::Track);
+    assert_eq!((r.cross_read_margin_db, r.low_stock_rearm), (6.0, 2));
+}
+
+#[test]
+fn store_rule_and_cross_read_knobs_are_range_checked() {
+    let text = format!("{BASE}[reconcile]\ncross_read_margin_db = 61\nlow_stock_rearm = 10001\n");
+    let errors = errors_of(&text).join("\n");
+    assert!(
+        errors.contains("reconcile.cross_read_margin_db: 61 is out of range (expected 0..=60)"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("reconcile.low_stock_rearm: 10001 is out of range (expected 0..=10000)"),
+        "{errors}"
+    );
+    let config = valid(&format!(
+        "{BASE}[reconcile]\ncross_read_margin_db = 0\nlow_stock_rearm = 0\n"
+    ));
+    assert_eq!(
+        (
+            config.reconcile.cross_read_margin_db,
+            config.reconcile.low_stock_rearm
+        ),
+        (0.0, 0)
+    );
 }
 
 #[test]
@@ -633,7 +660,7 @@ fn antennas_must_map_to_known_locations() {
 #[test]
 fn docks_need_dock_locations_and_matching_gpios() {
     let text = format!(
-        "{BASE}[[dock]]\nid = \"dock-1\"\nlocation = \"shelf-a1\"\ndoor_gpio = \"light\"\nlight_gpio = \"nope\"\n\
+        "{BASE}[[dock]]\nid = \"dock-1\"\nlocation = \"shelf-a1\"\ndoor_gpio = \"light\"\nlights = {{ problem = \"nope\" }}\n\
          [[gpio]]\nname = \"light\"\nchip = \"/dev/gpiochip0\"\nline = 4\ndirection = \"output\"\n"
     );
     assert_eq!(
@@ -648,10 +675,90 @@ fn docks_need_dock_locations_and_matching_gpios() {
                 line_of(&text, "door_gpio")
             ),
             format!(
-                "shelfd.toml:{}: dock \"dock-1\": light_gpio: unknown gpio \"nope\" (no [[gpio]] has that name)",
-                line_of(&text, "light_gpio")
+                "shelfd.toml:{}: dock \"dock-1\": lights.problem: unknown gpio \"nope\" (no [[gpio]] has that name)",
+                line_of(&text, "lights")
             ),
         ]
+    );
+}
+
+#[test]
+fn dock_lights_quiet_and_asn_ttl_are_checked() {
+    let gpios = "[[gpio]]\nname = \"door\"\nchip = \"/dev/gpiochip0\"\nline = 1\ndirection = \"input\"\n\
+                 [[gpio]]\nname = \"green\"\nchip = \"/dev/gpiochip0\"\nline = 2\ndirection = \"output\"\n";
+    let dock = |lines: &str| {
+        format!(
+            "{BASE}[[location]]\nid = \"dk\"\nkind = \"dock\"\n[[dock]]\nid = \"d\"\nlocation = \"dk\"\n{lines}{gpios}"
+        )
+    };
+    let text = dock("lights = {}\n");
+    assert_eq!(
+        errors_of(&text),
+        [format!(
+            "shelfd.toml:{}: dock \"d\": lights: lights needs at least one of receiving, complete, problem",
+            line_of(&text, "lights")
+        )]
+    );
+    let text =
+        dock("lights = { complete = \"green\", problem = \"green\", receiving = \"door\" }\n");
+    assert_eq!(
+        errors_of(&text),
+        [
+            format!(
+                "shelfd.toml:{}: dock \"d\": lights.receiving: gpio \"door\" is an input; lights.receiving needs an output",
+                line_of(&text, "lights")
+            ),
+            format!(
+                "shelfd.toml:{}: dock \"d\": lights.problem: gpio \"green\" is already the complete light",
+                line_of(&text, "lights")
+            ),
+        ]
+    );
+    let text = dock("lights = { complete = \"green\", blue = \"green\" }\n");
+    let errors = errors_of(&text);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("lights.blue: unknown key \"blue\""),
+        "{errors:?}"
+    );
+    let text = dock("door_gpio = \"door\"\nquiet = \"10s\"\n");
+    assert_eq!(
+        errors_of(&text),
+        [format!(
+            "shelfd.toml:{}: dock \"d\": quiet: quiet applies only to docks without door_gpio (a door sensor ends sessions with dwell)",
+            line_of(&text, "quiet")
+        )]
+    );
+    let text = dock("quiet = \"2h\"\nasn_ttl = \"30m\"\n");
+    assert_eq!(
+        errors_of(&text),
+        [
+            format!(
+                "shelfd.toml:{}: dock \"d\": quiet: 2h is out of range (expected 1s..=1h)",
+                line_of(&text, "quiet")
+            ),
+            format!(
+                "shelfd.toml:{}: dock \"d\": asn_ttl: 30m is out of range (expected 1h..=365d)",
+                line_of(&text, "asn_ttl")
+            ),
+        ]
+    );
+    let config = parse(
+        &dock("quiet = \"45s\"\nlights = { complete = \"green\" }\n"),
+        Path::new("shelfd.toml"),
+    )
+    .expect("valid");
+    let d = &config.docks[0];
+    assert_eq!(
+        (d.quiet, d.asn_ttl),
+        (
+            Some(std::time::Duration::from_secs(45)),
+            std::time::Duration::from_secs(7 * 24 * 3600)
+        )
+    );
+    assert_eq!(
+        d.lights.as_ref().map(|l| l.outputs()),
+        Some(vec![("complete", "green")])
     );
 }
 
@@ -1089,6 +1196,8 @@ fn fragment() -> impl Strategy<Value = String> {
                 "kind",
                 "location",
                 "door_gpio",
+                "lights",
+                "quiet",
                 "name",
                 "chip",
                 "direction",

@@ -437,17 +437,47 @@ fn check_docks(docks: &[Item<DockConfig>], known: &Known<'_>, reporter: &mut Rep
             }
         }
         if let Some(gpio) = &d.door_gpio {
-            check_gpio_reference(at, "door_gpio", gpio, GpioDirection::Input, known, reporter);
-        }
-        if let Some(gpio) = &d.light_gpio {
             check_gpio_reference(
                 at,
-                "light_gpio",
+                &[key("door_gpio")],
+                "door_gpio",
                 gpio,
-                GpioDirection::Output,
+                GpioDirection::Input,
                 known,
                 reporter,
             );
+        }
+        if let Some(lights) = &d.lights {
+            let outputs = lights.outputs();
+            if outputs.is_empty() {
+                reporter.error(
+                    at,
+                    &[key("lights")],
+                    "lights needs at least one of receiving, complete, problem",
+                );
+            }
+            let mut used: HashMap<&str, &str> = HashMap::new();
+            for (light, gpio) in outputs {
+                let path = [key("lights"), key(light)];
+                if let Some(other) = used.insert(gpio, light) {
+                    reporter.error(
+                        at,
+                        &path,
+                        format!("gpio {gpio:?} is already the {other} light"),
+                    );
+                } else {
+                    let field = format!("lights.{light}");
+                    check_gpio_reference(
+                        at,
+                        &path,
+                        &field,
+                        gpio,
+                        GpioDirection::Output,
+                        known,
+                        reporter,
+                    );
+                }
+            }
         }
         check_span(
             item,
@@ -457,11 +487,38 @@ fn check_docks(docks: &[Item<DockConfig>], known: &Known<'_>, reporter: &mut Rep
             Duration::from_secs(3600),
             reporter,
         );
+        if let Some(quiet) = d.quiet {
+            if d.door_gpio.is_some() {
+                reporter.error(
+                    at,
+                    &[key("quiet")],
+                    "quiet applies only to docks without door_gpio (a door sensor ends sessions with dwell)",
+                );
+            } else {
+                check_span(
+                    item,
+                    "quiet",
+                    quiet,
+                    Duration::from_secs(1),
+                    Duration::from_secs(3600),
+                    reporter,
+                );
+            }
+        }
+        check_span(
+            item,
+            "asn_ttl",
+            d.asn_ttl,
+            Duration::from_secs(3600),
+            Duration::from_secs(365 * 24 * 3600),
+            reporter,
+        );
     }
 }
 
 fn check_gpio_reference(
     at: Place,
+    path: &[Seg],
     field: &str,
     gpio: &str,
     wanted: GpioDirection,
@@ -471,13 +528,13 @@ fn check_gpio_reference(
     if !known.gpio_names.contains(gpio) {
         reporter.error(
             at,
-            &[key(field)],
+            path,
             format!("unknown gpio {gpio:?} (no [[gpio]] has that name)"),
         );
     } else if let Some(direction) = known.directions.get(gpio).filter(|d| **d != wanted) {
         reporter.error(
             at,
-            &[key(field)],
+            path,
             format!("gpio {gpio:?} is an {direction}; {field} needs an {wanted}"),
         );
     }

@@ -333,6 +333,14 @@ fn check_reconcile(item: &Item<ReconcileConfig>, reporter: &mut Reporter<'_, '_>
         reporter,
     );
     check_float(item, "move_ratio", c.move_ratio, 1.1, 100.0, reporter);
+    check_float(
+        item,
+        "cross_read_margin_db",
+        c.cross_read_margin_db,
+        0.0,
+        60.0,
+        reporter,
+    );
     check_span(
         item,
         "move_dwell",
@@ -405,6 +413,14 @@ fn check_reconcile(item: &Item<ReconcileConfig>, reporter: &mut Reporter<'_, '_>
         c.baseline_window,
         zero,
         secs(HOUR),
+        reporter,
+    );
+    check_count(
+        item,
+        "low_stock_rearm",
+        c.low_stock_rearm,
+        0,
+        10_000,
         reporter,
     );
     check_span(

@@ -107,6 +107,30 @@ pub fn describe_with(e: &Event, names: &dyn SkuNames) -> String {
             short(epc),
             sku(s)
         ),
+        EventBody::AlertLowStock {
+            location,
+            sku: s,
+            count,
+            threshold,
+        } => format!(
+            "ALERT     low stock of {} at {location}: {count} < {threshold}",
+            sku(s)
+        ),
+        EventBody::AlertMisplaced {
+            epc,
+            sku: s,
+            location,
+            expected,
+        } => format!(
+            "ALERT     misplaced {} ({}) at {location} (belongs at {})",
+            short(epc),
+            sku(s),
+            if expected.is_empty() {
+                "no planogram".to_owned()
+            } else {
+                expected.join(", ")
+            }
+        ),
         EventBody::ReaderStatus { reader, state, .. } => {
             let state = match state {
                 ReaderState::Online => "online",
@@ -114,6 +138,17 @@ pub fn describe_with(e: &Event, names: &dyn SkuNames) -> String {
             };
             format!("reader    {reader} {state}")
         }
+        EventBody::DockReceipt {
+            dock,
+            shipment,
+            status,
+            expected,
+            received,
+            ..
+        } => format!(
+            "RECEIPT   {dock} {}: {status:?}, {received}/{expected} received",
+            shipment.as_deref().unwrap_or("(no ASN)")
+        ),
     };
     format!("[{clock}] #{:<4} {what}", e.seq)
 }

@@ -2,9 +2,12 @@
 //! and the result documents published on `cmd/{op}/result`. Parsing never panics and a
 //! rejected command changes nothing: the error says exactly what was wrong, naming the value.
 //!
-//! Supported now: `ping` (`{"id"}`) and `resync` (`{"id"}`: republish every retained
-//! snapshot). `asn` and `sale` are part of the topic contract but answered with an error until
-//! the features behind them land.
+//! Supported: `ping` (`{"id"}`), `resync` (`{"id"}`: republish every retained snapshot) and
+//! `asn` (`{"id","shipment","dock","epcs":[hex…]}` or `…"lines":[{"sku","qty"}]}`, see
+//! [`crate::dock::asn`]). `ping` and `resync` are answered by the publisher; `asn` needs the
+//! engine, so the publisher hands it to the engine thread as an [`EngineCommand`] and publishes
+//! the result that comes back once the shipment is committed and flushed. `sale` is part of the
+//! topic contract but answered with an error until the feature behind it lands.
 //!
 //! ```
 //! use shelfd::publish::commands::{parse, Command};
@@ -17,8 +20,19 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// Largest command payload accepted, in bytes.
+/// Largest command payload accepted, in bytes (but `asn`, see [`MAX_ASN_COMMAND_BYTES`]).
 pub const MAX_COMMAND_BYTES: usize = 256 * 1024;
+/// Largest `asn` payload accepted, in bytes: 10 000 EPCs of up to 496 bits fit.
+pub const MAX_ASN_COMMAND_BYTES: usize = 2 * 1024 * 1024;
+
+/// The payload limit of `op`.
+pub fn max_bytes(op: &str) -> usize {
+    if op == "asn" {
+        MAX_ASN_COMMAND_BYTES
+    } else {
+        MAX_COMMAND_BYTES
+    }
+}
 /// Longest command id, in characters.
 pub const MAX_ID_CHARS: usize = 128;
 
@@ -35,15 +49,42 @@ pub enum Command {
         /// Echoed in the result.
         id: String,
     },
+    /// A shipment expected at a dock (needs the engine: see [`EngineCommand`]).
+    Asn {
+        /// Echoed in the result.
+        id: String,
+        /// The validated shipment.
+        asn: crate::dock::asn::Asn,
+    },
 }
 
 impl Command {
     /// The command's id.
     pub fn id(&self) -> &str {
         match self {
-            Command::Ping { id } | Command::Resync { id } => id,
+            Command::Ping { id } | Command::Resync { id } | Command::Asn { id, .. } => id,
         }
     }
+
+    /// The command's op.
+    pub fn op(&self) -> &'static str {
+        match self {
+            Command::Ping { .. } => "ping",
+            Command::Resync { .. } => "resync",
+            Command::Asn { .. } => "asn",
+        }
+    }
+}
+
+/// A command the publisher hands to the engine thread (the sole owner of engine and store),
+/// with where to send the outcome: the detail of an ok result, or the rejection. The engine
+/// thread replies only after the change is committed and flushed.
+#[derive(Debug)]
+pub struct EngineCommand {
+    /// The validated command.
+    pub command: Command,
+    /// Where the outcome goes.
+    pub reply: tokio::sync::oneshot::Sender<Result<Map<String, Value>, CommandError>>,
 }
 
 /// Why a command was rejected; carries the id when one could be read, so the result can echo it.
@@ -62,6 +103,12 @@ impl CommandError {
         }
     }
 
+    /// A rejection of a well-formed command (unknown dock, conflicting shipment, daemon
+    /// stopping…), naming why.
+    pub fn rejected(id: Option<&str>, reason: impl Into<String>) -> Self {
+        Self::new(id, reason.into())
+    }
+
     /// The command's id, when the payload had a valid one.
     pub fn id(&self) -> Option<&str> {
         self.id.as_deref()
@@ -70,11 +117,12 @@ impl CommandError {
 
 /// Parses and validates the payload of `cmd/{op}`.
 pub fn parse(op: &str, payload: &[u8]) -> Result<Command, CommandError> {
-    if payload.len() > MAX_COMMAND_BYTES {
+    let limit = max_bytes(op);
+    if payload.len() > limit {
         return Err(CommandError::new(
             None,
             format!(
-                "command of {} bytes is over the {MAX_COMMAND_BYTES}-byte limit",
+                "command of {} bytes is over the {limit}-byte limit",
                 payload.len()
             ),
         ));
@@ -91,13 +139,19 @@ pub fn parse(op: &str, payload: &[u8]) -> Result<Command, CommandError> {
     match op {
         "ping" => only_id(op, &map, id).map(|id| Command::Ping { id }),
         "resync" => only_id(op, &map, id).map(|id| Command::Resync { id }),
-        "asn" | "sale" => Err(CommandError::new(
+        "asn" => crate::dock::asn::parse_asn(&map)
+            .map(|asn| Command::Asn {
+                id: id.clone(),
+                asn,
+            })
+            .map_err(|reason| CommandError::new(Some(&id), reason)),
+        "sale" => Err(CommandError::new(
             Some(&id),
             format!("op {op:?} is not supported by this version yet"),
         )),
         _ => Err(CommandError::new(
             Some(&id),
-            format!("unknown op {op:?} (expected ping or resync)"),
+            format!("unknown op {op:?} (expected ping, resync or asn)"),
         )),
     }
 }
@@ -244,6 +298,38 @@ mod tests {
                 .to_string()
                 .contains("over the")
         );
+        let big = vec![b' '; MAX_ASN_COMMAND_BYTES + 1];
+        assert_eq!(
+            parse("asn", &big).expect_err("rejected").to_string(),
+            "command of 2097153 bytes is over the 2097152-byte limit"
+        );
+    }
+
+    #[test]
+    fn asn_commands_parse_with_their_id_and_rejections_echo_it() {
+        let ok = parse(
+            "asn",
+            br#"{"id":"c1","shipment":"S1","dock":"dock-1","epcs":["3074257bf7194e4000001a85"]}"#,
+        )
+        .expect("valid");
+        assert_eq!((ok.id(), ok.op()), ("c1", "asn"));
+        let Command::Asn { asn, .. } = ok else {
+            panic!("{ok:?}")
+        };
+        assert_eq!(asn.shipment, "S1");
+        let err = parse(
+            "asn",
+            br#"{"id":"c2","shipment":"S1","dock":"dock-1","epcs":["30zz"]}"#,
+        )
+        .expect_err("bad epc");
+        assert_eq!(err.id(), Some("c2"));
+        assert_eq!(err.to_string(), r#"epcs[0]: "30zz" is not hexadecimal"#);
+        // 10 000 EPCs of 96 bits are over the general limit but within the asn one.
+        let epcs: Vec<String> = (0..10_000u64).map(|i| format!("3074{i:020x}")).collect();
+        let body = serde_json::json!({"id":"c3","shipment":"S","dock":"d","epcs":epcs});
+        let bytes = serde_json::to_vec(&body).expect("json");
+        assert!(bytes.len() > MAX_COMMAND_BYTES);
+        assert!(parse("asn", &bytes).is_ok());
     }
 
     #[test]

@@ -26,7 +26,7 @@
 //! | `tag.returned` | `receiving` | `returned` | location | location | epcList [epc] |
 //! | `tag.departed`, cause `missing` or `picked` | `cycle_counting` | `unknown` | from | — | epcList [epc]; sourceList `location` from |
 //! | `tag.departed`, cause `exit` | `departing` | `unknown` | — | — | epcList [epc]; sourceList `location` from |
-//! | `dock.receipt` | `receiving` | `in_progress` | the dock's location | the dock's location | epcList: the `unexpected` EPCs (possibly `[]`); quantityList: per `by_sku` GTIN, its `received` count (when > 0); bizTransactionList `desadv` (with `shipment_uri_prefix`) |
+//! | `dock.receipt` | `receiving` | `in_progress` | the dock's location | the dock's location | epcList: the `unexpected` EPCs (possibly `[]`); quantityList: per `by_sku` GTIN, its `received` count (when > 0); bizTransactionList `desadv` (with `shipment_uri_prefix`, when the receipt names a shipment) |
 //! | `stock.changed`, `stock.snapshot`, `alert.*`, `reader.status`, any other type | no document | | | | |
 //!
 //! Why these words (all from the CBV 2.0 lists in GS1.md §9.4):
@@ -462,9 +462,9 @@ impl EpcisMapping {
             .collect();
         event.read_point = Some(Id::of(at));
         event.biz_location = Some(Id::of(at));
-        if let Some(prefix) = &self.shipment_uri_prefix {
+        if let (Some(prefix), Some(shipment)) = (&self.shipment_uri_prefix, &p.shipment) {
             let mut uri = prefix.clone();
-            crate::epc::digital_link::push_percent_encoded(&mut uri, &p.shipment);
+            crate::epc::digital_link::push_percent_encoded(&mut uri, shipment);
             event.biz_transaction_list = vec![BizTransaction {
                 kind: "desadv",
                 biz_transaction: uri,
@@ -582,7 +582,9 @@ struct TagDeparted {
 #[derive(Deserialize)]
 struct Receipt {
     dock: String,
-    shipment: String,
+    /// Null when no ASN was open for the session (everything read is unexpected).
+    #[serde(default)]
+    shipment: Option<String>,
     #[serde(default)]
     unexpected: Vec<String>,
     #[serde(default)]

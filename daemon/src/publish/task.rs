@@ -11,7 +11,9 @@
 //! - maps each `Outgoing::Publish(pkid)` to the request it belongs to ([`InFlight`]) and asks
 //!   the store's owner to delete an entry only when the PUBACKs of all its packets (the event
 //!   and its document) arrived, so a reconnect re-sends both of an unacknowledged entry;
-//! - answers commands on `cmd/{op}` with a result on `cmd/{op}/result`;
+//! - answers commands on `cmd/{op}` with a result on `cmd/{op}/result`: `ping` and `resync` at
+//!   once, `asn` after handing it to the engine thread ([`EngineCommand`]) and getting its
+//!   outcome back (sent only once the shipment is committed and flushed);
 //! - on any connection error drops the connection and reconnects after an exponential,
 //!   jittered [`Backoff`]; unacknowledged entries are simply fetched and sent again.
 //!
@@ -21,7 +23,7 @@
 //! published (retained) when a connection was up, and the connection was closed cleanly.
 
 use super::backoff::Backoff;
-use super::commands::{self, Command, CommandResult};
+use super::commands::{self, Command, CommandError, CommandResult, EngineCommand};
 use super::connect::{self, INFLIGHT_WINDOW};
 use super::epcis::EpcisMapping;
 use super::inflight::{InFlight, Sent};
@@ -37,6 +39,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -66,6 +69,8 @@ pub struct Publisher {
     pub board: Arc<SnapshotBoard>,
     /// Connection state for status views and metrics.
     pub connected: Arc<std::sync::atomic::AtomicBool>,
+    /// Commands that need the engine (`asn`), to the engine thread.
+    pub engine: mpsc::Sender<EngineCommand>,
     /// Publish latency is recorded here.
     pub metrics: Arc<crate::ops::metrics::Metrics>,
     /// EPCIS documents to publish with the events; `None` when `[epcis]` is off.
@@ -134,6 +139,8 @@ struct Conn {
     /// A fetch in progress, with the last committed seq when it was asked.
     fetching: Option<(u64, oneshot::Receiver<Vec<OutboxEntry>>)>,
     acks: Vec<u64>,
+    /// Commands handed to the engine thread, each resolving to `(op, result)`.
+    replies: JoinSet<(String, CommandResult)>,
     /// When each QoS 1 packet went on the wire, for the publish latency metric.
     sent_at: std::collections::HashMap<u16, Instant>,
 }
@@ -164,6 +171,7 @@ async fn connection(
         cursor: 0,
         fetching: None,
         acks: Vec::new(),
+        replies: JoinSet::new(),
         sent_at: std::collections::HashMap::new(),
     };
     let mut stop_at: Option<Instant> = None;
@@ -187,6 +195,11 @@ async fn connection(
                     // gone (acknowledged or dropped).
                     c.cursor = entries.last().map_or(asked_at, |e| e.seq).max(c.cursor);
                     c.staged.extend(entries);
+                }
+            }
+            Some(joined) = c.replies.join_next(), if !c.replies.is_empty() => {
+                if let Ok((op, result)) = joined {
+                    queue_result(p, &mut c, op, &result);
                 }
             }
             changed = p.state.changed() => {
@@ -355,11 +368,53 @@ fn handle_command(p: &mut Publisher, c: &mut Conn, msg: &rumqttc::Publish) {
             }
             CommandResult::ok(&op, &id, detail)
         }
+        Ok(command @ Command::Asn { .. }) => match to_engine(p, c, &op, command) {
+            Ok(()) => return,
+            Err(e) => CommandResult::error(&op, &e),
+        },
         Err(e) => {
             tracing::warn!(op = %op, error = %e, "rejected a command");
             CommandResult::error(&op, &e)
         }
     };
+    queue_result(p, c, op, &result);
+}
+
+/// Hands a command to the engine thread; its result is queued when it comes back.
+fn to_engine(p: &Publisher, c: &mut Conn, op: &str, command: Command) -> Result<(), CommandError> {
+    let id = command.id().to_owned();
+    let (reply, outcome) = oneshot::channel();
+    match p.engine.try_send(EngineCommand { command, reply }) {
+        Ok(()) => {
+            let op = op.to_owned();
+            c.replies.spawn(async move {
+                let result = match outcome.await {
+                    Ok(Ok(detail)) => CommandResult::ok(&op, &id, detail),
+                    Ok(Err(e)) => {
+                        tracing::warn!(op = %op, error = %e, "rejected a command");
+                        CommandResult::error(&op, &e)
+                    }
+                    Err(_) => CommandResult::error(
+                        &op,
+                        &CommandError::rejected(Some(&id), "the daemon is stopping; send it again"),
+                    ),
+                };
+                (op, result)
+            });
+            Ok(())
+        }
+        Err(mpsc::error::TrySendError::Full(_)) => Err(CommandError::rejected(
+            Some(&id),
+            "the engine is busy with earlier commands; send it again",
+        )),
+        Err(mpsc::error::TrySendError::Closed(_)) => Err(CommandError::rejected(
+            Some(&id),
+            "the daemon is stopping; send it again",
+        )),
+    }
+}
+
+fn queue_result(p: &Publisher, c: &mut Conn, op: String, result: &CommandResult) {
     c.others.push_back(Pending {
         topic: p.topics.build(&Topic::CmdResult(op)),
         payload: result.to_json().into_bytes(),

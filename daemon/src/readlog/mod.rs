@@ -445,24 +445,41 @@ fn check_id(field: &'static str, v: &str) -> Result<(), ReadLogError> {
 
 /// Parses EPC hex text into bytes: a non-empty whole number of 16-bit words, at most 496 bits.
 fn parse_epc_hex(s: &str) -> Result<Vec<u8>, ReadLogError> {
-    let bad = |reason: String| ReadLogError::Field {
+    epc_from_hex(s).map_err(|reason| ReadLogError::Field {
         field: "epc",
         reason,
-    };
+    })
+}
+
+/// Parses EPC hex text (either case) into bytes: a non-empty whole number of 16-bit words, at
+/// most 496 bits. The error names the text and what is wrong with it. Shared by read logs and
+/// `asn` commands, so both accept exactly the same EPCs.
+///
+/// ```
+/// assert_eq!(shelfd::readlog::epc_from_hex("30Aa"), Ok(vec![0x30, 0xaa]));
+/// assert_eq!(shelfd::readlog::epc_from_hex("30f").unwrap_err(),
+///     r#""30f" is not a whole number of 16-bit words (hex length 3)"#);
+/// ```
+pub fn epc_from_hex(s: &str) -> Result<Vec<u8>, String> {
+    if s.len() > 124 {
+        let head: String = s.chars().take(32).collect();
+        return Err(format!(
+            "\"{}…\" ({} characters) is longer than 496 bits",
+            head.escape_debug(),
+            s.len()
+        ));
+    }
     if s.is_empty() || s.len() % 4 != 0 {
-        return Err(bad(format!(
+        return Err(format!(
             "{s:?} is not a whole number of 16-bit words (hex length {})",
             s.len()
-        )));
-    }
-    if s.len() > 124 {
-        return Err(bad(format!("{s:?} is longer than 496 bits")));
+        ));
     }
     let mut out = Vec::with_capacity(s.len() / 2);
     for pair in s.as_bytes().chunks_exact(2) {
         match (hex_val(pair[0]), hex_val(pair[1])) {
             (Some(h), Some(l)) => out.push(h << 4 | l),
-            _ => return Err(bad(format!("{s:?} is not hexadecimal"))),
+            _ => return Err(format!("{s:?} is not hexadecimal")),
         }
     }
     Ok(out)

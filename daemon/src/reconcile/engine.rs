@@ -8,8 +8,9 @@ use super::epc_key::EpcKey;
 use super::knobs::Knobs;
 use super::lanes::LaneBook;
 use super::liveness::{Liveness, StatusChange};
+use super::rules::RuleState;
 use super::stock::StockBook;
-use super::tag::{NO_LOC, NO_SKU, Slot, Status, Tag, read_weight};
+use super::tag::{NO_LOC, NO_SKU, Slot, Status, Tag, level_of, read_weight};
 use super::topology::{LocIdx, ReaderIdx, Topology};
 use crate::config::{LocationKind, UndecodedPolicy};
 use crate::events::{DepartCause, Event, EventBody, StockSnapshot};
@@ -26,6 +27,14 @@ pub const SOLD_MEMORY_MS: u64 = 30 * 24 * 3600 * 1000;
 pub const PORTAL_STREAK_MS: u64 = 5000;
 /// Longest gap of sweeps replayed one by one; a longer gap (downtime) is swept once.
 const MAX_CATCH_UP_SWEEPS: u64 = 3600;
+/// A tag's learned re-read envelope rises by half of a longer gap at once, and falls by only
+/// 1/this of the difference per shorter gap: re-read gaps of slow (Session-2) tags are
+/// long-tailed, and an envelope that forgets its long gaps quickly departs tags that are there.
+const TAG_GAP_FALL_DIV: u32 = 128;
+/// The same for a location's envelope (learned from all its tags' gaps, so from many more).
+const LOC_GAP_FALL_DIV: u32 = 8;
+/// A location's resident level moves by 1/this of each own read's difference.
+const LOC_LEVEL_DIV: f32 = 64.0;
 
 /// One engine input.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -137,7 +146,12 @@ pub struct Engine {
     pub(super) stock: StockBook,
     pub(super) readers: Vec<Liveness>,
     pub(super) loc_gap: Vec<u32>,
+    /// Learned mean level (half-dB, see [`level_of`]) of reads of tags present at each
+    /// location, by its own antennas; None until one is seen.
+    pub(super) loc_level: Vec<Option<f32>>,
     pub(super) snap: Vec<SnapMeta>,
+    /// Store rules and their alert state ([`super::rules`]).
+    pub(super) rules: RuleState,
     pub(super) now: u64,
     pub(super) next_sweep: u64,
     pub(super) next_seq: u64,
@@ -146,6 +160,8 @@ pub struct Engine {
     pub(super) dirty: Dirty,
     pub(super) stats: EngineStats,
     pub(super) lanes: LaneBook,
+    /// Receiving docks (see [`super::docking`]); empty unless attached.
+    pub(super) docks: crate::dock::DockBook,
 }
 
 /// What a read or a sweep decided for one tag; applied by [`Engine::apply`].
@@ -198,7 +214,9 @@ impl Engine {
             stock: StockBook::new(n_loc),
             readers: vec![Liveness::default(); n_rd],
             loc_gap: vec![0; n_loc],
+            loc_level: vec![None; n_loc],
             snap: vec![SnapMeta::default(); n_loc],
+            rules: RuleState::new(n_loc),
             now: 0,
             next_sweep: 0,
             next_seq: 1,
@@ -213,6 +231,7 @@ impl Engine {
             },
             stats: EngineStats::default(),
             lanes: LaneBook::default(),
+            docks: crate::dock::DockBook::default(),
             k,
         }
     }
@@ -237,27 +256,29 @@ impl Engine {
         self.stats
     }
 
+    /// Whether the engine holds a tag (a candidate, present, departed or sold).
+    pub fn holds(&self, epc: &[u8]) -> bool {
+        self.tags.contains_key(&EpcKey::new(epc))
+    }
+
     /// Number of tags held in memory (candidates, present, departed and sold).
     pub fn tracked_tags(&self) -> usize {
         self.tags.len()
     }
 
-    /// Bytes the tag table occupies (buckets × (key + state + control byte), plus heap-held
-    /// long EPCs), divided by the number of tags held.
+    /// Bytes the tag table occupies per tag held: its buckets (key + state + a control byte
+    /// each; the table has a power-of-two number of buckets, at most 7/8 full), plus heap-held
+    /// long EPCs.
     pub fn bytes_per_tag(&self) -> f64 {
+        let cap = self.tags.capacity();
+        let buckets = match cap {
+            0 => 0,
+            1..=7 => cap + 1,
+            _ => (cap * 8 / 7).next_power_of_two(),
+        };
         let bucket = std::mem::size_of::<(EpcKey, Tag)>() + 1;
-        let heap: usize = self
-            .tags
-            .keys()
-            .map(|k| {
-                if let EpcKey::Heap(b) = k {
-                    b.len() + 16
-                } else {
-                    0
-                }
-            })
-            .sum();
-        (self.tags.capacity() * bucket + heap) as f64 / self.tags.len().max(1) as f64
+        let heap: usize = self.tags.keys().map(EpcKey::heap_bytes).sum();
+        (buckets * bucket + heap) as f64 / self.tags.len().max(1) as f64
     }
 
     /// Number of tags present per location index.
@@ -388,7 +409,7 @@ impl Engine {
         self.skus.get(sku as usize).map(|s| s.to_string())
     }
 
-    fn loc_id(&self, loc: LocIdx) -> String {
+    pub(super) fn loc_id(&self, loc: LocIdx) -> String {
         self.topo
             .locations
             .get(usize::from(loc))
@@ -463,27 +484,36 @@ impl Engine {
             }
         }
         let w = read_weight(rssi, self.k.rssi_ref_dbm);
+        let lvl = level_of(rssi, self.k.rssi_ref_dbm);
         let kind = self.kinds[usize::from(loc)];
         let key = EpcKey::new(epc);
         let outcome = match self.tags.get_mut(&key) {
             Some(tag) => {
                 let loc_gap = self.loc_gap[usize::from(loc)];
-                let (o, gap) = read_known(
+                let r = read_known(
                     tag,
                     &self.k,
-                    reader,
-                    loc,
-                    kind,
-                    &self.kinds,
-                    t,
-                    w,
+                    Read {
+                        reader,
+                        loc,
+                        kind,
+                        t,
+                        w,
+                        lvl,
+                    },
                     alive_since,
                     loc_gap,
+                    &self.loc_level,
                 );
-                if let Some(gap) = gap {
-                    learn_gap(&mut self.loc_gap[usize::from(loc)], gap, 8);
+                if let Some(gap) = r.gap {
+                    learn_gap(&mut self.loc_gap[usize::from(loc)], gap, LOC_GAP_FALL_DIV);
                 }
-                o
+                if r.own {
+                    let l = &mut self.loc_level[usize::from(loc)];
+                    let v = f32::from(lvl);
+                    *l = Some(l.map_or(v, |old| old + (v - old) / LOC_LEVEL_DIV));
+                }
+                r.outcome
             }
             None => {
                 if !kind.is_stock() {
@@ -492,8 +522,17 @@ impl Engine {
                 let Some(sku) = self.intern_sku(epc) else {
                     return;
                 };
-                let mut tag = Tag::candidate(sku, reader, loc, t, w);
-                let o = try_confirm(&mut tag, &self.k, reader, 0, t, self.initial_gap(loc));
+                let mut tag = Tag::candidate(sku, reader, loc, t, w, lvl);
+                let initial_gap = self.initial_gap(loc);
+                let o = try_confirm(
+                    &mut tag,
+                    &self.k,
+                    reader,
+                    0,
+                    t,
+                    initial_gap,
+                    &self.loc_level,
+                );
                 self.tags.insert(key.clone(), tag);
                 o
             }
@@ -514,9 +553,16 @@ impl Engine {
 
     /// Applies an outcome: stock changes, events, persistence marks.
     pub(super) fn apply(&mut self, key: &EpcKey, o: Outcome, t: u64, out: &mut Vec<Event>) {
-        let Some(tag) = self.tags.get(key) else {
+        let Some(tag) = self.tags.get_mut(key) else {
             return;
         };
+        let new_stay = matches!(
+            o,
+            Outcome::Arrived { .. } | Outcome::Moved { .. } | Outcome::Returned { .. }
+        );
+        if new_stay {
+            tag.misplaced = false;
+        }
         let sku = tag.sku;
         let publish = !self.in_baseline();
         let counts = self.counts_stock(sku);
@@ -618,7 +664,16 @@ impl Engine {
                 }
             }
         }
+        if let Outcome::Arrived { loc }
+        | Outcome::Returned { loc }
+        | Outcome::Moved { to: loc, .. } = o
+        {
+            self.dock_confirmed(key, loc, sku, t);
+        }
         self.dirty.tags.insert(key.clone());
+        if new_stay && !self.in_baseline() {
+            self.check_misplaced(key, t, out);
+        }
     }
 
     /// Applies a ±1 to a location's stock and marks its record for the next commit.
@@ -653,7 +708,14 @@ impl Engine {
         }
         let mut actions: Vec<(EpcKey, Outcome)> = Vec::new();
         for (key, tag) in self.tags.iter_mut() {
-            let o = sweep_tag(tag, &self.k, &self.kinds, &self.readers, &self.loc_gap, now);
+            let o = sweep_tag(
+                tag,
+                &self.k,
+                &self.kinds,
+                &self.readers,
+                (&self.loc_gap, &self.loc_level),
+                now,
+            );
             if o != Outcome::Nothing {
                 actions.push((key.clone(), o));
             }
@@ -674,9 +736,11 @@ impl Engine {
                 self.apply(&key, o, now, out);
             }
         }
+        self.dock_sweep(now, out);
         if let Baseline::Until(end) = self.baseline {
             if now >= end {
                 self.baseline = Baseline::Done;
+                self.rules.due = true;
                 self.dirty.meta = true;
                 let as_of = self.next_seq - 1;
                 for (i, kind) in self.kinds.iter().enumerate() {
@@ -694,6 +758,9 @@ impl Engine {
         }
         self.sweep_lanes(now, out);
         self.flush_stock(now, false, out);
+        if self.rules.due && !self.in_baseline() {
+            self.recheck_rules(now, out);
+        }
         if now.saturating_sub(self.last_checkpoint) >= self.k.checkpoint_interval {
             self.checkpoint(now);
         }
@@ -710,7 +777,7 @@ impl Engine {
         let name = |s: u32| skus.get(s as usize).map(|a| a.as_ref()).unwrap_or("");
         due.sort_unstable_by(|a, b| (a.loc, name(a.sku)).cmp(&(b.loc, name(b.sku))));
         let mut touched = Vec::new();
-        for d in due {
+        for d in &due {
             let body = EventBody::StockChanged {
                 location: self.loc_id(d.loc),
                 sku: self.sku_str(d.sku),
@@ -721,6 +788,9 @@ impl Engine {
             touched.push(d.loc);
         }
         let as_of = self.next_seq - 1;
+        for d in &due {
+            self.check_low_stock(d.loc, d.sku, d.count, now, out);
+        }
         for loc in touched {
             let i = usize::from(loc);
             self.snap[i] = SnapMeta {
@@ -735,11 +805,18 @@ impl Engine {
 
     fn checkpoint(&mut self, now: u64) {
         let since = self.last_checkpoint;
+        // Every persisted tag with evidence newer than the last checkpoint (a present tag's own
+        // or challenger slot, a departed or sold tag's reads since): a restore after a clean stop
+        // then equals the engine that stopped (candidates excepted: they are never persisted).
+        // `>=`: a read at the very time of the last checkpoint's sweep came after it.
         for (key, tag) in &self.tags {
-            if tag.status == Status::Present && tag.slots[0].last > since {
+            if tag.status != Status::Candidate && tag.last_read() >= since {
                 self.dirty.tags.insert(key.clone());
             }
         }
+        // Learned re-read envelopes and resident levels change with reads, without a record
+        // write of their own.
+        self.dirty.locations.fill(true);
         self.last_checkpoint = now;
         self.dirty.meta = true;
     }
@@ -801,22 +878,68 @@ fn learn_gap(gap_hi: &mut u32, gap: u64, down_div: u32) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-/// Places a read at `loc` in a slot: its own, or one it may take over. Returns the slot index,
-/// or None when the read was a duplicate or weaker than the evidence it would displace.
+/// One read, as the per-tag decisions see it.
+#[derive(Debug, Clone, Copy)]
+struct Read {
+    reader: ReaderIdx,
+    loc: LocIdx,
+    kind: LocationKind,
+    t: u64,
+    /// Evidence weight ([`read_weight`]).
+    w: f32,
+    /// RSSI level ([`level_of`]).
+    lvl: i8,
+}
+
+/// What a read of a known tag decided.
+struct ReadResult {
+    outcome: Outcome,
+    /// For a re-read at the tag's own location while its reader was alive, the gap since the
+    /// previous read (for learning).
+    gap: Option<u64>,
+    /// The read was an own read of a present tag (it teaches the location's resident level).
+    own: bool,
+}
+
+impl ReadResult {
+    fn of(outcome: Outcome) -> Self {
+        ReadResult {
+            outcome,
+            gap: None,
+            own: false,
+        }
+    }
+}
+
+/// Whether a slot's reads look like the tag really is at the slot's location, judged against
+/// `home`, the evidence of where it is (or most likely is): cross-reads, a neighbour's antennas
+/// hearing a tag that sits elsewhere, read well below the tag's own level. The reference is the
+/// home slot's level, or the slot location's resident level when that is lower (a location whose
+/// antennas read every tag weakly). Readers that report no RSSI give level 0 everywhere, so this
+/// never refuses anything for them.
+#[inline]
+fn looks_resident(s: &Slot, home: &Slot, loc_level: &[Option<f32>], margin: i16) -> bool {
+    let mut reference = f32::from(home.level);
+    if let Some(Some(l)) = loc_level.get(usize::from(s.loc)) {
+        reference = reference.min(*l);
+    }
+    f32::from(s.level) >= reference - f32::from(margin)
+}
+
+/// Places a read in a slot: its own, or one it may take over. Returns the slot index, or None
+/// when the read was a duplicate or weaker than the evidence it would displace.
 fn place(
     tag: &mut Tag,
-    loc: LocIdx,
-    t: u64,
-    w: f32,
+    r: &Read,
     k: &Knobs,
     streak_gap: u64,
     fixed_first: bool,
     portal: bool,
 ) -> Option<usize> {
+    let (loc, t, w) = (r.loc, r.t, r.w);
     let hl = k.evidence_half_life;
     if let Some(i) = tag.slot_of(loc) {
-        return tag.slots[i].add(t, w, hl, streak_gap).then_some(i);
+        return tag.slots[i].add(t, w, r.lvl, hl, streak_gap).then_some(i);
     }
     let victim = if fixed_first || tag.slots[1].is_empty() {
         1
@@ -826,11 +949,18 @@ fn place(
         1
     };
     let v = tag.slots[victim];
-    let stale = t.saturating_sub(v.last) > streak_gap.max(k.candidate_timeout);
+    // A present tag read at a third location while both its location and its challenger (a
+    // neighbour's cross-reads, typically) have been silent for `move_dwell`: it left them both,
+    // and the new location is the hypothesis worth tracking (or it would depart and re-arrive
+    // instead of moving, e.g. a pallet put away from a dock door with a reading neighbour).
+    let left_both = fixed_first
+        && t.saturating_sub(v.last) > k.move_dwell
+        && t.saturating_sub(tag.slots[0].last) > k.move_dwell;
+    let stale = left_both || t.saturating_sub(v.last) > streak_gap.max(k.candidate_timeout);
     // A POS or exit read of a present tag always takes the challenger slot: portals are decisive
     // and must not be crowded out by a neighbour's cross-reads.
     if v.is_empty() || stale || v.score_at(t, hl) < w || (portal && fixed_first) {
-        tag.slots[victim] = Slot::first(loc, t, w);
+        tag.slots[victim] = Slot::first(loc, t, w, r.lvl);
         Some(victim)
     } else {
         None
@@ -846,7 +976,8 @@ fn streak_gap_for(kind: LocationKind, k: &Knobs) -> u64 {
 }
 
 /// A candidate (or a departed / sold tag coming back) is confirmed at slot `i` when that slot
-/// is the best supported one and has enough reads over a long enough span.
+/// is the best supported one, has enough reads over a long enough span, and does not look like
+/// cross-reads of a tag whose recent, stronger reads put it at the other slot's location.
 fn try_confirm(
     tag: &mut Tag,
     k: &Knobs,
@@ -854,6 +985,7 @@ fn try_confirm(
     i: usize,
     t: u64,
     initial_gap: u32,
+    loc_level: &[Option<f32>],
 ) -> Outcome {
     let hl = k.evidence_half_life;
     let s = tag.slots[i];
@@ -863,6 +995,10 @@ fn try_confirm(
         && s.reads >= k.arrive_min_reads
         && t.saturating_sub(s.streak_start()) >= k.arrive_dwell)
     {
+        return Outcome::Nothing;
+    }
+    let other_recent = !other.is_empty() && t.saturating_sub(other.last) <= k.candidate_timeout;
+    if other_recent && !looks_resident(&s, &other, loc_level, k.cross_read_margin) {
         return Outcome::Nothing;
     }
     if i == 1 {
@@ -888,105 +1024,106 @@ fn try_confirm(
     }
 }
 
-/// A read of a tag the engine already holds. Returns the outcome and, for a re-read at the tag's
-/// own location while its reader was alive, the gap since the previous read (for learning).
-#[allow(clippy::too_many_arguments)]
+/// A read of a tag the engine already holds. `loc_gap` is the learned re-read envelope of the
+/// read's location, `loc_level` every location's resident level.
 fn read_known(
     tag: &mut Tag,
     k: &Knobs,
-    reader: ReaderIdx,
-    loc: LocIdx,
-    kind: LocationKind,
-    kinds: &[LocationKind],
-    t: u64,
-    w: f32,
+    r: Read,
     alive_since: u64,
     loc_gap: u32,
-) -> (Outcome, Option<u64>) {
+    loc_level: &[Option<f32>],
+) -> ReadResult {
+    let Read {
+        reader,
+        loc,
+        kind,
+        t,
+        w,
+        lvl,
+    } = r;
     let hl = k.evidence_half_life;
     let gap = streak_gap_for(kind, k);
     let initial_gap = seed_gap(loc_gap, k.initial_reread_interval);
+    let portal = !kind.is_stock();
+    let nothing = ReadResult::of(Outcome::Nothing);
+    let stale = ReadResult::of(Outcome::Stale);
     match tag.status {
         Status::Sold => {
             if t < tag.mark.saturating_add(k.sold_hold_off) || !kind.is_stock() {
-                return (Outcome::Nothing, None);
+                return nothing;
             }
-            match place(tag, loc, t, w, k, gap, false, !kind.is_stock()) {
-                Some(i) => (try_confirm(tag, k, reader, i, t, initial_gap), None),
-                None => (Outcome::Stale, None),
+            match place(tag, &r, k, gap, false, portal) {
+                Some(i) => {
+                    ReadResult::of(try_confirm(tag, k, reader, i, t, initial_gap, loc_level))
+                }
+                None => stale,
             }
         }
-        Status::Candidate | Status::DepartedMissing | Status::DepartedExit => {
-            let departed = tag.status != Status::Candidate;
-            match kind {
-                LocationKind::Pos | LocationKind::Exit => {
-                    if tag.status != Status::DepartedMissing || tag.loc == NO_LOC {
-                        return (Outcome::Nothing, None);
-                    }
-                    let Some(i) = place(tag, loc, t, w, k, gap, false, !kind.is_stock()) else {
-                        return (Outcome::Stale, None);
-                    };
-                    let from = tag.loc;
-                    if kind == LocationKind::Pos && tag.slots[i].reads >= k.pos_min_reads {
-                        tag.status = Status::Sold;
-                        tag.mark = t;
-                        tag.slots = [Slot::EMPTY; 2];
-                        return (
-                            Outcome::Sold {
-                                pos: loc,
-                                from,
-                                was_present: false,
-                            },
-                            None,
-                        );
-                    }
-                    if kind == LocationKind::Exit && tag.slots[i].reads >= k.exit_min_reads {
-                        tag.status = Status::DepartedExit;
-                        tag.mark = t;
-                        tag.slots = [Slot::EMPTY; 2];
-                        return (
-                            Outcome::Exited {
-                                exit: loc,
-                                from,
-                                was_present: false,
-                                last_seen: t,
-                            },
-                            None,
-                        );
-                    }
-                    (Outcome::Nothing, None)
+        Status::Candidate | Status::DepartedMissing | Status::DepartedExit => match kind {
+            LocationKind::Pos | LocationKind::Exit => {
+                if tag.status != Status::DepartedMissing || tag.loc == NO_LOC {
+                    return nothing;
                 }
-                _ => {
-                    let _ = departed;
-                    match place(tag, loc, t, w, k, gap, false, !kind.is_stock()) {
-                        Some(i) => {
-                            if tag.slots[1].score_at(t, hl) > tag.slots[0].score_at(t, hl) {
-                                tag.slots.swap(0, 1);
-                            }
-                            let i = tag.slot_of(loc).unwrap_or(i);
-                            (try_confirm(tag, k, reader, i, t, initial_gap), None)
-                        }
-                        None => (Outcome::Stale, None),
-                    }
+                let Some(i) = place(tag, &r, k, gap, false, portal) else {
+                    return stale;
+                };
+                let from = tag.loc;
+                if kind == LocationKind::Pos && tag.slots[i].reads >= k.pos_min_reads {
+                    tag.status = Status::Sold;
+                    tag.mark = t;
+                    tag.slots = [Slot::EMPTY; 2];
+                    return ReadResult::of(Outcome::Sold {
+                        pos: loc,
+                        from,
+                        was_present: false,
+                    });
                 }
+                if kind == LocationKind::Exit && tag.slots[i].reads >= k.exit_min_reads {
+                    tag.status = Status::DepartedExit;
+                    tag.mark = t;
+                    tag.slots = [Slot::EMPTY; 2];
+                    return ReadResult::of(Outcome::Exited {
+                        exit: loc,
+                        from,
+                        was_present: false,
+                        last_seen: t,
+                    });
+                }
+                nothing
             }
-        }
+            _ => match place(tag, &r, k, gap, false, portal) {
+                Some(i) => {
+                    if tag.slots[1].score_at(t, hl) > tag.slots[0].score_at(t, hl) {
+                        tag.slots.swap(0, 1);
+                    }
+                    let i = tag.slot_of(loc).unwrap_or(i);
+                    ReadResult::of(try_confirm(tag, k, reader, i, t, initial_gap, loc_level))
+                }
+                None => stale,
+            },
+        },
         Status::Present => {
             let cur = tag.slots[0].loc;
             if loc == cur {
                 let prev = tag.slots[0].last;
-                if !tag.slots[0].add(t, w, hl, k.candidate_timeout.max(k.depart_max_absence)) {
-                    return (Outcome::Stale, None);
+                let streak_gap = k.candidate_timeout.max(k.depart_max_absence);
+                if !tag.slots[0].add(t, w, lvl, hl, streak_gap) {
+                    return stale;
                 }
                 tag.reader = reader;
                 let learned = (prev >= alive_since && prev > 0).then(|| t - prev);
                 if let Some(g) = learned {
-                    learn_gap(&mut tag.gap_hi, g, 16);
+                    learn_gap(&mut tag.gap_hi, g, TAG_GAP_FALL_DIV);
                 }
-                return (Outcome::Nothing, learned);
+                return ReadResult {
+                    outcome: Outcome::Nothing,
+                    gap: learned,
+                    own: true,
+                };
             }
-            let Some(i) = place(tag, loc, t, w, k, gap, true, !kind.is_stock()) else {
-                return (Outcome::Stale, None);
+            let Some(i) = place(tag, &r, k, gap, true, portal) else {
+                return stale;
             };
             debug_assert_eq!(i, 1);
             let c = tag.slots[1];
@@ -997,16 +1134,13 @@ fn read_known(
                         tag.loc = cur;
                         tag.mark = t;
                         tag.slots = [Slot::EMPTY; 2];
-                        return (
-                            Outcome::Sold {
-                                pos: loc,
-                                from: cur,
-                                was_present: true,
-                            },
-                            None,
-                        );
+                        return ReadResult::of(Outcome::Sold {
+                            pos: loc,
+                            from: cur,
+                            was_present: true,
+                        });
                     }
-                    (Outcome::Nothing, None)
+                    nothing
                 }
                 LocationKind::Exit => {
                     if c.reads >= k.exit_min_reads {
@@ -1015,39 +1149,36 @@ fn read_known(
                         tag.loc = cur;
                         tag.mark = t;
                         tag.slots = [Slot::EMPTY; 2];
-                        return (
-                            Outcome::Exited {
-                                exit: loc,
-                                from: cur,
-                                was_present: true,
-                                last_seen,
-                            },
-                            None,
-                        );
+                        return ReadResult::of(Outcome::Exited {
+                            exit: loc,
+                            from: cur,
+                            was_present: true,
+                            last_seen,
+                        });
                     }
-                    (Outcome::Nothing, None)
+                    nothing
                 }
                 _ => {
-                    let _ = kinds;
                     let cur_score = tag.slots[0].score_at(t, hl);
                     let leads = c.reads >= k.arrive_min_reads
                         && t.saturating_sub(c.streak_start()) >= k.arrive_dwell
-                        && c.score >= k.move_ratio * cur_score;
+                        && c.score >= k.move_ratio * cur_score
+                        && looks_resident(&c, &tag.slots[0], loc_level, k.cross_read_margin);
                     if !leads {
                         tag.slots[1].set_lead(None);
-                        return (Outcome::Nothing, None);
+                        return nothing;
                     }
                     let lead = c.lead_start().unwrap_or(t);
                     tag.slots[1].set_lead(Some(lead));
                     if t.saturating_sub(lead) < k.move_dwell {
-                        return (Outcome::Nothing, None);
+                        return nothing;
                     }
                     tag.slots.swap(0, 1);
                     tag.slots[0].set_lead(None);
                     tag.slots[1].set_lead(None);
                     tag.reader = reader;
                     tag.gap_hi = initial_gap;
-                    (Outcome::Moved { from: cur, to: loc }, None)
+                    ReadResult::of(Outcome::Moved { from: cur, to: loc })
                 }
             }
         }
@@ -1060,7 +1191,7 @@ fn sweep_tag(
     k: &Knobs,
     kinds: &[LocationKind],
     readers: &[Liveness],
-    loc_gap: &[u32],
+    (loc_gap, loc_level): (&[u32], &[Option<f32>]),
     now: u64,
 ) -> Outcome {
     match tag.status {
@@ -1117,7 +1248,8 @@ fn sweep_tag(
                     .is_some_and(|kd| kd.is_stock())
                 && c.reads >= k.arrive_min_reads
                 && c.last > s0.last
-                && now.saturating_sub(c.last) < absence;
+                && now.saturating_sub(c.last) < absence
+                && looks_resident(&c, &s0, loc_level, k.cross_read_margin);
             if challenger_holds {
                 tag.slots.swap(0, 1);
                 tag.slots[0].set_lead(None);

@@ -13,7 +13,7 @@ pub struct Knobs {
     /// Half-life of per-location evidence.
     pub evidence_half_life: u64,
     /// Reads needed at one location to confirm a tag there.
-    pub arrive_min_reads: u16,
+    pub arrive_min_reads: u8,
     /// Minimum span of those reads.
     pub arrive_dwell: u64,
     /// Silence after which unconfirmed evidence is forgotten.
@@ -22,6 +22,9 @@ pub struct Knobs {
     pub move_ratio: f32,
     /// How long the challenger must hold that lead.
     pub move_dwell: u64,
+    /// How far (half-dB) a location's reads may sit below the tag's own level and still count
+    /// as the tag being there rather than cross-reads.
+    pub cross_read_margin: i16,
     /// Expected re-reads a tag must miss before it departs.
     pub depart_missed_reads: u32,
     /// Lower bound of the absence timeout.
@@ -33,9 +36,9 @@ pub struct Knobs {
     /// Silence after which a reader counts as offline.
     pub reader_silence: u64,
     /// Reads at a POS that sell an item.
-    pub pos_min_reads: u16,
+    pub pos_min_reads: u8,
     /// Reads at an exit that raise an exit alert.
-    pub exit_min_reads: u16,
+    pub exit_min_reads: u8,
     /// Sold items are ignored this long.
     pub sold_hold_off: u64,
     /// Departed tags are remembered this long.
@@ -50,6 +53,8 @@ pub struct Knobs {
     pub checkpoint_interval: u64,
     /// What to do with tags that decode to no product.
     pub undecoded: UndecodedPolicy,
+    /// A low-stock alert re-arms once the settled count is back at threshold + this.
+    pub low_stock_rearm: u32,
 }
 
 fn ms(d: std::time::Duration) -> u64 {
@@ -63,18 +68,19 @@ impl Knobs {
             min_rssi_dbm: c.min_rssi_dbm as f32,
             rssi_ref_dbm: c.rssi_ref_dbm as f32,
             evidence_half_life: ms(c.evidence_half_life).max(1),
-            arrive_min_reads: c.arrive_min_reads as u16,
+            arrive_min_reads: c.arrive_min_reads.min(255) as u8,
             arrive_dwell: ms(c.arrive_dwell),
             candidate_timeout: ms(c.candidate_timeout),
             move_ratio: c.move_ratio as f32,
             move_dwell: ms(c.move_dwell),
+            cross_read_margin: (c.cross_read_margin_db * 2.0).round().clamp(0.0, 255.0) as i16,
             depart_missed_reads: c.depart_missed_reads,
             depart_min_absence: ms(c.depart_min_absence),
             depart_max_absence: ms(c.depart_max_absence),
             initial_reread_interval: ms(c.initial_reread_interval),
             reader_silence: ms(c.reader_silence),
-            pos_min_reads: c.pos_min_reads as u16,
-            exit_min_reads: c.exit_min_reads as u16,
+            pos_min_reads: c.pos_min_reads.min(255) as u8,
+            exit_min_reads: c.exit_min_reads.min(255) as u8,
             sold_hold_off: ms(c.sold_hold_off),
             departed_memory: ms(c.departed_memory),
             settle_quiet: ms(c.settle_quiet),
@@ -82,6 +88,7 @@ impl Knobs {
             baseline_window: ms(c.baseline_window),
             checkpoint_interval: ms(c.checkpoint_interval).max(1000),
             undecoded: c.undecoded,
+            low_stock_rearm: c.low_stock_rearm,
         }
     }
 }

@@ -24,16 +24,24 @@
 //!    evidence it would add to changes nothing, and the engine clock never goes backwards.
 //! 10. *POS, hold-off, returns, exits*: see [`engine`].
 //! 11. *Aggregated stock deltas* ([`stock`]).
+//! 12. *Dock receipts count only tags attributed to the door*: [`docking`] hands every tag the
+//!     engine confirms at a dock location to the [`crate::dock`] book, and its sweep to the
+//!     book's timers.
+//!
+//! Store rules (`alert.low_stock` with hysteresis, `alert.misplaced` once per stay) are in
+//! [`rules`].
 //!
 //! Shelf-node lanes ([`lanes`]) add weight: untagged items counted by their lane's weight, and
 //! picks that let the picked tag depart at once.
 
+pub mod docking;
 pub mod engine;
 pub mod epc_key;
 pub mod knobs;
 pub mod lanes;
 pub mod liveness;
 pub mod persist;
+pub mod rules;
 pub mod stock;
 pub mod tag;
 pub mod topology;
@@ -42,4 +50,5 @@ pub use engine::{Baseline, Engine, EngineStats, Input};
 pub use epc_key::EpcKey;
 pub use knobs::Knobs;
 pub use persist::{Changes, Persisted, RestoreError, RestoreReport};
+pub use rules::{LocationRules, StoreRules};
 pub use topology::{LocIdx, ReaderIdx, Topology};

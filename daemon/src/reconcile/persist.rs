@@ -14,9 +14,12 @@ use super::stock::SkuCount;
 use super::tag::{NO_LOC, NO_SKU, Slot, Status, Tag};
 use super::topology::{LocIdx, Topology};
 use crate::events::{ReaderState, StockSnapshot};
+use crate::store::bytes::{R, W};
 use rustc_hash::FxHashSet;
 
-const VERSION: u8 = 1;
+/// Version written. Version 1 records (before RSSI levels and store rules) are still read:
+/// their levels start at 0 (a no-RSSI read's level), no alert is raised and no stay alerted.
+const VERSION: u8 = 2;
 
 /// Everything a store holds for the engine, as raw records.
 #[derive(Debug, Default, Clone)]
@@ -80,88 +83,9 @@ pub struct RestoreReport {
     pub dropped_tags: usize,
     /// Location or reader records dropped.
     pub dropped_records: usize,
-}
-
-struct W(Vec<u8>);
-
-impl W {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    fn u16(&mut self, v: u16) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn f32(&mut self, v: f32) {
-        self.0.extend_from_slice(&v.to_bits().to_be_bytes());
-    }
-    fn str(&mut self, s: Option<&str>) {
-        match s {
-            None => self.0.push(0xFF),
-            Some(s) => {
-                let b = &s.as_bytes()[..s.len().min(254)];
-                self.0.push(b.len() as u8);
-                self.0.extend_from_slice(b);
-            }
-        }
-    }
-}
-
-struct R<'a>(&'a [u8]);
-
-impl<'a> R<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        if self.0.len() < n {
-            return Err(format!(
-                "truncated: needed {n} more bytes, {} left",
-                self.0.len()
-            ));
-        }
-        let (a, b) = self.0.split_at(n);
-        self.0 = b;
-        Ok(a)
-    }
-    fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-    fn arr<const N: usize>(&mut self) -> Result<[u8; N], String> {
-        let mut a = [0u8; N];
-        a.copy_from_slice(self.take(N)?);
-        Ok(a)
-    }
-    fn u16(&mut self) -> Result<u16, String> {
-        Ok(u16::from_be_bytes(self.arr()?))
-    }
-    fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_be_bytes(self.arr()?))
-    }
-    fn u64(&mut self) -> Result<u64, String> {
-        Ok(u64::from_be_bytes(self.arr()?))
-    }
-    fn f32(&mut self) -> Result<f32, String> {
-        Ok(f32::from_bits(self.u32()?))
-    }
-    fn str(&mut self) -> Result<Option<&'a str>, String> {
-        let n = self.u8()?;
-        if n == 0xFF {
-            return Ok(None);
-        }
-        let b = self.take(usize::from(n))?;
-        std::str::from_utf8(b)
-            .map(Some)
-            .map_err(|_| "string is not UTF-8".to_string())
-    }
-    fn version(&mut self) -> Result<(), String> {
-        match self.u8()? {
-            VERSION => Ok(()),
-            v => Err(format!("unknown record version {v}")),
-        }
-    }
+    /// Store records deleted at start because they name locations or readers the config no
+    /// longer has (set by [`crate::engine_store::EngineStore::open_with`]).
+    pub deleted: usize,
 }
 
 impl Engine {
@@ -183,9 +107,11 @@ impl Engine {
         w.str(self.skus.get(tag.sku as usize).map(|s| &**s));
         w.u32(tag.gap_hi);
         w.u64(tag.mark);
+        w.u8(u8::from(tag.misplaced));
         for s in &tag.slots {
             w.str(self.loc_name(s.loc));
-            w.u16(s.reads);
+            w.u8(s.reads);
+            w.u8(s.level as u8);
             w.f32(s.score);
             w.u64(s.last);
             w.u32(s.streak_age);
@@ -196,22 +122,29 @@ impl Engine {
 
     fn decode_tag(&mut self, bytes: &[u8]) -> Result<Option<Tag>, String> {
         let mut r = R(bytes);
-        r.version()?;
+        let v = r.version(1..=VERSION)?;
         let status = Status::from_u8(r.u8()?).ok_or("unknown status")?;
         let reader = r.str()?.map(|id| self.topo.reader_index(id));
         let loc = r.str()?.map(|id| self.topo.location_index(id));
         let sku = r.str()?.map(|s| s.to_string());
         let gap_hi = r.u32()?;
         let mark = r.u64()?;
+        let misplaced = v >= 2 && r.u8()? != 0;
         let mut slots = [Slot::EMPTY; 2];
         for slot in &mut slots {
             let sloc = r.str()?.map(|id| self.topo.location_index(id));
+            let (reads, level) = if v >= 2 {
+                (r.u8()?, r.u8()? as i8)
+            } else {
+                (u8::try_from(r.u16()?).unwrap_or(u8::MAX), 0)
+            };
             *slot = Slot {
                 loc: match sloc {
                     Some(Some(l)) => l,
                     _ => NO_LOC,
                 },
-                reads: r.u16()?,
+                reads,
+                level,
                 score: r.f32()?,
                 last: r.u64()?,
                 streak_age: r.u32()?,
@@ -221,6 +154,7 @@ impl Engine {
                 *slot = Slot::EMPTY;
             }
         }
+        r.end()?;
         // A present tag needs its location and reader; others need their location.
         let reader = match reader {
             Some(Some(i)) => i,
@@ -246,6 +180,7 @@ impl Engine {
             sku,
             gap_hi,
             mark,
+            misplaced,
             slots,
         }))
     }
@@ -254,6 +189,13 @@ impl Engine {
         let mut w = W(Vec::with_capacity(64));
         w.u8(VERSION);
         w.u32(self.loc_gap[i]);
+        match self.loc_level[i] {
+            Some(l) => {
+                w.u8(1);
+                w.f32(l);
+            }
+            None => w.u8(0),
+        }
         let m = self.snap[i];
         w.u64(m.time_ms);
         w.u8(u8::from(m.baseline));
@@ -271,13 +213,28 @@ impl Engine {
             w.u64(e.first_change);
             w.u64(e.last_change);
         }
+        let mut low: Vec<Option<&str>> = self.rules.low[i]
+            .iter()
+            .map(|s| self.skus.get(*s as usize).map(|a| &**a))
+            .collect();
+        low.sort_unstable();
+        w.u32(low.len() as u32);
+        for sku in low {
+            w.str(sku);
+        }
         w.0
     }
 
     fn decode_location(&mut self, i: usize, bytes: &[u8]) -> Result<(), String> {
         let mut r = R(bytes);
-        r.version()?;
+        let v = r.version(1..=VERSION)?;
         self.loc_gap[i] = r.u32()?;
+        if v >= 2 {
+            self.loc_level[i] = match r.u8()? {
+                0 => None,
+                _ => Some(r.f32()?),
+            };
+        }
         self.snap[i] = SnapMeta {
             time_ms: r.u64()?,
             baseline: r.u8()? != 0,
@@ -297,7 +254,15 @@ impl Engine {
             };
             self.stock.per_loc[i].insert(sku, e);
         }
-        Ok(())
+        if v >= 2 {
+            for _ in 0..r.u32()? {
+                if let Some(s) = r.str()? {
+                    let sku = self.intern(s.into());
+                    self.rules.low[i].insert(sku);
+                }
+            }
+        }
+        r.end()
     }
 
     fn encode_meta(&self) -> Vec<u8> {
@@ -319,7 +284,7 @@ impl Engine {
 
     fn decode_meta(&mut self, bytes: &[u8]) -> Result<(), String> {
         let mut r = R(bytes);
-        r.version()?;
+        r.version(1..=VERSION)?;
         self.now = r.u64()?;
         self.next_sweep = r.u64()?;
         self.baseline = match r.u8()? {
@@ -338,7 +303,7 @@ impl Engine {
     pub fn restore(
         topo: Topology,
         k: Knobs,
-        p: Persisted,
+        p: &Persisted,
     ) -> Result<(Engine, RestoreReport), RestoreError> {
         let mut e = Engine::new(topo, k);
         let mut report = RestoreReport::default();
@@ -371,7 +336,7 @@ impl Engine {
             };
             let mut r = R(bytes);
             let decoded = (|| -> Result<Option<(ReaderState, u64)>, String> {
-                r.version()?;
+                r.version(1..=VERSION)?;
                 let state = r.u8()?;
                 let since = r.u64()?;
                 Ok(match state {
@@ -470,5 +435,321 @@ impl Engine {
             c.meta = Some(self.encode_meta());
         }
         c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::rules::StoreRules;
+    use super::*;
+    use crate::config::LocationKind;
+    use crate::engine_store::EngineStore;
+    use crate::events::Origin;
+    use crate::sim::{StoreSim, TagProfile, sim_epc};
+    use crate::store::MemoryStore;
+    use std::collections::BTreeMap;
+
+    const T0: u64 = 1_795_338_000_000;
+
+    fn topo() -> Topology {
+        use LocationKind::*;
+        Topology::new(
+            &[
+                ("a", Shelf),
+                ("b", Shelf),
+                ("c", Shelf),
+                ("pos", Pos),
+                ("exit", Exit),
+            ],
+            &[
+                ("r1", &[(1, "a"), (2, "b"), (3, "c")]),
+                ("r2", &[(1, "pos"), (2, "exit")]),
+            ],
+        )
+    }
+
+    fn knobs() -> Knobs {
+        Knobs {
+            baseline_window: 30_000,
+            checkpoint_interval: 60_000,
+            ..Knobs::default()
+        }
+    }
+
+    fn origin() -> Origin {
+        Origin {
+            store: "s".into(),
+            gateway: "g".into(),
+        }
+    }
+
+    /// Tags by EPC (candidates left out: they are never persisted), SKU by name.
+    fn tags_of(e: &Engine) -> BTreeMap<Vec<u8>, (Tag, Option<String>)> {
+        e.tags
+            .iter()
+            .filter(|(_, t)| t.status != Status::Candidate)
+            .map(|(k, t)| {
+                let named = e.sku_str(t.sku);
+                (
+                    k.as_bytes().to_vec(),
+                    (
+                        Tag {
+                            sku: 0,
+                            ..t.clone()
+                        },
+                        named,
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    /// Stock entries by location and SKU name (entries with nothing counted carry nothing).
+    fn stock_of(e: &Engine) -> Vec<BTreeMap<Option<String>, SkuCount>> {
+        e.stock
+            .per_loc
+            .iter()
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, c)| c.count > 0 || c.published > 0)
+                    .map(|(s, c)| (e.sku_str(*s), *c))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn names(e: &Engine, ids: &[u32]) -> Vec<Option<String>> {
+        let mut v: Vec<Option<String>> = ids.iter().map(|s| e.sku_str(*s)).collect();
+        v.sort();
+        v
+    }
+
+    /// `restored` equals `w`, field by field. The destructuring names every field of [`Engine`],
+    /// so a new one does not compile here until this test says how it is restored.
+    fn assert_restored(w: &Engine, restored: &Engine) {
+        let r = restored;
+        let Engine {
+            topo,
+            kinds,
+            k,
+            tags: _,    // compared by EPC below
+            skus: _,    // interning order differs; every SKU is compared by name
+            sku_ids: _, // ditto
+            stock: _,   // by name below; `pending` is rebuilt from the counts
+            readers,
+            loc_gap,
+            loc_level,
+            snap,
+            rules,
+            now,
+            next_sweep,
+            next_seq,
+            baseline,
+            last_checkpoint,
+            dirty,
+            stats: _, // counters for metrics, not state: they start at 0
+            docks: _, // its own records, restored by EngineStore (tests: dock::tests, tests/docks.rs)
+        } = w;
+        assert_eq!((topo, kinds, k), (&r.topo, &r.kinds, &r.k));
+        let (tw, tr) = (tags_of(w), tags_of(r));
+        let differ: Vec<_> = tw
+            .iter()
+            .filter(|(k, t)| tr.get(*k) != Some(*t))
+            .map(|(k, t)| (EpcKey::new(k), t, tr.get(k)))
+            .collect();
+        assert!(differ.is_empty(), "tags differ: {differ:#?}");
+        assert_eq!(tw.len(), tr.len(), "tags");
+        assert_eq!(stock_of(w), stock_of(r), "stock");
+        // Liveness restarts by design (downtime is never absence); what was reported stays.
+        let reported = |e: &Engine| e.readers.iter().map(|l| l.reported).collect::<Vec<_>>();
+        assert_eq!(
+            readers.iter().map(|l| l.reported).collect::<Vec<_>>(),
+            reported(r)
+        );
+        assert_eq!(
+            (loc_gap, loc_level, snap),
+            (&r.loc_gap, &r.loc_level, &r.snap)
+        );
+        // Rules: the configured ones (set again at open) and the raised alerts, by SKU name.
+        // `due` is not state: a restored engine re-checks its rules once, which is idempotent.
+        for i in 0..kinds.len() {
+            assert_eq!(
+                names(w, &rules.planogram[i]),
+                names(r, &r.rules.planogram[i])
+            );
+            let low = |e: &Engine, set: &rustc_hash::FxHashSet<u32>| {
+                names(e, &set.iter().copied().collect::<Vec<_>>())
+            };
+            assert_eq!(low(w, &rules.low[i]), low(r, &r.rules.low[i]), "low {i}");
+        }
+        assert_eq!(rules.safety, r.rules.safety);
+        assert_eq!(
+            (now, next_sweep, next_seq, baseline, last_checkpoint),
+            (
+                &r.now,
+                &r.next_sweep,
+                &r.next_seq,
+                &r.baseline,
+                &r.last_checkpoint
+            )
+        );
+        let clean = |d: &Dirty| {
+            d.tags.is_empty()
+                && !d.meta
+                && !d
+                    .locations
+                    .iter()
+                    .chain(&d.readers)
+                    .chain(&d.snapshots)
+                    .any(|b| *b)
+        };
+        assert!(clean(dirty) && clean(&r.dirty));
+    }
+
+    /// A store day with every kind of state: stock at three shelves with cross-reads, a slow
+    /// Session-2 shelf, a move, a departure, a sale, an exit, a misplaced item, a raised
+    /// low-stock alert, a pending challenger and a stray candidate.
+    fn store_day() -> StoreSim {
+        let mut s = StoreSim::new(80, T0);
+        s.reader("r1", 500, &[(1, "a"), (2, "b"), (3, "c")], true);
+        s.reader("r2", 500, &[(1, "pos"), (2, "exit")], true);
+        s.cross_read("a", "b", 0.3, 12.0)
+            .cross_read("b", "a", 0.3, 12.0);
+        let a = s.add_tags(12, 1, "a", TagProfile::SHELF);
+        let b = s.add_tags(8, 2, "b", TagProfile::SHELF);
+        s.add_tags(10, 3, "c", TagProfile::SESSION2);
+        s.add_tags(1, 2, "a", TagProfile::SHELF); // misplaced at a
+        s.run_for(120_000);
+        s.move_tag(&a[0], Some("b"));
+        s.move_tag(&a[1], None);
+        s.move_tag(&a[2], None);
+        s.move_tag(&a[3], None);
+        s.run_for(120_000);
+        s.move_tag(&b[0], Some("pos"));
+        s.run_for(3_000);
+        s.move_tag(&b[0], None);
+        s.move_tag(&b[1], Some("exit"));
+        s.run_for(3_000);
+        s.move_tag(&b[1], None);
+        s.run_for(60_000);
+        s.stray_read(&sim_epc(9, 1), "r1", 1, -50.0);
+        // A departed tag read once again (evidence, not yet a return) after the last checkpoint.
+        s.run_for(500);
+        s.stray_read(&a[1], "r1", 1, -50.0);
+        s.run_for(500);
+        s
+    }
+
+    #[test]
+    fn a_restored_engine_equals_the_engine_that_wrote_the_store() {
+        let mut s = store_day();
+        let p1 = crate::epc::gtin14(&sim_epc(1, 1)).expect("gtin");
+        let p2 = crate::epc::gtin14(&sim_epc(2, 1)).expect("gtin");
+        let rules = StoreRules::new(
+            &topo(),
+            &[
+                ("a", &[p1.as_str()], Some(10)),
+                ("b", &[p2.as_str()], Some(1)),
+            ],
+        );
+        let mut es =
+            EngineStore::open_with(topo(), knobs(), origin(), MemoryStore::new()).expect("open");
+        es.set_rules(&rules);
+        // Committed in batches, as the daemon does: a record is written with the state of its
+        // tag at that commit, not at the end.
+        let mut events = Vec::new();
+        for batch in s.take_records().chunks(64) {
+            for r in batch {
+                es.feed(r).expect("feed");
+            }
+            events.extend(es.commit().expect("commit").0);
+        }
+        es.shutdown();
+        events.extend(es.commit().expect("commit").0);
+        let (writer, store) = es.into_parts();
+        // The day produced what the comparison is meant to cover.
+        let kinds: Vec<&str> = events.iter().map(|e| e.body.kind()).collect();
+        for kind in [
+            "tag.moved",
+            "tag.departed",
+            "tag.sold",
+            "alert.exit",
+            "alert.misplaced",
+            "alert.low_stock",
+        ] {
+            assert!(kinds.contains(&kind), "{kind} missing: {kinds:?}");
+        }
+        assert!(writer.tags.values().any(|t| t.status == Status::Candidate));
+        assert!(writer.tags.values().any(|t| t.misplaced));
+        assert!(writer.loc_level[0].is_some() && writer.loc_level[2].is_some());
+        assert!(!writer.rules.low[0].is_empty());
+
+        let mut restored =
+            EngineStore::open_with(topo(), knobs(), origin(), store).expect("restore");
+        restored.set_rules(&rules);
+        assert_eq!(restored.restore_report().deleted, 0);
+        assert_restored(&writer, restored.engine());
+        // And it behaves like it: the re-check after the restore raises nothing again.
+        let mut ev = Vec::new();
+        let (w, _) = restored.into_parts();
+        let mut w = w;
+        let t = w.now + 5_000;
+        w.advance(t, &mut ev);
+        assert!(
+            ev.iter().all(|e| !e.body.kind().starts_with("alert.")),
+            "{ev:#?}"
+        );
+    }
+
+    #[test]
+    fn version_1_records_are_still_read() {
+        let mut e = Engine::new(topo(), Knobs::default());
+        // A present tag at "a" (v1: u16 reads, no level, no misplaced flag) and a location.
+        let mut w = W(Vec::new());
+        w.u8(1);
+        w.u8(Status::Present as u8);
+        w.str(Some("r1"));
+        w.str(None);
+        w.str(Some("00614141000012"));
+        w.u32(5000);
+        w.u64(0);
+        for (loc, reads) in [(Some("a"), 7u16), (None, 0)] {
+            w.str(loc);
+            w.0.extend_from_slice(&reads.to_be_bytes());
+            w.f32(3.5);
+            w.u64(T0);
+            w.u32(2000);
+            w.u32(u32::MAX);
+        }
+        let tag = e.decode_tag(&w.0).expect("v1 tag").expect("kept");
+        assert_eq!(
+            (
+                tag.status,
+                tag.slots[0].loc,
+                tag.slots[0].reads,
+                tag.slots[0].level
+            ),
+            (Status::Present, 0, 7, 0)
+        );
+        assert!(!tag.misplaced && tag.slots[1].is_empty());
+        let mut w = W(Vec::new());
+        w.u8(1);
+        w.u32(4000);
+        w.u64(T0);
+        w.u8(1);
+        w.u64(9);
+        w.u32(0);
+        e.decode_location(0, &w.0).expect("v1 location");
+        assert_eq!(
+            (e.loc_gap[0], e.loc_level[0], e.snap[0].as_of_seq),
+            (4000, None, 9)
+        );
+        // Unknown versions and trailing bytes are errors naming the problem.
+        let err = e.decode_location(0, &[3]).expect_err("v3");
+        assert_eq!(err, "unknown record version 3");
+        let mut bytes = w.0.clone();
+        bytes.push(0);
+        let err = e.decode_location(0, &bytes).expect_err("trailing");
+        assert_eq!(err, "1 bytes left over");
     }
 }

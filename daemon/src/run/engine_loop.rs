@@ -2,6 +2,9 @@
 //! readers' bounded channel into the engine, moves gateway time forward on a tick, commits each
 //! batch's state changes and events in one store commit, enforces the outbox cap, answers the
 //! publisher's fetches and applies its acknowledgements, and tells the publisher what changed.
+//! Commands that need the engine (`asn`) come from the publisher as [`EngineCommand`]s: each is
+//! executed at the gateway clock, committed and flushed, and only then answered; dock light
+//! states go out on a watch channel to the light-stack drivers.
 //!
 //! It runs on its own OS thread (sled blocks), driving a small current-thread runtime only to
 //! wait on several channels at once. It must never wait on the publisher or the network.
@@ -11,8 +14,10 @@
 //! it keeps serving the publisher until the publisher lets go, then flushes once more.
 
 use crate::config::Config;
+use crate::dock::Light;
 use crate::engine_store::EngineStore;
 use crate::ops::metrics::Metrics;
+use crate::publish::commands::{CommandError, EngineCommand};
 use crate::publish::status::OutboxHealth;
 use crate::publish::{OutboxRequest, PipelineState, SnapshotBoard, event_type};
 use crate::readlog::Record;
@@ -47,6 +52,24 @@ pub struct OutboxCap {
     pub max_bytes: u64,
 }
 
+/// The engine thread's dock plumbing: commands from the publisher, light states out.
+pub struct DockIo {
+    /// Commands that need the engine, from the publisher.
+    pub commands: mpsc::Receiver<EngineCommand>,
+    /// Every dock's light state, for the light-stack drivers.
+    pub lights: watch::Sender<Vec<(String, Light)>>,
+}
+
+impl DockIo {
+    /// Plumbing nobody else holds the other ends of (tests, tools).
+    pub fn detached() -> Self {
+        DockIo {
+            commands: mpsc::channel(1).1,
+            lights: watch::channel(Vec::new()).0,
+        }
+    }
+}
+
 /// The engine thread's inputs and outputs.
 pub struct EngineLoop<S: Store> {
     /// Engine and store.
@@ -67,6 +90,8 @@ pub struct EngineLoop<S: Store> {
     pub dropped_total: u64,
     /// Beats at every tick, for the systemd watchdog.
     pub heartbeat: Arc<crate::ops::notify::EngineHeartbeat>,
+    /// Commands from the publisher and dock light states.
+    pub docks: DockIo,
     /// Metrics the engine thread keeps up to date.
     pub metrics: Arc<Metrics>,
     /// Reloaded configs whose hot keys apply to the engine (none: no live reload).
@@ -119,6 +144,7 @@ impl<S: Store + 'static> EngineLoop<S> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut readers_open = true;
         let mut publisher_open = true;
+        let mut commands_open = true;
         let mut batch = Vec::with_capacity(BATCH);
         let mut ticks = 0u32;
         self.refresh_gauges();
@@ -128,6 +154,10 @@ impl<S: Store + 'static> EngineLoop<S> {
                 request = self.outbox.recv(), if publisher_open => match request {
                     Some(request) => self.serve(request)?,
                     None => publisher_open = false,
+                },
+                command = self.docks.commands.recv(), if commands_open => match command {
+                    Some(command) => self.execute(command, readers_open)?,
+                    None => commands_open = false,
                 },
                 // A reload applies before the records that follow it.
                 changed = changed(&mut self.hot), if readers_open && self.hot.is_some() => {
@@ -174,6 +204,25 @@ impl<S: Store + 'static> EngineLoop<S> {
         }
     }
 
+    /// Executes a command at the gateway clock, commits and flushes, then answers: the result
+    /// a consumer sees describes a durable change. After the engine's clean stop, commands are
+    /// refused.
+    fn execute(&mut self, request: EngineCommand, running: bool) -> Result<(), StoreError> {
+        let EngineCommand { command, reply } = request;
+        if !running {
+            let _ = reply.send(Err(CommandError::rejected(
+                Some(command.id()),
+                "the daemon is stopping; send it again",
+            )));
+            return Ok(());
+        }
+        let result = self.engine.execute((self.clock)(), &command);
+        self.commit()?;
+        self.engine.flush()?;
+        let _ = reply.send(result);
+        Ok(())
+    }
+
     /// The clean stop: the engine's shutdown step, a last commit, a flush, `engine_done`.
     fn finish(&mut self) -> Result<(), StoreError> {
         self.engine.advance((self.clock)());
@@ -193,6 +242,12 @@ impl<S: Store + 'static> EngineLoop<S> {
     /// seen must survive a kill -9, or its seq could be reused after the restart.
     fn commit(&mut self) -> Result<(), StoreError> {
         let (events, snapshots) = self.engine.commit()?;
+        self.docks.lights.send_if_modified(|shown| {
+            let now = self.engine.dock_lights();
+            let changed = *shown != now;
+            *shown = now;
+            changed
+        });
         if events.is_empty() && snapshots.is_empty() {
             return Ok(());
         }
@@ -319,6 +374,7 @@ mod tests {
     use crate::readlog::TagRead;
     use crate::store::MemoryStore;
     use std::path::Path;
+    use tokio_util::sync::CancellationToken;
 
     const CONFIG: &str = r#"
 [gateway]
@@ -372,6 +428,7 @@ settle_max = "0s"
             clock: || 0,
             dropped_total: 0,
             heartbeat: Arc::default(),
+            docks: DockIo::detached(),
             metrics: Arc::default(),
             hot: None,
         };
@@ -429,6 +486,7 @@ settle_max = "0s"
             clock: || 1_795_341_600_000,
             dropped_total: 0,
             heartbeat: Arc::default(),
+            docks: DockIo::detached(),
             metrics: Arc::default(),
             hot: Some(hot_rx),
         };
@@ -444,7 +502,16 @@ settle_max = "0s"
             for i in 0..15 {
                 record_tx.send(read(t0 + i * 100, 7)).await.expect("send");
             }
-            // Nothing confirmed under the strict knobs (give the thread its turn).
+            // The engine thread serves outbox requests before records: wait until it took
+            // every record sent so far (it feeds and commits them before its next request).
+            tokio::time::timeout(std::time::Duration::from_secs(10), async {
+                while record_tx.capacity() < record_tx.max_capacity() {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+            })
+            .await
+            .expect("the engine thread takes the records");
+            // Nothing confirmed under the strict knobs.
             let fetch = |tx: &mpsc::Sender<OutboxRequest>| {
                 let tx = tx.clone();
                 async move {
@@ -483,5 +550,246 @@ settle_max = "0s"
         drop(record_tx);
         drop(outbox_tx);
         thread.join().expect("engine thread").expect("engine loop");
+    }
+
+    /// An output pin that counts the levels it was set to, so the test can wait for the light
+    /// driver to have applied a state before the next one (a watch keeps only the latest).
+    struct Tap {
+        pin: embedded_hal_mock::eh1::digital::Mock,
+        sets: watch::Sender<usize>,
+    }
+
+    impl embedded_hal::digital::ErrorType for Tap {
+        type Error = embedded_hal_mock::eh1::MockError;
+    }
+
+    impl embedded_hal::digital::OutputPin for Tap {
+        fn set_low(&mut self) -> Result<(), Self::Error> {
+            let r = self.pin.set_low();
+            self.sets.send_modify(|n| *n += 1);
+            r
+        }
+        fn set_high(&mut self) -> Result<(), Self::Error> {
+            let r = self.pin.set_high();
+            self.sets.send_modify(|n| *n += 1);
+            r
+        }
+    }
+
+    /// The running engine thread drives a dock end to end: an `asn` command handed over by the
+    /// publisher is answered only once stored, a door record opens a session (receiving lamp),
+    /// reads are received, the close plus the dwell ends it with a complete receipt (complete
+    /// lamp), and the light-stack driver follows on eh-mock pins whose scripts end with done().
+    #[test]
+    fn the_engine_thread_drives_asns_receipts_and_the_light_stack() {
+        use crate::gpio::lights::{Lamp, LightStack, run_lights};
+        use embedded_hal_mock::eh1::digital::{Mock, State, Transaction as T};
+        let text = r#"
+[gateway]
+store = "s1"
+id = "gw-1"
+[[reader]]
+id = "r1"
+protocol = "replay"
+file = "x.jsonl"
+antennas = { 1 = "dock-1" }
+[[location]]
+id = "dock-1"
+kind = "dock"
+[[dock]]
+id = "door-1"
+location = "dock-1"
+door_gpio = "door"
+dwell = "2s"
+lights = { receiving = "amber", complete = "green", problem = "red" }
+[[gpio]]
+name = "door"
+chip = "/dev/gpiochip0"
+line = 1
+direction = "input"
+[[gpio]]
+name = "amber"
+chip = "/dev/gpiochip0"
+line = 2
+direction = "output"
+[[gpio]]
+name = "green"
+chip = "/dev/gpiochip0"
+line = 3
+direction = "output"
+[[gpio]]
+name = "red"
+chip = "/dev/gpiochip0"
+line = 4
+direction = "output"
+[reconcile]
+baseline_window = "0s"
+arrive_dwell = "0s"
+arrive_min_reads = 2
+settle_quiet = "0s"
+settle_max = "0s"
+"#;
+        let config = crate::config::parse(text, Path::new("t.toml")).expect("config");
+        let engine = EngineStore::open(&config, MemoryStore::new()).expect("open");
+        let (record_tx, records) = mpsc::channel(64);
+        let (outbox_tx, outbox) = mpsc::channel(8);
+        let (command_tx, commands) = mpsc::channel(8);
+        let (lights_tx, lights_rx) = watch::channel(engine.dock_lights());
+        let (state, _state_rx) = watch::channel(PipelineState::default());
+        let t0 = 1_795_341_600_000;
+        let lp = EngineLoop {
+            engine,
+            records,
+            outbox,
+            state,
+            board: Arc::new(SnapshotBoard::default()),
+            cap: OutboxCap {
+                max_entries: 1000,
+                max_bytes: u64::MAX,
+            },
+            clock: || 1_795_341_600_000,
+            dropped_total: 0,
+            heartbeat: Arc::default(),
+            docks: DockIo {
+                commands,
+                lights: lights_tx,
+            },
+            metrics: Arc::default(),
+            hot: None,
+        };
+        let thread = std::thread::spawn(move || lp.run());
+        // Off, receiving, complete, and off again when the driver stops.
+        let (lo, hi) = (T::set(State::Low), T::set(State::High));
+        let amber = Mock::new(&[lo.clone(), hi.clone(), lo.clone(), lo.clone()]);
+        let green = Mock::new(&[lo.clone(), lo.clone(), hi.clone(), lo.clone()]);
+        let red = Mock::new(&[lo.clone(), lo.clone(), lo.clone(), lo.clone()]);
+        let (sets_tx, mut sets) = watch::channel(0usize);
+        let lamp = |pin: &Mock| {
+            Some(Lamp::new(
+                Tap {
+                    pin: pin.clone(),
+                    sets: sets_tx.clone(),
+                },
+                false,
+            ))
+        };
+        let stack = LightStack {
+            receiving: lamp(&amber),
+            complete: lamp(&green),
+            problem: lamp(&red),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let epc = |serial| crate::sim::sim_epc(1, serial);
+        rt.block_on(async {
+            let cancel = CancellationToken::new();
+            let driver = tokio::spawn(run_lights(
+                "door-1".into(),
+                stack,
+                lights_rx,
+                cancel.clone(),
+            ));
+            let within = |what: &'static str, n: usize, sets: &mut watch::Receiver<usize>| {
+                let mut sets = sets.clone();
+                async move {
+                    tokio::time::timeout(
+                        std::time::Duration::from_secs(10),
+                        sets.wait_for(|s| *s >= n),
+                    )
+                    .await
+                    .unwrap_or_else(|_| panic!("{what}"))
+                    .expect("taps");
+                }
+            };
+            within("the stack dark at start", 3, &mut sets).await;
+            let asn = |id: &str, epcs: &[u64]| {
+                let list: Vec<String> = epcs
+                    .iter()
+                    .map(|s| epc(*s).iter().map(|b| format!("{b:02x}")).collect())
+                    .collect();
+                let body =
+                    serde_json::json!({"id": id, "shipment": "S1", "dock": "door-1", "epcs": list});
+                crate::publish::commands::parse("asn", body.to_string().as_bytes()).expect("asn")
+            };
+            let send = |command| {
+                let tx = command_tx.clone();
+                async move {
+                    let (reply, rx) = tokio::sync::oneshot::channel();
+                    tx.send(EngineCommand { command, reply })
+                        .await
+                        .expect("send");
+                    rx.await.expect("reply")
+                }
+            };
+            let ok = send(asn("c1", &[1, 2])).await.expect("stored");
+            assert_eq!(ok["new"], true);
+            let err = send(asn("c2", &[1])).await.expect_err("conflict");
+            assert_eq!(err.id(), Some("c2"));
+            record_tx
+                .send(Record::Gpio {
+                    t: t0,
+                    gpio: "door".into(),
+                    level: true,
+                })
+                .await
+                .expect("send");
+            within("the receiving lamp", 6, &mut sets).await;
+            for i in 1..=4u64 {
+                for serial in [1, 2] {
+                    let mut r = read(t0 + i * 300, serial);
+                    if let Record::Read(read) = &mut r {
+                        read.epc = epc(serial);
+                    }
+                    record_tx.send(r).await.expect("send");
+                }
+            }
+            record_tx
+                .send(Record::Gpio {
+                    t: t0 + 2_000,
+                    gpio: "door".into(),
+                    level: false,
+                })
+                .await
+                .expect("send");
+            for i in 0..4 {
+                let alive = Record::Link {
+                    t: t0 + 3_000 + i * 1_000,
+                    reader: "r1".into(),
+                    link: crate::readlog::LinkState::Alive,
+                };
+                record_tx.send(alive).await.expect("send");
+            }
+            within("the complete lamp", 9, &mut sets).await;
+            // The receipt is in the outbox.
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            outbox_tx
+                .send(OutboxRequest::Fetch {
+                    after: 0,
+                    limit: 100,
+                    reply,
+                })
+                .await
+                .expect("fetch");
+            let entries = rx.await.expect("entries");
+            let receipts: Vec<serde_json::Value> = entries
+                .iter()
+                .filter(|e| event_type(&e.payload) == Some("dock.receipt"))
+                .map(|e| serde_json::from_slice(&e.payload).expect("json"))
+                .collect();
+            assert_eq!(receipts.len(), 1);
+            assert_eq!(receipts[0]["status"], "complete");
+            assert_eq!(receipts[0]["shipment"], "S1");
+            cancel.cancel();
+            driver.await.expect("driver");
+        });
+        drop(record_tx);
+        drop(outbox_tx);
+        drop(command_tx);
+        thread.join().expect("engine thread").expect("engine loop");
+        for mut pin in [amber, green, red] {
+            pin.done();
+        }
     }
 }

@@ -2,10 +2,15 @@
 //!
 //! ```text
 //! reader tasks ──Record──▶ bounded channel ──▶ engine thread (engine + store, one commit per batch)
-//!                                                  │ PipelineState / SnapshotBoard      ▲ OutboxRequest
+//! gpio inputs ───Record──▶        │                │ PipelineState / SnapshotBoard      ▲ OutboxRequest
 //!                                                  ▼                                    │ (fetch, ack)
-//!                                             publisher task (owns the MQTT connection)
+//!                                             publisher task (owns the MQTT connection) │ EngineCommand
+//!                                                  light states (watch) ──▶ light-stack drivers
 //! ```
+//!
+//! Configured `[[gpio]]` lines are opened by [`crate::gpio::spawn`]: door inputs feed the record
+//! channel like readers, light stacks follow the engine's dock states. A missing
+//! `/dev/gpiochip*` is logged and the daemon runs on without that line.
 //!
 //! One [`CancellationToken`] stops everything, in this order: readers stop and drop their
 //! senders; the engine thread sees the channel close, runs the engine's clean stop, commits and
@@ -27,7 +32,7 @@ use crate::publish::{PipelineState, SnapshotBoard, connect};
 use crate::readers::serial::{ReaderHealth, ReaderHealthSnapshot, run_serial_reader};
 use crate::readlog::Record;
 use crate::store::{DEFAULT_CACHE_BYTES, SledStore, StoreError};
-use engine_loop::{EngineLoop, OutboxCap};
+use engine_loop::{DockIo, EngineLoop, OutboxCap};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -37,6 +42,10 @@ use tokio_util::task::TaskTracker;
 /// Capacity of the readers → engine channel: a few seconds of a busy store's reads. When full,
 /// readers wait (back-pressure) rather than the engine falling behind without bound.
 pub const RECORD_CHANNEL: usize = 16 * 1024;
+
+/// Capacity of the publisher → engine command channel; a command arriving when it is full is
+/// answered "busy" at once.
+pub const COMMAND_CHANNEL: usize = 64;
 
 /// Why the pipeline could not start or stopped on its own.
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +138,8 @@ pub async fn run_with(
 
     let (record_tx, records) = mpsc::channel(RECORD_CHANNEL);
     let (outbox_tx, outbox_rx) = mpsc::channel(64);
+    let (command_tx, command_rx) = mpsc::channel(COMMAND_CHANNEL);
+    let (lights_tx, lights_rx) = watch::channel(engine.dock_lights());
     let (state_tx, state_rx) = watch::channel(PipelineState::default());
     let board = Arc::new(SnapshotBoard::default());
     let cap = OutboxCap {
@@ -147,6 +158,10 @@ pub async fn run_with(
         clock: crate::timefmt::now_ms,
         dropped_total: 0,
         heartbeat: heartbeat.clone(),
+        docks: DockIo {
+            commands: command_rx,
+            lights: lights_tx,
+        },
         metrics: handles.metrics.clone(),
         hot: handles.reloader.as_ref().map(|r| r.subscribe()),
     };
@@ -199,6 +214,7 @@ pub async fn run_with(
         state: state_rx,
         board,
         connected: handles.mqtt_connected.clone(),
+        engine: command_tx,
         metrics: handles.metrics.clone(),
         epcis,
     };
@@ -212,6 +228,14 @@ pub async fn run_with(
             cancel.clone(),
         ));
     }
+    crate::gpio::spawn(
+        &config,
+        &record_tx,
+        &lights_rx,
+        &cancel,
+        &tracker,
+        crate::timefmt::now_ms,
+    );
     // The engine ends when every sender is gone; hold one until shutdown so a reader that
     // ends early (a replay file played to its end, a driver that cannot start) does not stop
     // the engine while the daemon runs.

@@ -4,8 +4,11 @@
 //! off the wire. Lets the whole pipeline run without hardware.
 //!
 //! A bad line is logged with its line number and skipped (it changes nothing); lines of other
-//! readers, GPIO and command lines are skipped. At the end of the file the source goes quiet,
-//! like a reader with nothing in view and no heartbeat.
+//! readers and command lines are skipped (the live daemon takes commands over MQTT). GPIO lines
+//! are played too, as a door sensor would send them, so a replayed receiving dock works end to
+//! end; two replay readers over one file play them twice, which changes nothing (a level that
+//! does not change is no event). At the end of the file the source goes quiet, like a reader
+//! with nothing in view and no heartbeat.
 
 use crate::config::ReaderConfig;
 use crate::readlog::{self, Record};
@@ -30,7 +33,7 @@ pub struct ReplayStats {
     pub played: u64,
     /// Lines that did not parse.
     pub bad_lines: u64,
-    /// Lines for other readers, GPIO and commands.
+    /// Lines for other readers, and commands.
     pub skipped: u64,
 }
 
@@ -92,11 +95,13 @@ pub async fn run_replay_reader(
     Ok(stats)
 }
 
-/// The time of a read or link record of `reader`; `None` for anything else.
+/// The time of a read or link record of `reader`, or of a GPIO record; `None` for anything
+/// else.
 fn own_time(record: &Record, reader: &str) -> Option<u64> {
     match record {
         Record::Read(r) if r.reader == reader => Some(r.t),
         Record::Link { t, reader: r, .. } if r == reader => Some(*t),
+        Record::Gpio { t, .. } => Some(*t),
         _ => None,
     }
 }
@@ -111,6 +116,11 @@ fn restamp(record: Record, now: u64) -> Record {
             t: now,
             reader,
             link,
+        },
+        Record::Gpio { gpio, level, .. } => Record::Gpio {
+            t: now,
+            gpio,
+            level,
         },
         other => other,
     }
@@ -154,6 +164,10 @@ mod tests {
                 r#"{"t":1500,"reader":"r2","antenna":1,"epc":"30000000000000000000000b"}"#,
                 "\n",
                 "not json\n",
+                r#"{"t":2000,"gpio":"door","level":true}"#,
+                "\n",
+                r#"{"t":2500,"op":"ping","command":{"id":"x"}}"#,
+                "\n",
                 r#"{"t":3000,"reader":"r1","link":"alive"}"#,
                 "\n",
             ),
@@ -169,6 +183,18 @@ mod tests {
         ));
         let first = rx.recv().await.expect("first");
         assert!(matches!(first, Record::Read(ref r) if r.t == 42 && r.epc[11] == 0x0a));
+        let door = rx.recv().await.expect("gpio");
+        assert!(
+            matches!(
+                door,
+                Record::Gpio {
+                    t: 42,
+                    level: true,
+                    ..
+                }
+            ),
+            "{door:?}"
+        );
         let second = rx.recv().await.expect("second");
         assert!(matches!(second, Record::Link { t: 42, .. }));
         // 2000 ms of log at speed 2 is 1 s of wall time.
@@ -177,9 +203,9 @@ mod tests {
         assert_eq!(
             stats,
             ReplayStats {
-                played: 2,
+                played: 3,
                 bad_lines: 1,
-                skipped: 1
+                skipped: 2
             }
         );
     }

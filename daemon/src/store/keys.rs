@@ -1,6 +1,7 @@
 //! The key layout of the one sled tree: which prefix holds what, and how keys are encoded.
 //!
-//! Owns the byte grammar of every key the store writes (`m/`, `t/`, `l/`, `r/`, `s/`, `o/`) and
+//! Owns the byte grammar of every key the store writes (`a/`, `d/`, `m/`, `t/`, `l/`, `r/`, `s/`,
+//! `o/`) and
 //! its round trip. It must never touch sled, know what a value means, or build a key anywhere
 //! else: every other module goes through [`Key`], [`outbox_key`] and [`NEXT_SEQ_KEY`].
 //!
@@ -8,6 +9,8 @@
 //!
 //! | key | holds |
 //! |---|---|
+//! | `a/<shipment id, UTF-8>` | shipments (ASNs): waiting ones in full, received ones as tombstones |
+//! | `d/<dock id, UTF-8>` | a dock's door and receiving-session state |
 //! | `m/<name>` | meta values (engine globals); `m/next_seq` is the store's own |
 //! | `t/<epc bytes>` | tag records |
 //! | `l/<location id, UTF-8>` | location records |
@@ -19,6 +22,7 @@
 //! use shelfd::store::keys::{outbox_key, outbox_seq, Key};
 //!
 //! assert_eq!(Key::Location("shelf-1".into()).to_bytes(), b"l/shelf-1");
+//! assert_eq!(Key::Asn("SHP-7".into()).to_bytes(), b"a/SHP-7");
 //! assert_eq!(Key::Tag(vec![0x30, 0x74]).to_bytes(), b"t/\x30\x74");
 //! assert_eq!(outbox_key(258), *b"o/\0\0\0\0\0\0\x01\x02");
 //! assert_eq!(outbox_seq(&outbox_key(258)), Some(258));
@@ -41,6 +45,10 @@ pub const OUTBOX_KEY_LEN: usize = OUTBOX_PREFIX.len() + 8;
 /// One key space of the state (everything but the outbox, which is addressed by seq).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KeySpace {
+    /// `a/`: shipments (ASNs), keyed by shipment id.
+    Asn,
+    /// `d/`: dock door and session records, keyed by dock id.
+    Dock,
     /// `m/`: meta values.
     Meta,
     /// `t/`: tag records, keyed by EPC bytes.
@@ -55,7 +63,9 @@ pub enum KeySpace {
 
 impl KeySpace {
     /// Every state key space, in key order.
-    pub const ALL: [KeySpace; 5] = [
+    pub const ALL: [KeySpace; 7] = [
+        KeySpace::Asn,
+        KeySpace::Dock,
         KeySpace::Location,
         KeySpace::Meta,
         KeySpace::Reader,
@@ -66,6 +76,8 @@ impl KeySpace {
     /// The two-byte prefix of this space's keys.
     pub const fn prefix(self) -> &'static [u8] {
         match self {
+            KeySpace::Asn => b"a/",
+            KeySpace::Dock => b"d/",
             KeySpace::Meta => b"m/",
             KeySpace::Tag => b"t/",
             KeySpace::Location => b"l/",
@@ -78,6 +90,10 @@ impl KeySpace {
 /// A typed key of the state: the key space and the id inside it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Key {
+    /// `a/<shipment id>`: a shipment (ASN) record.
+    Asn(String),
+    /// `d/<dock id>`: a dock's door and session record.
+    Dock(String),
     /// `m/<name>`: a meta value. The name `next_seq` is reserved for the store.
     Meta(String),
     /// `t/<epc bytes>`: a tag record.
@@ -105,6 +121,8 @@ impl Key {
     /// The key space this key lives in.
     pub fn space(&self) -> KeySpace {
         match self {
+            Key::Asn(_) => KeySpace::Asn,
+            Key::Dock(_) => KeySpace::Dock,
             Key::Meta(_) => KeySpace::Meta,
             Key::Tag(_) => KeySpace::Tag,
             Key::Location(_) => KeySpace::Location,
@@ -115,7 +133,12 @@ impl Key {
 
     fn id(&self) -> &[u8] {
         match self {
-            Key::Meta(s) | Key::Location(s) | Key::Reader(s) | Key::Snapshot(s) => s.as_bytes(),
+            Key::Asn(s)
+            | Key::Dock(s)
+            | Key::Meta(s)
+            | Key::Location(s)
+            | Key::Reader(s)
+            | Key::Snapshot(s) => s.as_bytes(),
             Key::Tag(epc) => epc,
         }
     }
@@ -139,6 +162,8 @@ impl Key {
                 .map_err(|_| KeyError::NotUtf8)
         };
         match prefix {
+            b"a/" => Ok(Key::Asn(text()?)),
+            b"d/" => Ok(Key::Dock(text()?)),
             b"m/" => Ok(Key::Meta(text()?)),
             b"t/" => Ok(Key::Tag(id.to_vec())),
             b"l/" => Ok(Key::Location(text()?)),
@@ -159,6 +184,8 @@ impl Key {
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let prefix = match self.space() {
+            KeySpace::Asn => "a/",
+            KeySpace::Dock => "d/",
             KeySpace::Meta => "m/",
             KeySpace::Tag => "t/",
             KeySpace::Location => "l/",
@@ -168,7 +195,12 @@ impl fmt::Display for Key {
         f.write_str(prefix)?;
         match self {
             Key::Tag(epc) => epc.iter().try_for_each(|b| write!(f, "{b:02x}")),
-            Key::Meta(s) | Key::Location(s) | Key::Reader(s) | Key::Snapshot(s) => {
+            Key::Asn(s)
+            | Key::Dock(s)
+            | Key::Meta(s)
+            | Key::Location(s)
+            | Key::Reader(s)
+            | Key::Snapshot(s) => {
                 write!(f, "{}", s.escape_debug())
             }
         }
@@ -218,6 +250,8 @@ mod tests {
         assert_eq!(Key::Location("shelf-1".into()).to_bytes(), b"l/shelf-1");
         assert_eq!(Key::Reader("r1".into()).to_bytes(), b"r/r1");
         assert_eq!(Key::Snapshot("shelf-1".into()).to_bytes(), b"s/shelf-1");
+        assert_eq!(Key::Asn("SHP/1".into()).to_bytes(), b"a/SHP/1");
+        assert_eq!(Key::Dock("dock-1".into()).to_bytes(), b"d/dock-1");
         assert_eq!(outbox_key(1), *b"o/\0\0\0\0\0\0\0\x01");
         assert_eq!(Key::Meta(NEXT_SEQ_NAME.into()).to_bytes(), NEXT_SEQ_KEY);
     }
@@ -272,6 +306,8 @@ mod tests {
             any::<String>().prop_map(Key::Location),
             any::<String>().prop_map(Key::Reader),
             any::<String>().prop_map(Key::Snapshot),
+            any::<String>().prop_map(Key::Asn),
+            any::<String>().prop_map(Key::Dock),
         ]
     }
 

@@ -13,11 +13,12 @@
 //! `spawn_blocking`. That is the caller's job; the store itself spawns nothing.
 //!
 //! # Layout
-//! - [`keys`]: the key layout of the one tree (`m/`, `t/`, `l/`, `r/`, `s/`, `o/<u64 BE>`).
+//! - [`keys`]: the key layout of the one tree (`a/`, `d/`, `m/`, `t/`, `l/`, `r/`, `s/`, `o/<u64 BE>`).
 //! - [`SledStore`]: sled 0.34, one tree, every multi-key update through one `apply_batch`.
 //! - [`MemoryStore`]: the same semantics in memory, for engine tests and benchmarks.
 //! - [`StoreError`]: errors naming the path, key or seq involved.
 
+pub(crate) mod bytes;
 mod error;
 pub mod keys;
 mod memory;

@@ -355,6 +355,23 @@ fn a_dock_receipt_counts_classes_and_lists_unexpected_instances() {
     assert_eq!(e["epcList"], json!([]));
     assert_eq!(e.get("quantityList"), None);
     assert_eq!(e["bizStep"], "receiving");
+    // No ASN was open (shipment null): everything read is unexpected, and there is no
+    // business transaction to name.
+    let none = receipt(11, "over", &[], &[unexpected_epc], json!({}))
+        .replace(r#""shipment":"ASN 42/7""#, r#""shipment":null"#);
+    assert_eq!(
+        document(&none),
+        wrap(event(
+            11,
+            json!({
+                "epcList": ["urn:epc:id:sgtin:0614141.812345.6790"],
+                "bizStep": "receiving",
+                "disposition": "in_progress",
+                "readPoint": { "id": DOCK },
+                "bizLocation": { "id": DOCK },
+            })
+        ))
+    );
 }
 
 #[test]
@@ -934,6 +951,7 @@ fn every_mappable_event_of_a_store_day_gets_one_valid_document_with_its_event_id
     assert_eq!(
         seen.into_iter().collect::<Vec<_>>(),
         [
+            "dock.receipt ",
             "tag.arrived ",
             "tag.departed exit",
             "tag.departed missing",
@@ -941,7 +959,7 @@ fn every_mappable_event_of_a_store_day_gets_one_valid_document_with_its_event_id
             "tag.returned ",
             "tag.sold ",
         ],
-        "the day covers every tag event kind:\n{events}"
+        "the day covers every tag event kind and a receipt (the dock has no door sensor: its quiet rule ends a session):\n{events}"
     );
     assert!(!documents.contains("stock.snapshot"));
 }

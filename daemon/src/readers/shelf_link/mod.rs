@@ -1,6 +1,6 @@
 //! The `shelf-link` reader: the gateway side of an RS-485 bus of shelf nodes running the
-//! `shelf-node` firmware ([`run_shelf_link_reader`]), and a simulated bus of such nodes on a
-//! PTY ([`sim`]). The wire format, the dedupe and the node state machine are the firmware
+//! `shelf-node` firmware ([`run_shelf_link_reader`]), a simulated bus of such nodes on a PTY
+//! ([`sim`]), and a decoder of bus captures for `shelfd decode` ([`decoder`]). The wire format, the dedupe and the node state machine are the firmware
 //! crate's own ([`shelf_node::link`]): this module only drives a port with them.
 //!
 //! It owns the port of one bus and the conversation with its nodes: it polls each configured
@@ -31,6 +31,7 @@
 //! command number once). Each node is polled at most once per [`POLL_PERIOD`], except that a
 //! node which answered with an event is asked again at once, so a burst drains quickly.
 
+pub mod decoder;
 pub mod sim;
 
 use super::serial::backoff::{Backoff, BackoffPolicy};

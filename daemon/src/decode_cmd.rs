@@ -493,11 +493,9 @@ mod tests {
 
     #[test]
     fn unsupported_protocols_are_named() {
-        for protocol in [Protocol::Replay] {
-            let err = decode(protocol, false, b"").expect_err("no decoder");
-            let text = err.to_string();
-            assert!(text.contains(&format!("{:?}", protocol.as_str())), "{text}");
-        }
+        let err = decode(Protocol::Replay, false, b"").expect_err("no decoder");
+        let text = err.to_string();
+        assert!(text.contains("\"replay\""), "{text}");
     }
 
     #[test]

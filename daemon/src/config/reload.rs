@@ -182,4 +182,16 @@ safety_stock = 2
         assert_eq!(p.restart, ["[[location]] (ids, kinds or order)"]);
         assert_eq!(hot_applied(&old, &new).locations, old.locations);
     }
+
+    #[test]
+    fn a_changed_lane_needs_a_restart() {
+        let bus = "\n[[reader]]\nid = \"bus\"\nprotocol = \"shelf-link\"\nport = \"/dev/ttyUSB7\"\nnodes = [1]\n\
+                   [[lane]]\nnode = 1\nlane = 0\nlocation = \"shelf-a1\"\nsku = \"W\"\nunit_weight = 500\n";
+        let old = cfg(&(BASE.to_owned() + bus));
+        let new = cfg(&(BASE.to_owned() + &bus.replace("unit_weight = 500", "unit_weight = 520")));
+        let p = plan(&old, &new);
+        assert!(p.hot.is_empty(), "{p:?}");
+        assert_eq!(p.restart, ["[[lane]]"]);
+        assert_eq!(hot_applied(&old, &new).lanes, old.lanes);
+    }
 }

@@ -27,6 +27,10 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+echo "== firmware for thumbv7em-none-eabihf (Cortex-M4F)"
+rustup target list --installed 2>/dev/null | grep -qx thumbv7em-none-eabihf || rustup target add thumbv7em-none-eabihf
+cargo build -p shelf-node --target thumbv7em-none-eabihf --release
+cargo build -p shelf-node --target thumbv7em-none-eabihf --release --example node_image
 echo "== fuzz targets build"
 cargo build --manifest-path fuzz/Cargo.toml --quiet
 echo "run-all: all checks and tests passed"

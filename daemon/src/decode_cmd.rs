@@ -7,7 +7,7 @@
 //! Intended CLI (wired in `src/bin/shelfd.rs`):
 //!
 //! ```text
-//! shelfd decode --protocol <mercury|magicrf|r2000|line> [--hex] < capture
+//! shelfd decode --protocol <mercury|magicrf|r2000|line|shelf-link> [--hex] < capture
 //!
 //! $ printf '3074257BF7194E4000001A85,2,-61.5\r\nzz\n' | shelfd decode --protocol line
 //! {"kind":"tag","offset":0,"antenna":2,"epc":"3074257bf7194e4000001a85","rssi_dbm":-61.5}
@@ -50,7 +50,7 @@ const CHUNK: usize = 8192;
 /// Why a decode stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
-    /// The protocol has no byte-level decoder (`replay`, `shelf-link`, or not built yet).
+    /// The protocol has no byte-level decoder (`replay`, or not built yet).
     #[error("protocol {protocol:?} has no serial frame decoder to run")]
     Unsupported {
         /// The protocol's config spelling.
@@ -493,11 +493,50 @@ mod tests {
 
     #[test]
     fn unsupported_protocols_are_named() {
-        for protocol in [Protocol::Replay, Protocol::ShelfLink] {
-            let err = decode(protocol, false, b"").expect_err("no decoder");
-            let text = err.to_string();
-            assert!(text.contains(&format!("{:?}", protocol.as_str())), "{text}");
-        }
+        let err = decode(Protocol::Replay, false, b"").expect_err("no decoder");
+        let text = err.to_string();
+        assert!(text.contains("\"replay\""), "{text}");
+    }
+
+    #[test]
+    fn a_shelf_link_bus_capture_decodes_both_directions() {
+        use shelf_node::link::{Command, Frame, Report};
+        let mut capture = Frame::new(3, 0, Command::Ack { seq: 8 })
+            .to_vec()
+            .expect("encodes");
+        capture.extend(
+            Frame::new(
+                3,
+                9,
+                Report::PickPut {
+                    lane: 1,
+                    units: -2,
+                    delta_mg: -498_700,
+                },
+            )
+            .to_vec()
+            .expect("encodes"),
+        );
+        capture.extend([0x05, 0x01, 0x00]);
+        let hex: String = capture.iter().map(|b| format!("{b:02x} ")).collect();
+        let mut out = Vec::new();
+        let summary =
+            run(Protocol::ShelfLink, true, &mut hex.as_bytes(), &mut out).expect("decodes");
+        let text = String::from_utf8(out).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[..2],
+            [
+                r#"{"kind":"frame","offset":0,"name":"ack","role":"info","code":3}"#,
+                r#"{"kind":"frame","offset":11,"name":"pick_put","role":"info","code":3}"#,
+            ],
+            "{text}"
+        );
+        assert!(
+            lines[2].starts_with(r#"{"kind":"bad","offset":27,"skipped":2,"reason":"COBS: "#),
+            "{text}"
+        );
+        assert_eq!((summary.frames, summary.bad_frames), (2, 1));
     }
 
     #[test]

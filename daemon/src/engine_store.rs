@@ -259,6 +259,18 @@ impl<S: Store> EngineStore<S> {
                     state: *link,
                 }
             }
+            Record::Lane(l) => {
+                let reader = topo
+                    .reader_index(&l.reader)
+                    .ok_or_else(|| RecordError::UnknownReader(l.reader.clone()))?;
+                Input::Lane {
+                    t: l.t,
+                    reader,
+                    node: l.node,
+                    lane: l.lane,
+                    change: l.change,
+                }
+            }
             Record::Gpio { t, gpio, level } => {
                 self.engine
                     .gpio(*t, gpio, *level, &mut self.pending)

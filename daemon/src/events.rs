@@ -34,6 +34,10 @@ pub enum DepartCause {
     Missing,
     /// It was read leaving through an exit portal.
     Exit,
+    /// Its shelf-node lane weighed a pick of its SKU and it stopped reading there (see
+    /// `reconcile::lanes`): a departure corroborated by weight, without waiting for its missed
+    /// re-reads.
+    Picked,
 }
 
 /// State reported in `reader.status`.

@@ -740,6 +740,10 @@ fn shifted(r: &Record, by: u64) -> Record {
             op,
             command,
         },
+        Record::Lane(mut lane) => {
+            lane.t += by;
+            Record::Lane(lane)
+        }
     }
 }
 

@@ -37,6 +37,7 @@ fn config(id: &str, port: &Path, antennas: &[u16], watchdog: Duration) -> Reader
             .iter()
             .map(|&a| (a, format!("loc-{a}")))
             .collect::<BTreeMap<_, _>>(),
+        nodes: Vec::new(),
         framing: None,
         power_dbm: None,
         watchdog,

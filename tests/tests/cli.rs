@@ -57,7 +57,7 @@ settle_quiet = "5s"
 fn check_config_accepts_the_shipped_configs_and_the_test_base() {
     let root = common::workspace_root();
     for (name, readers, locations, docks) in
-        [("shelfd.example.toml", 4, 8, 2), ("demo.toml", 4, 7, 1)]
+        [("shelfd.example.toml", 5, 8, 2), ("demo.toml", 5, 8, 1)]
     {
         let path = root.join("config").join(name);
         let run = shelfd([OsArg::from("check-config"), OsArg::from(&path)]);
@@ -986,7 +986,7 @@ fn demo_shows_the_store_live_over_its_own_broker_and_stops_cleanly() {
         "{out}"
     );
     assert!(
-        lines[1].contains("(r1 mercury, r2 magicrf, r3 r2000, r4 line)"),
+        lines[1].contains("(r1 mercury, r2 magicrf, r3 r2000, r4 line, n1 shelf-link)"),
         "{out}"
     );
     let port = subscribe_port(lines[3]);
@@ -1001,6 +1001,11 @@ fn demo_shows_the_store_live_over_its_own_broker_and_stops_cleanly() {
     for (needle, what) in [
         ("gateway   online", "the gateway online"),
         ("baseline  shelf-a1 holds 6: shirt×6", "the baseline"),
+        (
+            "baseline  shelf-c1 holds 8: WATER-0.5L×8",
+            "the untagged bottles the shelf node weighs, in the baseline",
+        ),
+        ("reader    n1 online", "the shelf-node bus online"),
         ("arrived   ", "tag.arrived"),
         ("moved     ", "tag.moved"),
         ("SOLD      ", "tag.sold"),
@@ -1047,7 +1052,9 @@ fn demo_shows_the_store_live_over_its_own_broker_and_stops_cleanly() {
     let table = &out[out
         .find("\nstock (as central sees it):\n")
         .expect("stock table")..];
-    for location in ["shelf-a1", "shelf-a2", "shelf-b1", "backroom", "dock-1"] {
+    for location in [
+        "shelf-a1", "shelf-a2", "shelf-b1", "shelf-c1", "backroom", "dock-1",
+    ] {
         assert!(
             table.contains(&format!("\n  {location:<10} ")),
             "{location}: {table}"

@@ -409,6 +409,7 @@ async fn drive_and_measure(
         file: None,
         speed: None,
         antennas: [(1, "bench-shelf".to_string())].into(),
+        nodes: Vec::new(),
         framing: None,
         power_dbm: None,
         watchdog: Duration::from_secs(10),

@@ -46,7 +46,7 @@ enum Command {
     },
     /// Decode raw reader bytes from stdin (a capture) and print one JSON line per frame.
     Decode {
-        /// Wire protocol: mercury, magicrf, r2000 or line.
+        /// Wire protocol: mercury, magicrf, r2000, line or shelf-link.
         #[arg(long)]
         protocol: String,
         /// Stdin is hex text (spaces, newlines, 0x prefixes and :,- separators allowed).

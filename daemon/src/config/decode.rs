@@ -8,8 +8,8 @@ use super::epcis_section::EpcisConfig;
 use super::reconcile_section::ReconcileConfig;
 use super::report::{Place, Reporter, Section};
 use super::sections::{
-    DockConfig, GatewayConfig, GpioConfig, LocationConfig, LogConfig, MetricsConfig, MqttConfig,
-    ProductMapping, ReaderConfig,
+    DockConfig, GatewayConfig, GpioConfig, LaneConfig, LocationConfig, LogConfig, MetricsConfig,
+    MqttConfig, ProductMapping, ReaderConfig,
 };
 use super::spans::{RawValue, Seg, locate, remove, value_at};
 use serde::de::DeserializeOwned;
@@ -49,6 +49,7 @@ pub(crate) struct Draft {
     pub(crate) docks: Vec<Item<DockConfig>>,
     pub(crate) gpios: Vec<Item<GpioConfig>>,
     pub(crate) products: Vec<Item<ProductMapping>>,
+    pub(crate) lanes: Vec<Item<LaneConfig>>,
     pub(crate) reconcile: Option<Item<ReconcileConfig>>,
     pub(crate) metrics: Option<Item<MetricsConfig>>,
     pub(crate) log: Option<Item<LogConfig>>,
@@ -125,7 +126,12 @@ fn decode_table(
         Section::Metrics => draft.metrics = decode_value(value, place, reporter),
         Section::Log => draft.log = decode_value(value, place, reporter),
         Section::Epcis => draft.epcis = decode_value(value, place, reporter),
-        Section::Reader | Section::Location | Section::Dock | Section::Gpio | Section::Product => {}
+        Section::Reader
+        | Section::Location
+        | Section::Dock
+        | Section::Gpio
+        | Section::Product
+        | Section::Lane => {}
     }
 }
 
@@ -162,6 +168,7 @@ fn decode_array(
             Section::Dock => draft.docks.extend(decode_value(item, place, reporter)),
             Section::Gpio => draft.gpios.extend(decode_value(item, place, reporter)),
             Section::Product => draft.products.extend(decode_value(item, place, reporter)),
+            Section::Lane => draft.lanes.extend(decode_value(item, place, reporter)),
             Section::Gateway
             | Section::Mqtt
             | Section::Reconcile

@@ -51,7 +51,7 @@ pub use mqtt_url::{MQTT_PORT, MQTTS_PORT, MqttUrl, MqttUrlError};
 pub use reconcile_section::ReconcileConfig;
 pub use sections::{
     ANTENNA_RANGE, DEFAULT_REPLAY_SPEED, DockConfig, DockLights, GatewayConfig, GpioConfig,
-    LocationConfig, LogConfig, MetricsConfig, MqttConfig, ProductMapping, ReaderConfig,
+    LaneConfig, LocationConfig, LogConfig, MetricsConfig, MqttConfig, ProductMapping, ReaderConfig,
 };
 pub use size::{SizeError, format_size, parse_size};
 
@@ -76,6 +76,8 @@ pub struct Config {
     pub gpios: Vec<GpioConfig>,
     /// `[[product]]` SKU mappings, in file order (EPC prefixes lower case).
     pub products: Vec<ProductMapping>,
+    /// `[[lane]]`s of shelf nodes, in file order (each with its `reader` filled in).
+    pub lanes: Vec<LaneConfig>,
     /// `[reconcile]`: the engine's knobs (defaults when the section is absent).
     pub reconcile: ReconcileConfig,
     /// `[metrics]`: the metrics endpoint (none when the section is absent).
@@ -196,6 +198,7 @@ fn assemble(draft: decode::Draft) -> Option<Config> {
         docks: draft.docks.into_iter().map(|i| i.value).collect(),
         gpios: draft.gpios.into_iter().map(|i| i.value).collect(),
         products: draft.products.into_iter().map(|i| i.value).collect(),
+        lanes: draft.lanes.into_iter().map(|i| i.value).collect(),
         reconcile: draft.reconcile?.value,
         metrics: draft.metrics?.value,
         log: draft.log?.value,

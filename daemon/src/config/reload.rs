@@ -3,7 +3,7 @@
 //! Hot keys apply at once: `[log] level`, every `[reconcile]` knob but `undecoded`, and per
 //! `[[location]]` its `name`, `planogram` and `safety_stock`. Everything else (gateway ids and
 //! state dir, the broker, readers and their antennas, the set and kinds of locations, docks,
-//! gpios, products, metrics, `reconcile.undecoded`, and any key added later) needs a restart:
+//! gpios, products, lanes, metrics, `reconcile.undecoded`, and any key added later) needs a restart:
 //! [`plan`] names each such change, and [`hot_applied`] gives the config to run with until
 //! then (the running one with only the hot keys taken from the new file).
 //!
@@ -92,13 +92,14 @@ pub fn plan(running: &Config, new: &Config) -> ReloadPlan {
     } else {
         p.restart.push("[[location]] (ids, kinds or order)".into());
     }
-    let sections: [(&str, bool); 8] = [
+    let sections: [(&str, bool); 9] = [
         ("[gateway]", running.gateway != new.gateway),
         ("[mqtt]", running.mqtt != new.mqtt),
         ("[[reader]]", running.readers != new.readers),
         ("[[dock]]", running.docks != new.docks),
         ("[[gpio]]", running.gpios != new.gpios),
         ("[[product]]", running.products != new.products),
+        ("[[lane]]", running.lanes != new.lanes),
         ("[metrics]", running.metrics != new.metrics),
         ("[epcis]", running.epcis != new.epcis),
     ];
@@ -180,5 +181,17 @@ safety_stock = 2
         assert!(p.hot.is_empty(), "{p:?}");
         assert_eq!(p.restart, ["[[location]] (ids, kinds or order)"]);
         assert_eq!(hot_applied(&old, &new).locations, old.locations);
+    }
+
+    #[test]
+    fn a_changed_lane_needs_a_restart() {
+        let bus = "\n[[reader]]\nid = \"bus\"\nprotocol = \"shelf-link\"\nport = \"/dev/ttyUSB7\"\nnodes = [1]\n\
+                   [[lane]]\nnode = 1\nlane = 0\nlocation = \"shelf-a1\"\nsku = \"W\"\nunit_weight = 500\n";
+        let old = cfg(&(BASE.to_owned() + bus));
+        let new = cfg(&(BASE.to_owned() + &bus.replace("unit_weight = 500", "unit_weight = 520")));
+        let p = plan(&old, &new);
+        assert!(p.hot.is_empty(), "{p:?}");
+        assert_eq!(p.restart, ["[[lane]]"]);
+        assert_eq!(hot_applied(&old, &new).lanes, old.lanes);
     }
 }

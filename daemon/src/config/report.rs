@@ -17,6 +17,7 @@ pub(crate) enum Section {
     Dock,
     Gpio,
     Product,
+    Lane,
     Reconcile,
     Metrics,
     Log,
@@ -25,7 +26,7 @@ pub(crate) enum Section {
 
 impl Section {
     /// Every section, in the order of the example config.
-    pub(crate) const ALL: [Section; 11] = [
+    pub(crate) const ALL: [Section; 12] = [
         Section::Gateway,
         Section::Mqtt,
         Section::Reader,
@@ -33,6 +34,7 @@ impl Section {
         Section::Dock,
         Section::Gpio,
         Section::Product,
+        Section::Lane,
         Section::Reconcile,
         Section::Metrics,
         Section::Log,
@@ -49,6 +51,7 @@ impl Section {
             Section::Dock => "dock",
             Section::Gpio => "gpio",
             Section::Product => "product",
+            Section::Lane => "lane",
             Section::Reconcile => "reconcile",
             Section::Metrics => "metrics",
             Section::Log => "log",
@@ -60,7 +63,12 @@ impl Section {
     pub(crate) const fn is_array(self) -> bool {
         matches!(
             self,
-            Section::Reader | Section::Location | Section::Dock | Section::Gpio | Section::Product
+            Section::Reader
+                | Section::Location
+                | Section::Dock
+                | Section::Gpio
+                | Section::Product
+                | Section::Lane
         )
     }
 

@@ -117,10 +117,16 @@ pub struct ReaderConfig {
     /// [`ReaderConfig::replay_speed`].
     #[serde(default)]
     pub speed: Option<f64>,
-    /// Antenna number (1..=64) → location id. Required, non-empty; several antennas may cover
-    /// one location (their reads pool).
-    #[serde(deserialize_with = "deserialize_antennas")]
+    /// Antenna number (1..=64) → location id. Required and non-empty for RFID readers (every
+    /// protocol but `shelf-link`); several antennas may cover one location (their reads pool).
+    /// Optional for `shelf-link`: the antenna ports of the nodes' own RFID modules, shared by
+    /// every node on the bus.
+    #[serde(default, deserialize_with = "deserialize_antennas")]
     pub antennas: BTreeMap<u16, String>,
+    /// `shelf-link` only (required there): the addresses (1..=254) of the shelf nodes on this
+    /// bus, polled in this order. Their lanes are `[[lane]]`s.
+    #[serde(default)]
+    pub nodes: Vec<u8>,
     /// `magicrf` only: frame header/end bytes, `"bb-7e"` (default) or `"aa-dd"` (some R200
     /// boards).
     #[serde(default)]
@@ -319,6 +325,53 @@ pub struct GpioConfig {
     /// True when the line is active at low level. Default false.
     #[serde(default)]
     pub active_low: bool,
+}
+
+/// One `[[lane]]`: a load-cell lane of a shelf node (`shelf-link`), the items it holds and
+/// where. Picks and put-backs it weighs reach the engine: a weight-only lane (`tagged = false`)
+/// keeps the stock count of its untagged items at `location`; on a tagged lane a pick
+/// corroborates RFID (the tag of `sku` that stops reading at `location` departs at once).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaneConfig {
+    /// The `shelf-link` reader whose bus the node is on. Optional when exactly one `shelf-link`
+    /// reader lists `node` (filled in by [`super::parse`]).
+    #[serde(default)]
+    pub reader: Option<String>,
+    /// The node's bus address, 1..=254, listed in that reader's `nodes`. Required.
+    pub node: u8,
+    /// The lane on the node, 0-based (0..=254); (reader, node, lane) is unique. Required.
+    pub lane: u8,
+    /// The location the lane is part of: a `shelf` or `backroom` location. Required.
+    pub location: String,
+    /// The SKU of the items on the lane: a GTIN-14 when `tagged` (the SKU their EPCs decode
+    /// to), else 1–64 printable characters without whitespace. Required.
+    pub sku: String,
+    /// Weight of one item in grams, > 0 and at most 100 000. Required.
+    pub unit_weight: f64,
+    /// How far a weight change may be from a whole number of items, in grams: ≥ 0 and less
+    /// than half of `unit_weight`. Optional: a quarter of `unit_weight`.
+    #[serde(default)]
+    pub tolerance: Option<f64>,
+    /// True when the items carry RFID tags read at `location` (some reader antenna must cover
+    /// it): picks then corroborate departures instead of counting stock. Default false.
+    #[serde(default)]
+    pub tagged: bool,
+}
+
+impl LaneConfig {
+    /// The unit weight in milligrams (validated: 1..=100 000 000).
+    pub fn unit_mg(&self) -> u32 {
+        (self.unit_weight * 1000.0).round() as u32
+    }
+
+    /// The tolerance in milligrams: `tolerance`, else a quarter of the unit weight.
+    pub fn tolerance_mg(&self) -> u32 {
+        match self.tolerance {
+            Some(grams) => (grams * 1000.0).round() as u32,
+            None => self.unit_mg() / 4,
+        }
+    }
 }
 
 /// One `[[product]]`: an SKU for tags whose EPC decodes to no GTIN.

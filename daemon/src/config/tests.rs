@@ -117,6 +117,19 @@ fn example_config_is_valid_and_documents_the_defaults() {
     assert_eq!(config.location_index("dock-1"), Some(5));
     assert_eq!(config.reader_index("pos"), Some(1));
     assert_eq!(config.reader_index("nope"), None);
+    let shelf_bus = &config.readers[4];
+    assert_eq!(
+        (shelf_bus.protocol, &shelf_bus.nodes[..]),
+        (Protocol::ShelfLink, &[1, 2][..])
+    );
+    assert!(shelf_bus.antennas.is_empty());
+    // The second lane names no reader: the only shelf-link reader with node 2 is filled in.
+    assert_eq!(config.lanes[1].reader.as_deref(), Some("shelf-bus"));
+    assert_eq!(
+        (config.lanes[0].unit_mg(), config.lanes[0].tolerance_mg()),
+        (1_012_500, 60_000)
+    );
+    assert_eq!(config.lanes[1].tolerance_mg(), 62_500);
 }
 
 #[test]
@@ -141,6 +154,7 @@ fn example_config_mentions_every_key() {
         "file",
         "speed",
         "antennas",
+        "nodes",
         "power_dbm",
         "watchdog",
         "kind",
@@ -159,6 +173,12 @@ fn example_config_mentions_every_key() {
         "active_low",
         "epc_prefix",
         "sku",
+        "reader",
+        "node",
+        "lane",
+        "unit_weight",
+        "tolerance",
+        "tagged",
         "min_rssi_dbm",
         "rssi_ref_dbm",
         "evidence_half_life",
@@ -227,11 +247,12 @@ fn demo_config_is_valid() {
         })
         .collect();
     let port = |name: &str| PathBuf::from("/tmp/shelfd-demo/ports").join(name);
-    let (p1, p2, p3, p4) = (
+    let (p1, p2, p3, p4, p5) = (
         port("r1-mercury"),
         port("r2-magicrf"),
         port("r3-r2000"),
         port("r4-line"),
+        port("n1-shelf-link"),
     );
     assert_eq!(
         readers,
@@ -260,7 +281,16 @@ fn demo_config_is_valid() {
                 Some(p4.as_path()),
                 vec![(1, "backroom"), (2, "dock-1")]
             ),
+            ("n1", Protocol::ShelfLink, Some(p5.as_path()), vec![]),
         ]
+    );
+    assert_eq!(config.readers[4].nodes, [1]);
+    assert_eq!(
+        (
+            config.lanes[0].reader.as_deref(),
+            config.lanes[0].location.as_str()
+        ),
+        (Some("n1"), "shelf-c1")
     );
     let kinds: Vec<(&str, LocationKind)> = config
         .locations
@@ -274,6 +304,7 @@ fn demo_config_is_valid() {
             ("shelf-a1", Shelf),
             ("shelf-a2", Shelf),
             ("shelf-b1", Shelf),
+            ("shelf-c1", Shelf),
             ("backroom", Backroom),
             ("pos-1", Pos),
             ("exit-1", Exit),
@@ -443,7 +474,7 @@ fn unknown_keys_are_reported_with_their_lines_all_of_them() {
         "port = \"/dev/ttyUSB0\"\nbuad = 9600\nantena = 2",
     );
     let errors = errors_of(&text);
-    let expected = "(expected one of id, protocol, port, baud, file, speed, antennas, framing, power_dbm, watchdog)";
+    let expected = "(expected one of id, protocol, port, baud, file, speed, antennas, nodes, framing, power_dbm, watchdog)";
     assert_eq!(
         errors,
         [
@@ -466,7 +497,7 @@ fn unknown_sections_and_single_tables_for_arrays() {
         error_of(&text),
         format!(
             "shelfd.toml:{}: readers: unknown section \"readers\" (expected one of gateway, mqtt, reader, location, dock, gpio, \
-             product, reconcile, metrics, log, epcis)",
+             product, lane, reconcile, metrics, log, epcis)",
             line_of(&text, "[readers]")
         )
     );
@@ -1238,4 +1269,132 @@ proptest! {
         let text = format!("{}{insert}{}", &EXAMPLE[..cut], &EXAMPLE[cut..]);
         let _ = parse_str(&text);
     }
+}
+
+// ---- shelf-link readers and [[lane]] ----------------------------------------------------------
+
+/// BASE plus a shelf-link bus `bus` with nodes 3 and 7, a backroom and a POS.
+fn with_bus(extra: &str) -> String {
+    format!(
+        "{BASE}[[reader]]\nid = \"bus\"\nprotocol = \"shelf-link\"\nport = \"/dev/ttyUSB9\"\nnodes = [3, 7]\n\n\
+         [[location]]\nid = \"back\"\nkind = \"backroom\"\n\n[[location]]\nid = \"till\"\nkind = \"pos\"\n\n{extra}"
+    )
+}
+
+#[test]
+fn a_shelf_link_reader_needs_nodes_and_only_it_has_them() {
+    let text = BASE.replace(
+        "protocol = \"mercury\"",
+        "protocol = \"shelf-link\"\nnodes = [0, 3, 3]",
+    );
+    let line = line_of(&text, "nodes");
+    assert_eq!(
+        errors_of(&text),
+        [
+            format!(
+                "shelfd.toml:{line}: reader \"r1\": nodes #1: node address 0 is out of range (expected 1..=254)"
+            ),
+            format!("shelfd.toml:{line}: reader \"r1\": nodes #3: duplicate node address 3"),
+        ]
+    );
+    let text = BASE.replace("protocol = \"mercury\"", "protocol = \"shelf-link\"");
+    assert!(
+        error_of(&text).contains("reader \"r1\": nodes: required for protocol shelf-link"),
+        "{}",
+        error_of(&text)
+    );
+    let text = BASE.replace(
+        "protocol = \"mercury\"",
+        "protocol = \"mercury\"\nnodes = [1]",
+    );
+    assert_eq!(
+        error_of(&text),
+        format!(
+            "shelfd.toml:{}: reader \"r1\": nodes: only protocol shelf-link has nodes (this reader's protocol is mercury)",
+            line_of(&text, "nodes")
+        )
+    );
+    // A bus without antennas is fine; an RFID reader without them is not.
+    let config = valid(&with_bus(""));
+    assert!(config.readers[1].antennas.is_empty());
+    let text = BASE.replace("antennas = { 1 = \"shelf-a1\" }\n", "");
+    assert!(
+        error_of(&text).contains("reader \"r1\": antennas: at least one antenna is required"),
+        "{}",
+        error_of(&text)
+    );
+}
+
+#[test]
+fn lanes_resolve_their_bus_and_default_their_tolerance() {
+    let config = valid(&with_bus(
+        "[[lane]]\nnode = 7\nlane = 2\nlocation = \"back\"\nsku = \"MILK-1L\"\nunit_weight = 1030\n",
+    ));
+    let lane = &config.lanes[0];
+    assert_eq!(lane.reader.as_deref(), Some("bus"));
+    assert_eq!(
+        (lane.unit_mg(), lane.tolerance_mg(), lane.tagged),
+        (1_030_000, 257_500, false)
+    );
+}
+
+#[test]
+fn lane_errors_name_the_field_and_the_value() {
+    let lanes = "[[lane]]\nnode = 9\nlane = 0\nlocation = \"shelf-a1\"\nsku = \"A\"\nunit_weight = 100\n\n\
+                 [[lane]]\nreader = \"r1\"\nnode = 3\nlane = 0\nlocation = \"nowhere\"\nsku = \"has space\"\nunit_weight = 0\n\n\
+                 [[lane]]\nnode = 3\nlane = 1\nlocation = \"till\"\nsku = \"B\"\nunit_weight = 100\ntolerance = 50\n\n\
+                 [[lane]]\nnode = 3\nlane = 1\nlocation = \"back\"\nsku = \"00614141123453\"\nunit_weight = 100\ntagged = true\n\n\
+                 [[lane]]\nnode = 7\nlane = 0\nlocation = \"shelf-a1\"\nsku = \"C\"\nunit_weight = 100\nweight = 3\n";
+    let text = with_bus(lanes);
+    let at = |needle: &str, n: usize| nth_line_of(&text, needle, n);
+    assert_eq!(
+        errors_of(&text),
+        [
+            format!(
+                "shelfd.toml:{}: lane #1: node: node 9 is in no shelf-link reader's nodes",
+                at("node = 9", 1)
+            ),
+            format!(
+                "shelfd.toml:{}: lane #2: reader: reader \"r1\" is of protocol mercury; a lane needs a shelf-link reader",
+                at("reader = \"r1\"", 1)
+            ),
+            format!(
+                "shelfd.toml:{}: lane #2: location: unknown location \"nowhere\" (no [[location]] has that id)",
+                at("nowhere", 1)
+            ),
+            format!(
+                "shelfd.toml:{}: lane #2: sku: bad sku \"has space\": expected 1 to 64 printable characters without whitespace",
+                at("has space", 1)
+            ),
+            format!(
+                "shelfd.toml:{}: lane #2: unit_weight: 0 g is out of range (expected 0.001 to 100000 grams)",
+                at("unit_weight = 0", 1)
+            ),
+            format!(
+                "shelfd.toml:{}: lane #3: location: location \"till\" is of kind pos; a lane needs a shelf or backroom location",
+                at("\"till\"", 2)
+            ),
+            format!(
+                "shelfd.toml:{}: lane #3: tolerance: 50 g is half of unit_weight (100 g) or more: one item more or less could not be told apart",
+                at("tolerance = 50", 1)
+            ),
+            format!(
+                "shelfd.toml:{}: lane #4: lane: lane 1 of node 3 on reader \"bus\" is also lane #3",
+                at("lane = 1", 2)
+            ),
+            format!(
+                "shelfd.toml:{}: lane #4: sku: invalid GTIN \"00614141123453\": check digit is 3, expected 2 \
+                 (a tagged lane's sku is the GTIN-14 its EPCs decode to)",
+                at("00614141123453", 1)
+            ),
+            format!(
+                "shelfd.toml:{}: lane #4: tagged: location \"back\" is covered by no reader antenna, so a tagged lane there has no reads to corroborate",
+                at("tagged = true", 1)
+            ),
+            format!(
+                "shelfd.toml:{}: lane #5: weight: unknown key \"weight\" (expected one of reader, node, lane, location, sku, unit_weight, tolerance, tagged)",
+                at("weight = 3", 1)
+            ),
+        ]
+    );
 }

@@ -1,6 +1,6 @@
-//! Store-topology checks: `[[reader]]`, `[[location]]`, `[[dock]]`, `[[gpio]]` and
-//! `[[product]]`. Unique ids, per-protocol required keys, antenna → location and dock →
-//! location/gpio references, planogram GTINs. Ids are collected from the raw document, so an
+//! Store-topology checks: `[[reader]]`, `[[location]]`, `[[dock]]`, `[[gpio]]`, `[[product]]`
+//! and `[[lane]]`. Unique ids, per-protocol required keys, antenna → location and dock →
+//! location/gpio references, planogram GTINs, lane → reader/node/location references. Ids are collected from the raw document, so an
 //! element that failed to decode still counts as defined (no cascade of "unknown location"
 //! errors after one typo).
 
@@ -8,7 +8,9 @@ use super::decode::{Draft, Item};
 use super::gtin::check_gtin14;
 use super::kinds::{GpioDirection, LocationKind, Protocol, STANDARD_BAUD_RATES};
 use super::report::{Place, Reporter, Section};
-use super::sections::{DockConfig, GpioConfig, LocationConfig, ProductMapping, ReaderConfig};
+use super::sections::{
+    DockConfig, GpioConfig, LaneConfig, LocationConfig, ProductMapping, ReaderConfig,
+};
 use super::spans::{Document, Seg, key, raw_str};
 use super::validate::{check_id, check_span};
 use std::collections::hash_map::Entry;
@@ -54,6 +56,7 @@ pub(crate) fn check(draft: &mut Draft, reporter: &mut Reporter<'_, '_>) {
     check_gpios(&draft.gpios, reporter);
     check_docks(&draft.docks, &known, reporter);
     check_products(&mut draft.products, reporter);
+    check_lanes(&mut draft.lanes, &draft.readers, &known, reporter);
 }
 
 /// What other sections define, for cross-references.
@@ -252,7 +255,38 @@ fn check_readers(
                 }
             }
         }
-        if r.antennas.is_empty() && !item.is_tainted("antennas") {
+        if protocol == Protocol::ShelfLink {
+            if r.nodes.is_empty() && !item.is_tainted("nodes") {
+                reporter.error(
+                    at,
+                    &[key("nodes")],
+                    "required for protocol shelf-link: the node addresses on the bus, e.g. nodes = [1, 2]",
+                );
+            }
+            let mut seen = HashSet::new();
+            for (i, &node) in r.nodes.iter().enumerate() {
+                let path = [key("nodes"), Seg::Index(i)];
+                if !(1..=254).contains(&node) {
+                    reporter.error(
+                        at,
+                        &path,
+                        format!("node address {node} is out of range (expected 1..=254)"),
+                    );
+                } else if !seen.insert(node) {
+                    reporter.error(at, &path, format!("duplicate node address {node}"));
+                }
+            }
+        } else if !r.nodes.is_empty() {
+            reporter.error(
+                at,
+                &[key("nodes")],
+                format!(
+                    "only protocol shelf-link has nodes (this reader's protocol is {protocol})"
+                ),
+            );
+        }
+        if r.antennas.is_empty() && !item.is_tainted("antennas") && protocol != Protocol::ShelfLink
+        {
             reporter.error(
                 at,
                 &[key("antennas")],
@@ -534,6 +568,185 @@ fn check_products(products: &mut [Item<ProductMapping>], reporter: &mut Reporter
                     "bad sku {sku:?}: expected 1 to 64 printable characters without whitespace"
                 ),
             );
+        }
+    }
+}
+
+/// Lanes: the node is on a shelf-link reader (which fills in `reader` when it was left out),
+/// (reader, node, lane) is unique, the location is a stock location (covered by an antenna when
+/// the lane is tagged), the SKU and the weights are sane.
+fn check_lanes(
+    lanes: &mut [Item<LaneConfig>],
+    readers: &[Item<ReaderConfig>],
+    known: &Known<'_>,
+    reporter: &mut Reporter<'_, '_>,
+) {
+    let buses: Vec<&ReaderConfig> = readers
+        .iter()
+        .map(|r| &r.value)
+        .filter(|r| r.protocol == Protocol::ShelfLink)
+        .collect();
+    let covered: HashSet<&str> = readers
+        .iter()
+        .flat_map(|r| r.value.antennas.values().map(String::as_str))
+        .collect();
+    let mut seen: HashMap<(String, u8, u8), String> = HashMap::new();
+    for item in lanes.iter_mut() {
+        let at = item.place;
+        let lane = &mut item.value;
+        let node = lane.node;
+        let resolved = match &lane.reader {
+            Some(id) => match readers.iter().find(|r| &r.value.id == id) {
+                None => {
+                    reporter.error(
+                        at,
+                        &[key("reader")],
+                        format!("unknown reader {id:?} (no [[reader]] has that id)"),
+                    );
+                    None
+                }
+                Some(r) if r.value.protocol != Protocol::ShelfLink => {
+                    let message = format!(
+                        "reader {id:?} is of protocol {}; a lane needs a shelf-link reader",
+                        r.value.protocol
+                    );
+                    reporter.error(at, &[key("reader")], message);
+                    None
+                }
+                Some(r) if !r.value.nodes.contains(&node) => {
+                    reporter.error(
+                        at,
+                        &[key("node")],
+                        format!("node {node} is not in the nodes of reader {id:?}"),
+                    );
+                    None
+                }
+                Some(_) => Some(id.clone()),
+            },
+            None => {
+                let on: Vec<&str> = buses
+                    .iter()
+                    .filter(|r| r.nodes.contains(&node))
+                    .map(|r| r.id.as_str())
+                    .collect();
+                match on[..] {
+                    [only] => Some(only.to_owned()),
+                    [] => {
+                        let message = if buses.is_empty() {
+                            format!(
+                                "node {node}: no [[reader]] of protocol shelf-link (add one with nodes = [{node}])"
+                            )
+                        } else {
+                            format!("node {node} is in no shelf-link reader's nodes")
+                        };
+                        reporter.error(at, &[key("node")], message);
+                        None
+                    }
+                    _ => {
+                        let message = format!(
+                            "node {node} is on several buses ({}): name the reader",
+                            on.join(", ")
+                        );
+                        reporter.error(at, &[key("reader")], message);
+                        None
+                    }
+                }
+            }
+        };
+        if lane.lane == 255 {
+            reporter.error(
+                at,
+                &[key("lane")],
+                "lane 255 is out of range (expected 0..=254)",
+            );
+        }
+        if let Some(reader) = resolved {
+            let slot = (reader.clone(), node, lane.lane);
+            match seen.entry(slot) {
+                Entry::Occupied(other) => {
+                    let message = format!(
+                        "lane {} of node {node} on reader {reader:?} is also {}",
+                        lane.lane,
+                        other.get()
+                    );
+                    reporter.error(at, &[key("lane")], message);
+                }
+                Entry::Vacant(v) => {
+                    v.insert(reporter.label(at, &[]));
+                }
+            }
+            lane.reader = Some(reader);
+        }
+        let location = lane.location.as_str();
+        if !known.location_ids.contains(location) {
+            reporter.error(
+                at,
+                &[key("location")],
+                format!("unknown location {location:?} (no [[location]] has that id)"),
+            );
+        } else if let Some(kind) = known.kinds.get(location).filter(|k| !k.allows_planogram()) {
+            reporter.error(
+                at,
+                &[key("location")],
+                format!(
+                    "location {location:?} is of kind {kind}; a lane needs a shelf or backroom location"
+                ),
+            );
+        } else if lane.tagged && !covered.contains(location) {
+            reporter.error(
+                at,
+                &[key("tagged")],
+                format!(
+                    "location {location:?} is covered by no reader antenna, so a tagged lane there has no reads to corroborate"
+                ),
+            );
+        }
+        let sku = &lane.sku;
+        if lane.tagged {
+            if let Err(message) = check_gtin14(sku) {
+                reporter.error(
+                    at,
+                    &[key("sku")],
+                    format!("{message} (a tagged lane's sku is the GTIN-14 its EPCs decode to)"),
+                );
+            }
+        } else if sku.is_empty()
+            || sku.chars().count() > 64
+            || sku.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            reporter.error(
+                at,
+                &[key("sku")],
+                format!(
+                    "bad sku {sku:?}: expected 1 to 64 printable characters without whitespace"
+                ),
+            );
+        }
+        let unit = lane.unit_weight;
+        let unit_ok = unit.is_finite() && (0.001..=100_000.0).contains(&unit);
+        if !unit_ok {
+            reporter.error(
+                at,
+                &[key("unit_weight")],
+                format!("{unit} g is out of range (expected 0.001 to 100000 grams)"),
+            );
+        }
+        if let Some(tolerance) = lane.tolerance {
+            if !(tolerance.is_finite() && tolerance >= 0.0) {
+                reporter.error(
+                    at,
+                    &[key("tolerance")],
+                    format!("{tolerance} g is out of range (expected 0 or more grams)"),
+                );
+            } else if unit_ok && u64::from(lane.tolerance_mg()) * 2 >= u64::from(lane.unit_mg()) {
+                reporter.error(
+                    at,
+                    &[key("tolerance")],
+                    format!(
+                        "{tolerance} g is half of unit_weight ({unit} g) or more: one item more or less could not be told apart"
+                    ),
+                );
+            }
         }
     }
 }

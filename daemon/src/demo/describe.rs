@@ -68,6 +68,7 @@ pub fn describe_with(e: &Event, names: &dyn SkuNames) -> String {
             let cause = match cause {
                 DepartCause::Missing => "missing",
                 DepartCause::Exit => "through the exit",
+                DepartCause::Picked => "picked, the shelf weighed it",
             };
             format!(
                 "departed  {} ({}) from {from} ({cause})",
@@ -193,6 +194,7 @@ pub fn event_from_json(v: &Value) -> Option<Event> {
             cause: match v.get("cause")?.as_str()? {
                 "missing" => DepartCause::Missing,
                 "exit" => DepartCause::Exit,
+                "picked" => DepartCause::Picked,
                 _ => return None,
             },
         },

@@ -5,7 +5,8 @@
 //! - [`broker`]: an MQTT broker in-process (rumqttd) on a free port of 127.0.0.1, printed with
 //!   a ready-to-paste `mosquitto_sub` line;
 //! - [`rig`]: one simulated reader per configured reader, each speaking its protocol
-//!   (mercury, magicrf, r2000, line) on a PTY behind the configured port path;
+//!   (mercury, magicrf, r2000, line) on a PTY behind the configured port path, and a simulated
+//!   bus of shelf nodes (shelf-link) whose lane weighs the drinks shelf's untagged bottles;
 //! - [`script`]: the store's day (baseline, delivery, a misplaced item, a sale, an unpaid item
 //!   at the exit, a vanished item, then restocking and more sales), played in real time;
 //! - [`feed`] and [`central`]: a subscriber on the broker that builds what central would see;
@@ -324,6 +325,7 @@ async fn run_in(
         script,
         sim,
         rig.senders(),
+        rig.buses(),
         script_cancel.clone(),
         narration_tx,
     ));
@@ -421,7 +423,7 @@ mod tests {
     use crate::config::Protocol;
 
     #[test]
-    fn the_demo_store_has_a_reader_of_every_serial_protocol() {
+    fn the_demo_store_has_a_reader_of_every_serial_protocol_and_a_shelf_node() {
         let config = demo_config();
         let protocols: Vec<Protocol> = config.readers.iter().map(|r| r.protocol).collect();
         assert_eq!(
@@ -430,9 +432,14 @@ mod tests {
                 Protocol::Mercury,
                 Protocol::MagicRf,
                 Protocol::R2000,
-                Protocol::Line
+                Protocol::Line,
+                Protocol::ShelfLink
             ]
         );
+        // The drinks shelf is counted by weight only: a node's lane, no antenna.
+        assert_eq!(config.lanes.len(), 1);
+        assert_eq!(config.lanes[0].location, "shelf-c1");
+        assert!(!config.lanes[0].tagged);
         for location in [
             "shelf-a1", "shelf-a2", "shelf-b1", "backroom", "pos-1", "exit-1", "dock-1",
         ] {
@@ -464,7 +471,14 @@ mod tests {
             .collect();
         assert_eq!(
             ports,
-            ["r1-mercury", "r2-magicrf", "r3-r2000", "r4-line"].map(|p| dir.join("ports").join(p))
+            [
+                "r1-mercury",
+                "r2-magicrf",
+                "r3-r2000",
+                "r4-line",
+                "n1-shelf-link"
+            ]
+            .map(|p| dir.join("ports").join(p))
         );
     }
 }

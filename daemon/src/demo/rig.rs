@@ -1,6 +1,7 @@
 //! The demo's reader hardware: one simulated reader per configured serial reader, speaking that
-//! reader's protocol on a fresh PTY ([`ReaderRig::plug_in`]), with the configured port path made
-//! a symlink to the PTY's slave, as udev's `/dev/serial/by-id` links are (the kernel reuses
+//! reader's protocol on a fresh PTY ([`ReaderRig::plug_in`]) — for a `shelf-link` reader a bus
+//! of simulated shelf nodes, its lanes stocked with [`LANE_STOCK`] items — with the configured
+//! port path made a symlink to the PTY's slave, as udev's `/dev/serial/by-id` links are (the kernel reuses
 //! `/dev/pts` numbers, so the driver is never pointed at a bare one).
 //!
 //! It owns the simulated readers and the symlinks; it never opens the slave side (the serial
@@ -8,6 +9,7 @@
 
 use crate::config::{Config, Protocol};
 use crate::readers::pty_sim::{RoundSender, SimulatedReaderHandle, spawn_simulated_reader};
+use crate::readers::shelf_link::sim::{NodeBusControls, NodeBusHandle, NodeBusSimulator};
 use crate::readers::wire::WireOptions;
 use std::collections::HashMap;
 use std::io;
@@ -42,6 +44,16 @@ pub enum RigError {
     },
 }
 
+/// Items on each lane of a simulated shelf node when the demo starts.
+pub const LANE_STOCK: u32 = 8;
+
+/// A simulated RFID reader, or a simulated bus of shelf nodes.
+#[derive(Debug)]
+enum RigHandle {
+    Reader(SimulatedReaderHandle),
+    Bus(NodeBusHandle),
+}
+
 /// One plugged-in simulated reader.
 #[derive(Debug)]
 pub struct RigReader {
@@ -51,13 +63,16 @@ pub struct RigReader {
     pub protocol: Protocol,
     /// The configured port (a symlink to the PTY).
     pub port: PathBuf,
-    handle: SimulatedReaderHandle,
+    handle: RigHandle,
 }
 
 impl RigReader {
     /// The PTY slave the port links to.
     pub fn pty(&self) -> PathBuf {
-        self.handle.path().to_path_buf()
+        match &self.handle {
+            RigHandle::Reader(h) => h.path().to_path_buf(),
+            RigHandle::Bus(h) => h.path().to_path_buf(),
+        }
     }
 }
 
@@ -78,16 +93,34 @@ impl ReaderRig {
                 .port
                 .clone()
                 .ok_or_else(|| RigError::NoPort(reader.id.clone()))?;
-            let handle = spawn_simulated_reader(
-                reader.protocol,
-                WireOptions::from_config(reader),
-                cancel.clone(),
-            )
-            .map_err(|source| RigError::Simulator {
+            let simulator_error = |source| RigError::Simulator {
                 reader: reader.id.clone(),
                 protocol: reader.protocol,
                 source,
-            })?;
+            };
+            let handle = if reader.protocol == Protocol::ShelfLink {
+                let mut bus = NodeBusSimulator::new(&reader.nodes, 7).map_err(simulator_error)?;
+                for lane in config
+                    .lanes
+                    .iter()
+                    .filter(|l| l.reader.as_deref() == Some(reader.id.as_str()))
+                {
+                    bus.set_grams(
+                        lane.node,
+                        lane.lane,
+                        lane.unit_weight * f64::from(LANE_STOCK),
+                    );
+                }
+                RigHandle::Bus(bus.spawn(cancel.clone()))
+            } else {
+                let handle = spawn_simulated_reader(
+                    reader.protocol,
+                    WireOptions::from_config(reader),
+                    cancel.clone(),
+                )
+                .map_err(simulator_error)?;
+                RigHandle::Reader(handle)
+            };
             let link_error = |source| RigError::Link {
                 reader: reader.id.clone(),
                 link: port.clone(),
@@ -98,13 +131,14 @@ impl ReaderRig {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(link_error(e)),
             }
-            std::os::unix::fs::symlink(handle.path(), &port).map_err(link_error)?;
-            readers.push(RigReader {
+            let plugged = RigReader {
                 id: reader.id.clone(),
                 protocol: reader.protocol,
-                port,
+                port: port.clone(),
                 handle,
-            });
+            };
+            std::os::unix::fs::symlink(plugged.pty(), &port).map_err(link_error)?;
+            readers.push(plugged);
         }
         Ok(ReaderRig { readers })
     }
@@ -113,7 +147,21 @@ impl ReaderRig {
     pub fn senders(&self) -> HashMap<String, RoundSender> {
         self.readers
             .iter()
-            .map(|r| (r.id.clone(), r.handle.rounds()))
+            .filter_map(|r| match &r.handle {
+                RigHandle::Reader(h) => Some((r.id.clone(), h.rounds())),
+                RigHandle::Bus(_) => None,
+            })
+            .collect()
+    }
+
+    /// The shelf-node buses' remotes by reader id (for the script's player).
+    pub fn buses(&self) -> HashMap<String, NodeBusControls> {
+        self.readers
+            .iter()
+            .filter_map(|r| match &r.handle {
+                RigHandle::Bus(h) => Some((r.id.clone(), h.controls())),
+                RigHandle::Reader(_) => None,
+            })
             .collect()
     }
 
@@ -126,7 +174,10 @@ impl ReaderRig {
     pub async fn unplug(self) {
         for reader in self.readers {
             let _ = std::fs::remove_file(&reader.port);
-            reader.handle.unplug().await;
+            match reader.handle {
+                RigHandle::Reader(h) => h.unplug().await,
+                RigHandle::Bus(h) => h.unplug().await,
+            }
         }
     }
 }

@@ -2,7 +2,8 @@
 //! on the shelves at opening (the baseline), a delivery at the dock, a misplaced shirt, a sale at
 //! the POS, the paid item leaving (no alert) and an unpaid one (alert), an item that vanishes
 //! (departs as missing), then an endless cycle of restocking, sales, deliveries, a return and
-//! the odd theft. Each act changes where tags are and says how long to watch; the timings are
+//! the odd theft; on the drinks shelf a shopper takes a water bottle at every sale and staff
+//! refill three every third cycle (the bottles carry no tag: a shelf node's lane weighs them). Each act changes where tags are and says how long to watch; the timings are
 //! set so that, with the knobs of `config/demo.toml`, every kind of event shows within a minute.
 //!
 //! [`play`] runs the script in real time through the simulated readers ([`play_store_sim`]); a
@@ -10,8 +11,9 @@
 //! the simulation: it never looks at what the engine made of them.
 
 use super::describe::SkuNames;
-use crate::config::Config;
+use crate::config::{Config, Protocol};
 use crate::readers::pty_sim::{RoundSender, play_store_sim};
+use crate::readers::shelf_link::sim::NodeBusControls;
 use crate::sim::{StoreSim, TagProfile, sim_epc};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -93,6 +95,34 @@ impl SkuNames for Catalog {
     }
 }
 
+/// Items taken from (negative) or put on (positive) a shelf node's lane by an act.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaneMove {
+    /// The shelf-link reader (bus).
+    pub reader: String,
+    /// Node address.
+    pub node: u8,
+    /// Lane on the node.
+    pub lane: u8,
+    /// Items added (> 0) or taken (< 0); 0 for the opening stock.
+    pub units: i16,
+    /// Weight of one item, in grams.
+    pub unit_weight: f64,
+    /// Items on the lane after the move.
+    pub after: u32,
+}
+
+/// The lane the script stocks and shops from (the first `[[lane]]` of the config).
+#[derive(Debug, Clone, PartialEq)]
+struct ShelfLane {
+    reader: String,
+    node: u8,
+    lane: u8,
+    unit_weight: f64,
+    location: String,
+    items: u32,
+}
+
 /// One act: what happens in the store now, and how long to watch before the next act.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Act {
@@ -121,6 +151,10 @@ pub struct StoreScript {
     delivered: Vec<usize>,
     /// The jeans sold in the opening acts, brought back once in the first cycle.
     to_return: Option<usize>,
+    /// The weighed lane, if the config has one.
+    lane: Option<ShelfLane>,
+    /// Lane moves of the acts played, not yet taken by the player.
+    lane_moves: Vec<LaneMove>,
 }
 
 /// Acts before the cycle starts.
@@ -137,7 +171,11 @@ impl StoreScript {
     /// configured) with its opening stock, and the script at its first act.
     pub fn new(seed: u64, start_ms: u64, config: &Config) -> (StoreScript, StoreSim) {
         let mut sim = StoreSim::new(seed, start_ms);
-        for reader in &config.readers {
+        for reader in config
+            .readers
+            .iter()
+            .filter(|r| r.protocol != Protocol::ShelfLink)
+        {
             let antennas: Vec<(u16, &str)> = reader
                 .antennas
                 .iter()
@@ -154,7 +192,18 @@ impl StoreScript {
             leaving: Vec::new(),
             delivered: Vec::new(),
             to_return: None,
+            lane: config.lanes.first().map(|l| ShelfLane {
+                reader: l.reader.clone().unwrap_or_default(),
+                node: l.node,
+                lane: l.lane,
+                unit_weight: l.unit_weight,
+                location: l.location.clone(),
+                items: super::rig::LANE_STOCK,
+            }),
+            lane_moves: Vec::new(),
         };
+        // The lane's opening stock (the node reports it as its starting weight).
+        script.lane_move(0);
         for (product, n, at) in [
             (SHIRT, 6, "shelf-a1"),
             (JEANS, 5, "shelf-a2"),
@@ -165,6 +214,36 @@ impl StoreScript {
             script.add(&mut sim, product, n, at);
         }
         (script, sim)
+    }
+
+    /// The lane moves of the acts played since the last call (the player puts them on the
+    /// simulated shelf node; tests turn them into lane records).
+    pub fn take_lane_moves(&mut self) -> Vec<LaneMove> {
+        std::mem::take(&mut self.lane_moves)
+    }
+
+    /// Records `units` items put on (or taken from) the weighed lane; returns the words for it.
+    fn lane_move(&mut self, units: i16) -> Option<String> {
+        let lane = self.lane.as_mut()?;
+        let after = i64::from(lane.items) + i64::from(units);
+        if after < 0 {
+            return None;
+        }
+        lane.items = after as u32;
+        self.lane_moves.push(LaneMove {
+            reader: lane.reader.clone(),
+            node: lane.node,
+            lane: lane.lane,
+            units,
+            unit_weight: lane.unit_weight,
+            after: lane.items,
+        });
+        let place = &lane.location;
+        Some(match units {
+            -1 => format!("a shopper takes a bottle of water from {place}"),
+            u if u < 0 => format!("a shopper takes {} bottles of water from {place}", -u),
+            u => format!("staff refill {place} with {u} bottles of water"),
+        })
     }
 
     /// Applies the next act to `sim` and returns it. Never ends: after the opening acts the
@@ -255,6 +334,10 @@ impl StoreScript {
                     ),
                     None => format!("the backroom has no {} left to restock", restock.some),
                 };
+                let say = match (cycle % 3 == 2).then(|| self.lane_move(3)).flatten() {
+                    Some(refill) => format!("{say}; {refill}"),
+                    None => say,
+                };
                 Act { say, hold: secs(6) }
             }
             1 => {
@@ -273,6 +356,10 @@ impl StoreScript {
                 if let Some(jeans) = self.to_return.take() {
                     self.place(sim, Some(jeans), Some(PRODUCTS[JEANS].home));
                     say.push_str("; a customer brings back the jeans bought earlier");
+                }
+                if let Some(water) = self.lane_move(-1) {
+                    say.push_str("; ");
+                    say.push_str(&water);
                 }
                 Act { say, hold: secs(3) }
             }
@@ -375,17 +462,31 @@ impl StoreScript {
     }
 }
 
-/// Plays `script` in real time through the simulated `readers` (reader id → rounds) until
-/// `cancel`, sending each act's words to `narration` as it starts; returns the simulation.
+/// Plays `script` in real time through the simulated `readers` (reader id → rounds) and
+/// shelf-node `buses` (reader id → remote) until `cancel`, sending each act's words to
+/// `narration` as it starts; returns the simulation.
 pub async fn play(
     mut script: StoreScript,
     mut sim: StoreSim,
     readers: HashMap<String, RoundSender>,
+    buses: HashMap<String, NodeBusControls>,
     cancel: CancellationToken,
     narration: mpsc::UnboundedSender<String>,
 ) -> StoreSim {
     while !cancel.is_cancelled() {
         let act = script.next_act(&mut sim);
+        for moved in script.take_lane_moves() {
+            // The opening stock is already on the simulated lane.
+            if moved.units == 0 {
+                continue;
+            }
+            if let Some(bus) = buses.get(&moved.reader) {
+                let grams = f64::from(moved.units) * moved.unit_weight;
+                if let Err(e) = bus.add_grams(moved.node, moved.lane, grams).await {
+                    tracing::debug!(reader = %moved.reader, "lane move not played: {e}");
+                }
+            }
+        }
         let _ = narration.send(act.say);
         let stop = cancel.child_token();
         let hold = act.hold;
@@ -410,6 +511,7 @@ mod tests {
     use super::*;
     use crate::engine_store::EngineStore;
     use crate::events::{DepartCause, Event, EventBody};
+    use crate::readlog::{LaneChange, LaneRecord, Record};
     use crate::store::MemoryStore;
 
     const START: u64 = 1_795_338_000_000;
@@ -422,6 +524,30 @@ mod tests {
         let mut events = Vec::new();
         while sim.now() < START + seconds * 1000 {
             let act = script.next_act(&mut sim);
+            // What the shelf node would report: the pick or put once settled, then the weight.
+            for moved in script.take_lane_moves() {
+                let t = sim.now() + 1_500;
+                let record = |change| {
+                    Record::Lane(LaneRecord {
+                        t,
+                        reader: moved.reader.clone(),
+                        node: moved.node,
+                        lane: moved.lane,
+                        change,
+                    })
+                };
+                if moved.units != 0 {
+                    let grams = f64::from(moved.units) * moved.unit_weight;
+                    es.feed(&record(LaneChange::Units {
+                        units: moved.units,
+                        grams,
+                    }))
+                    .expect("known reader");
+                }
+                let grams = f64::from(moved.after) * moved.unit_weight;
+                es.feed(&record(LaneChange::Weight { grams }))
+                    .expect("known reader");
+            }
             sim.run_for(u64::try_from(act.hold.as_millis()).expect("ms"));
             for record in sim.take_records() {
                 es.feed(&record).expect("known reader");
@@ -543,6 +669,32 @@ mod tests {
         // Seqs are contiguous (the engine's contract, here over a long script).
         for (i, e) in events.iter().enumerate() {
             assert_eq!(e.seq, i as u64 + 1);
+        }
+    }
+
+    #[test]
+    fn the_water_bottles_are_counted_by_weight() {
+        let events = events_of(42, 5 * 60);
+        let water: Vec<(i64, u64)> = events
+            .iter()
+            .filter_map(|e| match &e.body {
+                EventBody::StockChanged {
+                    location,
+                    sku: Some(sku),
+                    delta,
+                    count,
+                } if location == "shelf-c1" && sku == "WATER-0.5L" => Some((*delta, *count)),
+                _ => None,
+            })
+            .collect();
+        // A bottle taken at every sale, three refilled every third cycle, from 8 at opening
+        // (the baseline); every published count follows from the deltas.
+        assert!(water.len() >= 5, "{water:?}");
+        assert!(water.iter().any(|w| w.0 < 0) && water.iter().any(|w| w.0 > 0));
+        let mut count = 8i64;
+        for (delta, published) in &water {
+            count += delta;
+            assert_eq!(count, *published as i64, "{water:?}");
         }
     }
 

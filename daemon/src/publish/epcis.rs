@@ -24,7 +24,7 @@
 //! | `tag.moved` | as `tag.arrived`, by the kind of `to` | ″ | to | to | epcList [epc]; sourceList / destinationList `location` from / to |
 //! | `tag.sold` | `retail_selling` | `retail_sold` | location (the POS) | — | epcList [epc]; sourceList `location` from |
 //! | `tag.returned` | `receiving` | `returned` | location | location | epcList [epc] |
-//! | `tag.departed`, cause `missing` | `cycle_counting` | `unknown` | from | — | epcList [epc]; sourceList `location` from |
+//! | `tag.departed`, cause `missing` or `picked` | `cycle_counting` | `unknown` | from | — | epcList [epc]; sourceList `location` from |
 //! | `tag.departed`, cause `exit` | `departing` | `unknown` | — | — | epcList [epc]; sourceList `location` from |
 //! | `dock.receipt` | `receiving` | `in_progress` | the dock's location | the dock's location | epcList: the `unexpected` EPCs (possibly `[]`); quantityList: per `by_sku` GTIN, its `received` count (when > 0); bizTransactionList `desadv` (with `shipment_uri_prefix`, when the receipt names a shipment) |
 //! | `stock.changed`, `stock.snapshot`, `alert.*`, `reader.status`, any other type | no document | | | | |
@@ -396,7 +396,8 @@ impl EpcisMapping {
                 event.source_list = vec![Source::location(from)];
                 event.disposition = Disposition::Unknown;
                 match p.cause.as_str() {
-                    "missing" => {
+                    // A weighed pick is observed like a missed re-read: no longer at `from`.
+                    "missing" | "picked" => {
                         event.biz_step = BizStep::CycleCounting;
                         event.read_point = Some(Id::of(from));
                     }
@@ -404,7 +405,9 @@ impl EpcisMapping {
                     other => {
                         return Err(EpcisError::Payload {
                             kind: kind.into(),
-                            reason: format!("unknown cause {other:?} (expected missing or exit)"),
+                            reason: format!(
+                                "unknown cause {other:?} (expected missing, picked or exit)"
+                            ),
                         });
                     }
                 }

@@ -366,7 +366,7 @@ fn rounds_of(records: Vec<Record>, down: &mut HashSet<String>) -> BTreeMap<Strin
                     }
                 }
             },
-            Record::Gpio { .. } | Record::Command { .. } => {}
+            Record::Gpio { .. } | Record::Command { .. } | Record::Lane(_) => {}
         }
     }
     rounds

@@ -55,10 +55,10 @@
 pub mod backoff;
 mod health;
 
+pub(crate) use health::Counter;
 pub use health::{ReaderHealth, ReaderHealthSnapshot};
 
 use self::backoff::{Backoff, BackoffPolicy};
-use self::health::Counter;
 use super::frame::{Decoded, FrameDecoder, FrameRole, HostCommands};
 use super::wire::{self, NoWire, WireOptions};
 use crate::config::{DEFAULT_BAUD, ReaderConfig};
@@ -491,6 +491,7 @@ mod tests {
             file: None,
             speed: None,
             antennas: BTreeMap::from([(1, "shelf-a".to_string())]),
+            nodes: Vec::new(),
             framing: None,
             power_dbm: None,
             watchdog: Duration::from_secs(10),

@@ -66,6 +66,8 @@ pub fn decoder(protocol: Protocol, options: &WireOptions) -> Result<Box<dyn Fram
         Protocol::Mercury => Ok(Box::new(mercury::Decoder::new())),
         Protocol::MagicRf => Ok(Box::new(magicrf::Decoder::new(options))),
         Protocol::R2000 => Ok(Box::new(r2000::Decoder::new(options))),
+        // A bus capture; the shelf-link driver itself polls and does not use it.
+        Protocol::ShelfLink => Ok(Box::new(super::shelf_link::decoder::Decoder::new())),
         other => Err(NoWire(other.to_string())),
     }
 }

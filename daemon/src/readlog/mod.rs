@@ -7,7 +7,13 @@
 //! {"t":1763800000000,"reader":"r1","link":"down"}        (also "up", and "alive": a heartbeat)
 //! {"t":1763800000000,"gpio":"dock-1-door","level":true}
 //! {"t":1763800000000,"op":"asn","command":{...}}
+//! {"t":1763800000000,"reader":"bus1","node":3,"lane":0,"units":-2,"grams":-498.7}
+//! {"t":1763800000000,"reader":"bus1","node":3,"lane":0,"weight":1250.0}
 //! ```
+//!
+//! The last two are shelf-node lanes (`shelf-link` readers): a settled change of a whole number
+//! of items (`units` < 0 picked, > 0 put back; `grams` measured), and a lane's settled weight
+//! above its tare.
 //!
 //! This module owns parsing and writing those lines. It never interprets them: mapping readers
 //! and antennas to locations is the engine's job.
@@ -39,6 +45,8 @@ pub enum Record {
         /// New logical level (after `active_low`).
         level: bool,
     },
+    /// A shelf-node lane weighed a pick/put, or reported its settled weight.
+    Lane(LaneRecord),
     /// A command, the same JSON as over MQTT.
     Command {
         /// Gateway time, ms since the Unix epoch.
@@ -63,6 +71,38 @@ pub struct TagRead {
     pub epc: Vec<u8>,
     /// Received signal strength in dBm, when the reader reports it.
     pub rssi: Option<f32>,
+}
+
+/// What a shelf-node lane reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaneRecord {
+    /// Gateway time, ms since the Unix epoch.
+    pub t: u64,
+    /// The shelf-link reader (bus) id from the config.
+    pub reader: String,
+    /// Node address on the bus, 1..=254.
+    pub node: u8,
+    /// Lane on the node, 0-based.
+    pub lane: u8,
+    /// What changed.
+    pub change: LaneChange,
+}
+
+/// A lane's report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LaneChange {
+    /// A settled change of a whole number of items.
+    Units {
+        /// Items put back (> 0) or picked (< 0); never 0.
+        units: i16,
+        /// The measured change, in grams.
+        grams: f64,
+    },
+    /// The lane's settled weight above its tare, in grams.
+    Weight {
+        /// Grams on the lane.
+        grams: f64,
+    },
 }
 
 /// Reader link states carried by `link` lines.
@@ -92,6 +132,7 @@ impl Record {
     pub fn t(&self) -> u64 {
         match self {
             Record::Read(r) => r.t,
+            Record::Lane(l) => l.t,
             Record::Link { t, .. } | Record::Gpio { t, .. } | Record::Command { t, .. } => *t,
         }
     }
@@ -132,6 +173,17 @@ impl Record {
                 let _ = write!(s, "{{\"t\":{t},\"reader\":");
                 push_json_str(s, reader);
                 let _ = write!(s, ",\"link\":\"{}\"}}", link.as_str());
+            }
+            Record::Lane(l) => {
+                let _ = write!(s, "{{\"t\":{},\"reader\":", l.t);
+                push_json_str(s, &l.reader);
+                let _ = write!(s, ",\"node\":{},\"lane\":{}", l.node, l.lane);
+                let _ = match l.change {
+                    LaneChange::Units { units, grams } => {
+                        write!(s, ",\"units\":{units},\"grams\":{grams:?}}}")
+                    }
+                    LaneChange::Weight { grams } => write!(s, ",\"weight\":{grams:?}}}"),
+                };
             }
             Record::Gpio { t, gpio, level } => {
                 let _ = write!(s, "{{\"t\":{t},\"gpio\":");
@@ -189,6 +241,11 @@ struct RawLine<'a> {
     #[serde(borrow)]
     op: Option<Cow<'a, str>>,
     command: Option<serde_json::Value>,
+    node: Option<u8>,
+    lane: Option<u8>,
+    units: Option<i16>,
+    grams: Option<f64>,
+    weight: Option<f64>,
 }
 
 /// Parses one read-log line. Errors name the offending value; nothing is half-parsed.
@@ -204,6 +261,76 @@ pub fn parse_line(line: &str) -> Result<Record, ReadLogError> {
         serde_json::from_str(line).map_err(|e| ReadLogError::Json(e.to_string()))?;
     let t = raw.t;
     let shape = |what: &str| ReadLogError::Shape(what.to_string());
+    let lane_fields = raw.node.is_some()
+        || raw.lane.is_some()
+        || raw.units.is_some()
+        || raw.grams.is_some()
+        || raw.weight.is_some();
+    if lane_fields {
+        if raw.epc.is_some()
+            || raw.antenna.is_some()
+            || raw.link.is_some()
+            || raw.gpio.is_some()
+            || raw.op.is_some()
+        {
+            return Err(shape(
+                "a lane record carries only t, reader, node, lane and units+grams or weight",
+            ));
+        }
+        let reader = raw
+            .reader
+            .ok_or_else(|| shape("a lane record needs \"reader\""))?;
+        check_id("reader", &reader)?;
+        let node = raw
+            .node
+            .ok_or_else(|| shape("a lane record needs \"node\""))?;
+        if !(1..=254).contains(&node) {
+            return Err(ReadLogError::Field {
+                field: "node",
+                reason: format!("{node} is not a node address (1..=254)"),
+            });
+        }
+        let lane = raw
+            .lane
+            .ok_or_else(|| shape("a lane record needs \"lane\""))?;
+        let finite = |field: &'static str, v: f64| {
+            if v.is_finite() && v.abs() <= 1e9 {
+                Ok(v)
+            } else {
+                Err(ReadLogError::Field {
+                    field,
+                    reason: format!("{v} is not a weight in grams"),
+                })
+            }
+        };
+        let change = match (raw.units, raw.grams, raw.weight) {
+            (Some(0), _, _) => {
+                return Err(ReadLogError::Field {
+                    field: "units",
+                    reason: "0 is not a pick or a put".into(),
+                });
+            }
+            (Some(units), Some(grams), None) => LaneChange::Units {
+                units,
+                grams: finite("grams", grams)?,
+            },
+            (None, None, Some(weight)) => LaneChange::Weight {
+                grams: finite("weight", weight)?,
+            },
+            _ => {
+                return Err(shape(
+                    "a lane record carries either \"units\" and \"grams\", or \"weight\"",
+                ));
+            }
+        };
+        return Ok(Record::Lane(LaneRecord {
+            t,
+            reader: reader.into_owned(),
+            node,
+            lane,
+            change,
+        }));
+    }
     if let Some(epc) = raw.epc {
         if raw.link.is_some() || raw.gpio.is_some() || raw.op.is_some() || raw.command.is_some() {
             return Err(shape("a tag read cannot carry link, gpio, op or command"));
@@ -400,6 +527,50 @@ mod tests {
         );
         let c = parse_line(r#"{"t":5,"op":"sale","command":{"id":"x","epc":"3074"}}"#);
         assert!(matches!(c, Ok(Record::Command { .. })), "{c:?}");
+        for (line, change) in [
+            (
+                r#"{"t":5,"reader":"bus1","node":3,"lane":0,"units":-2,"grams":-498.7}"#,
+                LaneChange::Units {
+                    units: -2,
+                    grams: -498.7,
+                },
+            ),
+            (
+                r#"{"t":5,"reader":"bus1","node":3,"lane":0,"weight":1250.0}"#,
+                LaneChange::Weight { grams: 1250.0 },
+            ),
+        ] {
+            let record = Record::Lane(LaneRecord {
+                t: 5,
+                reader: "bus1".into(),
+                node: 3,
+                lane: 0,
+                change,
+            });
+            assert_eq!(parse_line(line), Ok(record.clone()));
+            assert_eq!(record.to_json_line(), line);
+        }
+        for (line, reason) in [
+            (
+                r#"{"t":5,"reader":"bus1","node":0,"lane":0,"weight":1.0}"#,
+                "field node: 0 is not a node address (1..=254)",
+            ),
+            (
+                r#"{"t":5,"reader":"bus1","node":3,"lane":0,"units":0,"grams":0.0}"#,
+                "field units: 0 is not a pick or a put",
+            ),
+            (
+                r#"{"t":5,"reader":"bus1","node":3,"lane":0,"units":1}"#,
+                "either \"units\" and \"grams\", or \"weight\"",
+            ),
+            (
+                r#"{"t":5,"reader":"bus1","node":3,"lane":0,"weight":1.0,"epc":"3074"}"#,
+                "a lane record carries only",
+            ),
+        ] {
+            let err = parse_line(line).expect_err(line).to_string();
+            assert!(err.contains(reason), "{line}: {err}");
+        }
     }
 
     #[test]

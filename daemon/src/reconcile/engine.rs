@@ -6,6 +6,7 @@
 
 use super::epc_key::EpcKey;
 use super::knobs::Knobs;
+use super::lanes::LaneBook;
 use super::liveness::{Liveness, StatusChange};
 use super::rules::RuleState;
 use super::stock::StockBook;
@@ -13,7 +14,7 @@ use super::tag::{NO_LOC, NO_SKU, Slot, Status, Tag, level_of, read_weight};
 use super::topology::{LocIdx, ReaderIdx, Topology};
 use crate::config::{LocationKind, UndecodedPolicy};
 use crate::events::{DepartCause, Event, EventBody, StockSnapshot};
-use crate::readlog::LinkState;
+use crate::readlog::{LaneChange, LinkState};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
 
@@ -60,13 +61,26 @@ pub enum Input<'a> {
         /// New state.
         state: LinkState,
     },
+    /// A shelf-node lane's pick/put or settled weight ([`super::lanes`]).
+    Lane {
+        /// Gateway time, ms.
+        t: u64,
+        /// The shelf-link reader (bus) index in the topology.
+        reader: ReaderIdx,
+        /// Node address.
+        node: u8,
+        /// Lane on the node.
+        lane: u8,
+        /// What the lane reported.
+        change: LaneChange,
+    },
 }
 
 impl Input<'_> {
     /// Gateway time of the input.
     pub fn t(&self) -> u64 {
         match self {
-            Input::Read { t, .. } | Input::Link { t, .. } => *t,
+            Input::Read { t, .. } | Input::Link { t, .. } | Input::Lane { t, .. } => *t,
         }
     }
 }
@@ -145,13 +159,14 @@ pub struct Engine {
     pub(super) last_checkpoint: u64,
     pub(super) dirty: Dirty,
     pub(super) stats: EngineStats,
+    pub(super) lanes: LaneBook,
     /// Receiving docks (see [`super::docking`]); empty unless attached.
     pub(super) docks: crate::dock::DockBook,
 }
 
 /// What a read or a sweep decided for one tag; applied by [`Engine::apply`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Outcome {
+pub(super) enum Outcome {
     Nothing,
     Arrived {
         loc: LocIdx,
@@ -166,6 +181,7 @@ enum Outcome {
     Departed {
         from: LocIdx,
         last_seen: u64,
+        cause: DepartCause,
     },
     Sold {
         pos: LocIdx,
@@ -214,6 +230,7 @@ impl Engine {
                 meta: false,
             },
             stats: EngineStats::default(),
+            lanes: LaneBook::default(),
             docks: crate::dock::DockBook::default(),
             k,
         }
@@ -307,6 +324,13 @@ impl Engine {
                 rssi,
             } => self.on_read(t, reader, antenna, epc, rssi, out),
             Input::Link { t, reader, state } => self.on_link(t, reader, state, out),
+            Input::Lane {
+                t,
+                reader,
+                node,
+                lane,
+                change,
+            } => self.on_lane(t, reader, node, lane, change),
         }
     }
 
@@ -357,7 +381,7 @@ impl Engine {
         self.dirty.meta = true;
     }
 
-    fn in_baseline(&self) -> bool {
+    pub(super) fn in_baseline(&self) -> bool {
         matches!(self.baseline, Baseline::Until(_) | Baseline::NotStarted)
     }
 
@@ -528,7 +552,7 @@ impl Engine {
     }
 
     /// Applies an outcome: stock changes, events, persistence marks.
-    fn apply(&mut self, key: &EpcKey, o: Outcome, t: u64, out: &mut Vec<Event>) {
+    pub(super) fn apply(&mut self, key: &EpcKey, o: Outcome, t: u64, out: &mut Vec<Event>) {
         let Some(tag) = self.tags.get_mut(key) else {
             return;
         };
@@ -587,12 +611,16 @@ impl Engine {
                     self.emit(out, t, body);
                 }
             }
-            Outcome::Departed { from, last_seen } => {
+            Outcome::Departed {
+                from,
+                last_seen,
+                cause,
+            } => {
                 if counts {
                     self.count(from, sku, false, t, publish);
                 }
                 if publish {
-                    let body = self.departed(key, sku, from, last_seen, DepartCause::Missing);
+                    let body = self.departed(key, sku, from, last_seen, cause);
                     self.emit(out, t, body);
                 }
             }
@@ -649,7 +677,7 @@ impl Engine {
     }
 
     /// Applies a ±1 to a location's stock and marks its record for the next commit.
-    fn count(&mut self, loc: LocIdx, sku: u32, up: bool, t: u64, publish: bool) {
+    pub(super) fn count(&mut self, loc: LocIdx, sku: u32, up: bool, t: u64, publish: bool) {
         self.stock.change(loc, sku, up, t, publish);
         self.dirty.locations[usize::from(loc)] = true;
     }
@@ -728,6 +756,7 @@ impl Engine {
                 }
             }
         }
+        self.sweep_lanes(now, out);
         self.flush_stock(now, false, out);
         if self.rules.due && !self.in_baseline() {
             self.recheck_rules(now, out);
@@ -1237,6 +1266,7 @@ fn sweep_tag(
             Outcome::Departed {
                 from: cur,
                 last_seen: s0.last,
+                cause: DepartCause::Missing,
             }
         }
     }

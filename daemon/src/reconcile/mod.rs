@@ -30,11 +30,15 @@
 //!
 //! Store rules (`alert.low_stock` with hysteresis, `alert.misplaced` once per stay) are in
 //! [`rules`].
+//!
+//! Shelf-node lanes ([`lanes`]) add weight: untagged items counted by their lane's weight, and
+//! picks that let the picked tag depart at once.
 
 pub mod docking;
 pub mod engine;
 pub mod epc_key;
 pub mod knobs;
+pub mod lanes;
 pub mod liveness;
 pub mod persist;
 pub mod rules;

@@ -549,6 +549,7 @@ mod tests {
             dirty,
             stats: _, // counters for metrics, not state: they start at 0
             docks: _, // its own records, restored by EngineStore (tests: dock::tests, tests/docks.rs)
+            lanes: _, // pick credits live a minute and are not persisted (see reconcile::lanes)
         } = w;
         assert_eq!((topo, kinds, k), (&r.topo, &r.kinds, &r.k));
         let (tw, tr) = (tags_of(w), tags_of(r));

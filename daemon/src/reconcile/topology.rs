@@ -28,6 +28,27 @@ pub struct Reader {
     pub antennas: Vec<Option<LocIdx>>,
 }
 
+/// One shelf-node lane (`[[lane]]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lane {
+    /// The shelf-link reader (bus) the node is on.
+    pub reader: ReaderIdx,
+    /// Node address.
+    pub node: u8,
+    /// Lane on the node.
+    pub lane: u8,
+    /// The location the lane is part of.
+    pub loc: LocIdx,
+    /// SKU of its items.
+    pub sku: Arc<str>,
+    /// Weight of one item, mg.
+    pub unit_mg: u32,
+    /// Accepted distance from a whole number of items, mg.
+    pub tolerance_mg: u32,
+    /// Its items carry RFID tags (picks corroborate departures instead of counting stock).
+    pub tagged: bool,
+}
+
 /// The store layout as the engine sees it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Topology {
@@ -37,6 +58,8 @@ pub struct Topology {
     pub readers: Vec<Reader>,
     /// `(epc prefix, sku)` for EPCs that decode to no GTIN, longest prefix first.
     pub products: Vec<(Vec<u8>, Arc<str>)>,
+    /// Shelf-node lanes, in config order.
+    pub lanes: Vec<Lane>,
 }
 
 impl Topology {
@@ -71,6 +94,7 @@ impl Topology {
             locations,
             readers,
             products: Vec::new(),
+            lanes: Vec::new(),
         }
     }
 
@@ -104,6 +128,22 @@ impl Topology {
             .filter_map(|p| Some((hex_prefix(&p.epc_prefix)?, Arc::from(p.sku.as_str()))))
             .collect();
         topo.products.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
+        topo.lanes = config
+            .lanes
+            .iter()
+            .filter_map(|l| {
+                Some(Lane {
+                    reader: topo.reader_index(l.reader.as_deref()?)?,
+                    node: l.node,
+                    lane: l.lane,
+                    loc: topo.location_index(&l.location)?,
+                    sku: Arc::from(l.sku.as_str()),
+                    unit_mg: l.unit_mg(),
+                    tolerance_mg: l.tolerance_mg(),
+                    tagged: l.tagged,
+                })
+            })
+            .collect();
         topo
     }
 

@@ -222,6 +222,7 @@ pub async fn run_with(
     for reader in &config.readers {
         tracker.spawn(run_reader(
             reader.clone(),
+            config.lanes.clone(),
             record_tx.clone(),
             handles.readers.clone(),
             cancel.clone(),
@@ -265,6 +266,7 @@ pub async fn run_with(
 /// registered in `healths`.
 async fn run_reader(
     reader: ReaderConfig,
+    lanes: Vec<crate::config::LaneConfig>,
     sink: mpsc::Sender<Record>,
     healths: ReaderHealths,
     cancel: CancellationToken,
@@ -284,7 +286,15 @@ async fn run_reader(
             }
         }
         Protocol::ShelfLink => {
-            tracing::error!(reader = %reader.id, "the shelf-link protocol has no driver in this build");
+            let health = Arc::new(ReaderHealth::new(&reader.id));
+            healths.register(health.clone());
+            let id = reader.id.clone();
+            let driver = crate::readers::shelf_link::run_shelf_link_reader(
+                reader, lanes, sink, health, cancel,
+            );
+            if let Err(e) = driver.await {
+                tracing::error!(reader = %id, error = %e, "shelf-link reader cannot start");
+            }
         }
         _ => {
             let health = Arc::new(ReaderHealth::new(&reader.id));

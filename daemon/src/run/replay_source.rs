@@ -145,6 +145,7 @@ mod tests {
             file: Some(file.to_path_buf()),
             speed: Some(speed),
             antennas: [(1, "shelf".to_string())].into(),
+            nodes: Vec::new(),
             framing: None,
             power_dbm: None,
             watchdog: Duration::from_secs(10),

@@ -281,6 +281,20 @@ fn departures_missing_and_through_the_exit() {
             })
         ))
     );
+    // A weighed pick on a shelf-node lane is observed like a missed re-read.
+    assert_eq!(
+        departed(9, DepartCause::Picked),
+        wrap(event(
+            9,
+            json!({
+                "epcList": [EPC_URI],
+                "bizStep": "cycle_counting",
+                "disposition": "unknown",
+                "readPoint": { "id": SHELF_A },
+                "sourceList": [{ "type": "location", "source": SHELF_A }],
+            })
+        ))
+    );
     assert_eq!(
         departed(8, DepartCause::Exit),
         wrap(event(

@@ -88,11 +88,11 @@ impl ReaderHealth {
         }
     }
 
-    pub(super) fn set_link_up(&self, up: bool) {
+    pub(crate) fn set_link_up(&self, up: bool) {
         self.link_up.store(up, Ordering::Relaxed);
     }
 
-    pub(super) fn count(&self, counter: Counter) {
+    pub(crate) fn count(&self, counter: Counter) {
         let c = match counter {
             Counter::Open => &self.opens,
             Counter::Connect => &self.connects,
@@ -106,7 +106,7 @@ impl ReaderHealth {
         c.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(super) fn frame_at(&self, now_ms: u64) {
+    pub(crate) fn frame_at(&self, now_ms: u64) {
         self.frames.fetch_add(1, Ordering::Relaxed);
         self.last_frame_ms.store(now_ms, Ordering::Relaxed);
     }
@@ -114,7 +114,7 @@ impl ReaderHealth {
 
 /// The counters the driver bumps by one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Counter {
+pub(crate) enum Counter {
     Open,
     Connect,
     Disconnect,

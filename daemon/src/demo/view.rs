@@ -170,7 +170,7 @@ pub fn stock_lines(
         .collect()
 }
 
-/// One line per reader: `  r1  mercury   reads 1234  frames 1502  bad 0  reconnects 0  link up`.
+/// One line per reader: `  r1  mercury    reads 1234  frames 1502  bad 0  reconnects 0  link up`.
 pub fn reader_lines(
     readers: &[(String, Protocol)],
     health: &[ReaderHealthSnapshot],
@@ -180,7 +180,7 @@ pub fn reader_lines(
         .map(
             |(id, protocol)| match health.iter().find(|h| &h.reader == id) {
                 Some(h) => format!(
-                    "  {id:<3} {:<8} reads {:<6} frames {:<6} bad {:<3} reconnects {:<2} link {}",
+                    "  {id:<3} {:<10} reads {:<6} frames {:<6} bad {:<3} reconnects {:<2} link {}",
                     protocol.to_string(),
                     h.reads,
                     h.frames,

@@ -1068,7 +1068,7 @@ fn demo_shows_the_store_live_over_its_own_broker_and_stops_cleanly() {
     ] {
         let line = lines
             .iter()
-            .find(|l| l.starts_with(&format!("  {reader:<3} {protocol:<8} reads ")))
+            .find(|l| l.starts_with(&format!("  {reader:<3} {protocol:<10} reads ")))
             .unwrap_or_else(|| panic!("no summary of {reader}: {out}"));
         let reads: u64 = line
             .split_whitespace()

@@ -12,7 +12,7 @@
 mod common;
 mod mqtt_support;
 
-use mqtt_support::broker::Mosquitto;
+use mqtt_support::broker::{Mosquitto, wait_until_or};
 use mqtt_support::daemon::Daemon;
 use mqtt_support::subscriber::{Msg, Subscriber};
 use serde_json::{Value, json};
@@ -167,16 +167,10 @@ impl Pipe {
 }
 
 /// Waits until `cond` holds; on a timeout, fails with the daemon's log.
-fn wait(daemon: &Daemon, what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < LONG,
-            "timed out after {LONG:?} waiting for {what}; daemon log:\n{}",
-            daemon.log()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+fn wait(daemon: &Daemon, what: &str, cond: impl FnMut() -> bool) {
+    wait_until_or(what, LONG, cond, || {
+        format!("daemon log:\n{}", daemon.log())
+    });
 }
 
 fn hex(epc: &[u8]) -> String {

@@ -473,12 +473,13 @@ settle_max = "0s"
         let (outbox_tx, outbox) = mpsc::channel(8);
         let (state, mut state_rx) = watch::channel(PipelineState::default());
         let (hot_tx, hot_rx) = watch::channel(Arc::new(config));
+        let board = Arc::new(SnapshotBoard::default());
         let lp = EngineLoop {
             engine,
             records,
             outbox,
             state,
-            board: Arc::new(SnapshotBoard::default()),
+            board: board.clone(),
             cap: OutboxCap {
                 max_entries: 1000,
                 max_bytes: u64::MAX,
@@ -502,15 +503,15 @@ settle_max = "0s"
             for i in 0..15 {
                 record_tx.send(read(t0 + i * 100, 7)).await.expect("send");
             }
-            // The engine thread serves outbox requests before records: wait until it took
-            // every record sent so far (it feeds and commits them before its next request).
+            // The reload must land after that sweep (the engine thread serves a reload before
+            // records waiting in the channel): the sweep's snapshots on the board say it ran.
             tokio::time::timeout(std::time::Duration::from_secs(10), async {
-                while record_tx.capacity() < record_tx.max_capacity() {
-                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                while board.is_empty() {
+                    board.changed().await;
                 }
             })
             .await
-            .expect("the engine thread takes the records");
+            .expect("the first sweep publishes the baseline snapshots");
             // Nothing confirmed under the strict knobs.
             let fetch = |tx: &mpsc::Sender<OutboxRequest>| {
                 let tx = tx.clone();

@@ -17,12 +17,23 @@ pub fn free_port() -> u16 {
 }
 
 /// Waits until `cond` holds, polling every 20 ms; panics with `what` after `timeout`.
-pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+pub fn wait_until(what: &str, timeout: Duration, cond: impl FnMut() -> bool) {
+    wait_until_or(what, timeout, cond, String::new);
+}
+
+/// [`wait_until`], with `detail()` (a daemon's log, say) in the failure message.
+pub fn wait_until_or(
+    what: &str,
+    timeout: Duration,
+    mut cond: impl FnMut() -> bool,
+    detail: impl Fn() -> String,
+) {
     let start = Instant::now();
     while !cond() {
         assert!(
             start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
+            "timed out after {timeout:?} waiting for {what}\n{}",
+            detail()
         );
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -219,7 +219,7 @@ enum SessionEnd {
 
 /// Why a send into the channel did not happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stop {
+pub(crate) enum Stop {
     Cancelled,
     SinkClosed,
 }
@@ -434,44 +434,81 @@ impl Driver {
 
     /// Sends a record, waiting for room in the channel but not past a cancel.
     async fn send(&self, record: Record) -> Result<(), Stop> {
-        tokio::select! {
-            _ = self.cancel.cancelled() => Err(Stop::Cancelled),
-            sent = self.sink.send(record) => sent.map_err(|_| Stop::SinkClosed),
-        }
+        send_record(&self.sink, &self.cancel, record).await
     }
 
     /// Reports an Up/Down transition (nothing when that state is already reported).
     async fn link(&mut self, link: LinkState) -> Result<(), Stop> {
-        if self.reported == Some(link) {
-            return Ok(());
-        }
-        let record = Record::Link {
-            t: now_ms(),
-            reader: self.reader.id.clone(),
+        report_link(
+            &self.sink,
+            &self.cancel,
+            &mut self.reported,
+            &self.reader.id,
             link,
-        };
-        self.send(record).await?;
-        self.reported = Some(link);
-        Ok(())
+        )
+        .await
     }
 
     /// The last record on shutdown: Down, unless already reported, with a bounded wait.
     async fn final_down(&mut self) {
         self.health.set_link_up(false);
-        if self.reported == Some(LinkState::Down) {
-            return;
-        }
-        let down = Record::Link {
-            t: now_ms(),
-            reader: self.reader.id.clone(),
-            link: LinkState::Down,
-        };
-        match tokio::time::timeout(SHUTDOWN_SEND_TIMEOUT, self.sink.send(down)).await {
-            Ok(Ok(())) => self.reported = Some(LinkState::Down),
-            Ok(Err(_)) => {}
-            Err(_) => {
-                tracing::warn!(reader = %self.reader.id, "channel full on shutdown: final link down not sent");
-            }
+        report_final_down(&self.sink, &mut self.reported, &self.reader.id).await;
+    }
+}
+
+/// Sends a record for a reader task, waiting for room in the channel but not past a cancel.
+pub(crate) async fn send_record(
+    sink: &mpsc::Sender<Record>,
+    cancel: &CancellationToken,
+    record: Record,
+) -> Result<(), Stop> {
+    tokio::select! {
+        _ = cancel.cancelled() => Err(Stop::Cancelled),
+        sent = sink.send(record) => sent.map_err(|_| Stop::SinkClosed),
+    }
+}
+
+/// Reports `reader`'s link state unless it is the one `reported` last (which it updates).
+pub(crate) async fn report_link(
+    sink: &mpsc::Sender<Record>,
+    cancel: &CancellationToken,
+    reported: &mut Option<LinkState>,
+    reader: &str,
+    link: LinkState,
+) -> Result<(), Stop> {
+    if *reported == Some(link) {
+        return Ok(());
+    }
+    let record = Record::Link {
+        t: now_ms(),
+        reader: reader.to_owned(),
+        link,
+    };
+    send_record(sink, cancel, record).await?;
+    *reported = Some(link);
+    Ok(())
+}
+
+/// A reader task's last record on shutdown: Down, unless already reported, waiting at most
+/// [`SHUTDOWN_SEND_TIMEOUT`] for room in the channel.
+pub(crate) async fn report_final_down(
+    sink: &mpsc::Sender<Record>,
+    reported: &mut Option<LinkState>,
+    reader: &str,
+) {
+    if *reported == Some(LinkState::Down) {
+        return;
+    }
+    let down = Record::Link {
+        t: now_ms(),
+        reader: reader.to_owned(),
+        link: LinkState::Down,
+    };
+    match tokio::time::timeout(SHUTDOWN_SEND_TIMEOUT, sink.send(down)).await {
+        Ok(Ok(())) => *reported = Some(LinkState::Down),
+        Ok(Err(_)) => {}
+        Err(_) => {
+            tracing::warn!(%reader, "channel full on shutdown: final link down not sent");
         }
     }
 }

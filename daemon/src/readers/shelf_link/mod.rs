@@ -35,7 +35,9 @@ pub mod decoder;
 pub mod sim;
 
 use super::serial::backoff::{Backoff, BackoffPolicy};
-use super::serial::{Counter, ReaderHealth, SerialSetupError};
+use super::serial::{
+    Counter, ReaderHealth, SerialSetupError, Stop, report_final_down, report_link, send_record,
+};
 use crate::config::{DEFAULT_BAUD, LaneConfig, ReaderConfig};
 use crate::readlog::{LaneChange, LaneRecord, LinkState, Record, TagRead};
 use crate::timefmt::now_ms;
@@ -59,8 +61,6 @@ pub const POLL_PERIOD: Duration = Duration::from_millis(50);
 pub const ALIVE_INTERVAL: Duration = Duration::from_millis(250);
 /// A write that takes longer means the port is dead.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long the final `Link{Down}` may wait for room in a full channel on shutdown.
-pub const SHUTDOWN_SEND_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// One node's conversation.
 struct NodeLink {
@@ -78,6 +78,15 @@ enum SessionEnd {
     Cancelled,
     SinkClosed,
     Disconnected(String),
+}
+
+impl From<Stop> for SessionEnd {
+    fn from(stop: Stop) -> Self {
+        match stop {
+            Stop::Cancelled => SessionEnd::Cancelled,
+            Stop::SinkClosed => SessionEnd::SinkClosed,
+        }
+    }
 }
 
 /// Drives one shelf-link bus until `cancel` fires (see the module docs). `lanes` are the
@@ -482,39 +491,16 @@ impl Driver {
     }
 
     async fn send(&self, record: Record) -> Result<(), SessionEnd> {
-        tokio::select! {
-            _ = self.cancel.cancelled() => Err(SessionEnd::Cancelled),
-            sent = self.sink.send(record) => sent.map_err(|_| SessionEnd::SinkClosed),
-        }
+        Ok(send_record(&self.sink, &self.cancel, record).await?)
     }
 
     async fn link(&mut self, link: LinkState) -> Result<(), SessionEnd> {
-        if self.reported == Some(link) {
-            return Ok(());
-        }
-        let record = Record::Link {
-            t: now_ms(),
-            reader: self.reader.id.clone(),
-            link,
-        };
-        self.send(record).await?;
-        self.reported = Some(link);
-        Ok(())
+        let reader = &self.reader.id;
+        Ok(report_link(&self.sink, &self.cancel, &mut self.reported, reader, link).await?)
     }
 
     async fn final_down(&mut self) {
         self.health.set_link_up(false);
-        if self.reported == Some(LinkState::Down) {
-            return;
-        }
-        let down = Record::Link {
-            t: now_ms(),
-            reader: self.reader.id.clone(),
-            link: LinkState::Down,
-        };
-        if let Ok(Ok(())) = tokio::time::timeout(SHUTDOWN_SEND_TIMEOUT, self.sink.send(down)).await
-        {
-            self.reported = Some(LinkState::Down);
-        }
+        report_final_down(&self.sink, &mut self.reported, &self.reader.id).await;
     }
 }

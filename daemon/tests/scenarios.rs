@@ -236,6 +236,100 @@ fn b3_a_move_to_the_next_shelf_despite_cross_reads() {
     assert_eq!((stock_at(&e, "a"), stock_at(&e, "b")), (9, 1));
 }
 
+/// A read by r1 at `t_s` seconds after T0 (antenna 3 covers b, 4 covers c).
+fn r1_read(t_s: f64, antenna: u16, epc: &[u8], rssi: f32) -> Record {
+    Record::Read(TagRead {
+        t: T0 + (t_s * 1000.0) as u64,
+        reader: "r1".into(),
+        antenna,
+        epc: epc.to_vec(),
+        rssi: Some(rssi),
+    })
+}
+
+/// Five tags resident on shelf c, read at -58 dBm every second over `0..secs` (they teach the
+/// engine c's level), merged in time order with `extra`.
+fn with_residents_at_c(secs: u32, mut extra: Vec<Record>) -> Vec<Record> {
+    for i in 0..secs {
+        for n in 0..5 {
+            let epc = shelfd::sim::sim_epc(3, 500 + n);
+            extra.push(r1_read(f64::from(i), 4, &epc, -58.0));
+        }
+    }
+    extra.sort_by_key(Record::t);
+    extra
+}
+
+#[test]
+fn b2_weak_cross_reads_of_a_tag_its_own_shelf_misses_do_not_confirm_it_next_door() {
+    // Tag x sits on c, but c's antenna misses it for 40 s (a slow Session-2 tag, or an
+    // occluded one) while b's antenna cross-reads it 12 dB down. Tag y really is on b, whose
+    // antenna reads everything weakly: it is held, not refused.
+    let x = shelfd::sim::sim_epc(3, 1);
+    let y = shelfd::sim::sim_epc(3, 2);
+    let mut extra = Vec::new();
+    for i in 0..20 {
+        extra.push(r1_read(10.0 + f64::from(i) * 2.0, 3, &x, -70.0));
+    }
+    for i in 0..80 {
+        extra.push(r1_read(50.0 + f64::from(i), 4, &x, -58.0));
+    }
+    for i in 0..60 {
+        extra.push(r1_read(10.0 + f64::from(i) * 2.0, 3, &y, -70.0));
+    }
+    let mut e = Engine::new(topo(), knobs());
+    let ev = feed(&mut e, &with_residents_at_c(130, extra));
+    let arrivals: BTreeMap<String, (String, u64)> = ev
+        .iter()
+        .filter_map(|x| match &x.body {
+            EventBody::TagArrived { epc, location, .. } => {
+                Some((epc.clone(), (location.clone(), x.time_ms - T0)))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(arrivals[&hex(&x)].0, "c", "{ev:#?}");
+    assert_eq!(arrivals[&hex(&y)].0, "b", "{ev:#?}");
+    assert!(
+        arrivals[&hex(&y)].1 >= 10_000 + 60_000,
+        "weak reads wait weak_arrive_dwell: {:?}",
+        arrivals[&hex(&y)]
+    );
+    assert_eq!(count(&ev, "tag.moved"), 0, "{ev:#?}");
+    assert_eq!((stock_at(&e, "b"), stock_at(&e, "c")), (1, 6));
+}
+
+#[test]
+fn b2_a_present_tag_is_not_moved_by_weak_reads_while_its_shelf_misses_it() {
+    // Tag x on c is read every 4 s, then c misses it for 40 s while b hears it 5 dB down
+    // (within the cross-read margin, below half of it); then c reads it again. Later it really
+    // moves to b, whose antenna reads it just as weakly: exactly one move, after the hold.
+    let x = shelfd::sim::sim_epc(3, 1);
+    let mut extra = Vec::new();
+    for i in 0..25 {
+        extra.push(r1_read(f64::from(i) * 4.0, 4, &x, -58.0));
+    }
+    for i in 0..20 {
+        extra.push(r1_read(100.0 + f64::from(i) * 2.0, 3, &x, -63.0));
+    }
+    for i in 0..20 {
+        extra.push(r1_read(140.0 + f64::from(i) * 4.0, 4, &x, -58.0));
+    }
+    let moved_at = 220.0;
+    for i in 0..120 {
+        extra.push(r1_read(moved_at + f64::from(i), 3, &x, -63.0));
+    }
+    let mut e = Engine::new(topo(), knobs());
+    let ev = feed(&mut e, &with_residents_at_c(360, extra));
+    let moves: Vec<&Event> = ev.iter().filter(|x| x.body.kind() == "tag.moved").collect();
+    assert_eq!(moves.len(), 1, "{ev:#?}");
+    assert!(
+        matches!(&moves[0].body, EventBody::TagMoved { from, to, .. } if from == "c" && to == "b")
+    );
+    assert!(moves[0].time_ms - T0 >= 280_000, "{ev:#?}");
+    assert_eq!(count(&ev, "tag.departed"), 0, "{ev:#?}");
+}
+
 #[test]
 fn b4_antennas_of_one_location_pool_their_evidence() {
     let epc = shelfd::sim::sim_epc(1, 77);
@@ -286,13 +380,11 @@ fn b5_a_removed_tag_departs_after_missed_rereads_on_a_live_reader() {
 
 #[test]
 fn b5_slow_session2_population_does_not_false_depart_but_does_depart() {
-    // Seeds 32 and 33 once moved a Session-2 tag whose only reads during a long gap were
-    // cross-reads from the next shelf; cross-reads are now told apart by their RSSI level.
-    // Known limit: of seeds 31..=50, 34 and 35 still fail, both in the first minute, before any
-    // re-read interval is learned (34: a tag confirmed on three quick reads then unread for 48 s
-    // departs; 35: a tag read by the next shelf's antennas before its own is confirmed there,
-    // then moved).
-    for seed in 31..=33 {
+    // A first start among slow tags, before any re-read interval or level is learned: a tag
+    // must neither depart after a long first gap nor arrive at the next shelf whose antennas
+    // happened to read it first (weak reads wait `weak_arrive_dwell`). 400 seeds (31..=430)
+    // passed when this was written; the test runs 20 of them.
+    for seed in 31..=50 {
         slow_population(seed);
     }
 }
@@ -303,10 +395,27 @@ fn slow_population(seed: u64) {
     s.run_for(5 * 60_000);
     let mut e = Engine::new(topo(), knobs());
     let ev = feed(&mut e, &s.take_records());
-    assert_eq!(count(&ev, "tag.arrived"), 40, "{:?}", kinds(&ev));
+    assert_eq!(
+        count(&ev, "tag.arrived"),
+        40,
+        "seed {seed}: {:?}",
+        kinds(&ev)
+    );
+    assert_eq!(stock_at(&e, "c"), 40, "seed {seed}: {:?}", kinds(&ev));
+    assert_eq!(
+        count(&ev, "tag.moved") + count(&ev, "tag.departed"),
+        0,
+        "seed {seed}: {:?}",
+        kinds(&ev)
+    );
     s.run_for(30 * 60_000);
     let ev = feed(&mut e, &s.take_records());
-    assert_eq!(count(&ev, "tag.departed"), 0, "{:?}", kinds(&ev));
+    assert_eq!(
+        count(&ev, "tag.arrived") + count(&ev, "tag.moved") + count(&ev, "tag.departed"),
+        0,
+        "seed {seed}: {:?}",
+        kinds(&ev)
+    );
     let removed_at = s.now();
     s.move_tag(&epcs[5], None);
     s.run_for(15 * 60_000);
@@ -315,7 +424,8 @@ fn slow_population(seed: u64) {
         .iter()
         .filter(|x| x.body.kind() == "tag.departed")
         .collect();
-    assert_eq!(dep.len(), 1, "{:?}", kinds(&ev));
+    assert_eq!(dep.len(), 1, "seed {seed}: {:?}", kinds(&ev));
+    assert_eq!(count(&ev, "tag.moved"), 0, "seed {seed}: {:?}", kinds(&ev));
     assert!(dep[0].time_ms - removed_at <= 10 * 60_000);
 }
 

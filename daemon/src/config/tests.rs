@@ -187,6 +187,7 @@ fn example_config_mentions_every_key() {
         "candidate_timeout",
         "move_ratio",
         "move_dwell",
+        "weak_arrive_dwell",
         "depart_missed_reads",
         "depart_min_absence",
         "depart_max_absence",

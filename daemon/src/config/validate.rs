@@ -343,6 +343,14 @@ fn check_reconcile(item: &Item<ReconcileConfig>, reporter: &mut Reporter<'_, '_>
     );
     check_span(
         item,
+        "weak_arrive_dwell",
+        c.weak_arrive_dwell,
+        zero,
+        secs(10 * MIN),
+        reporter,
+    );
+    check_span(
+        item,
         "move_dwell",
         c.move_dwell,
         zero,

@@ -31,8 +31,11 @@ const MAX_CATCH_UP_SWEEPS: u64 = 3600;
 /// 1/this of the difference per shorter gap: re-read gaps of slow (Session-2) tags are
 /// long-tailed, and an envelope that forgets its long gaps quickly departs tags that are there.
 const TAG_GAP_FALL_DIV: u32 = 128;
-/// The same for a location's envelope (learned from all its tags' gaps, so from many more).
-const LOC_GAP_FALL_DIV: u32 = 8;
+/// The same for a location's envelope, learned from all its tags' gaps. It seeds the envelope
+/// of every tag that arrives there, and bounds it from below, so it must sit high in the gap
+/// distribution too: at 1/8 it settled near 1.6× the mean gap of a Session-2 population and a
+/// tag confirmed on a few quick reads departed on its first long gap (at 1/64: about 2.8×).
+const LOC_GAP_FALL_DIV: u32 = 64;
 /// A location's resident level moves by 1/this of each own read's difference.
 const LOC_LEVEL_DIV: f32 = 64.0;
 
@@ -490,6 +493,12 @@ impl Engine {
         let outcome = match self.tags.get_mut(&key) {
             Some(tag) => {
                 let loc_gap = self.loc_gap[usize::from(loc)];
+                let own_read = tag.status == Status::Present && tag.slots[0].loc == loc;
+                let resident_level = if own_read {
+                    None
+                } else {
+                    resident_level(&self.topo, &self.kinds, &self.loc_level, reader, loc)
+                };
                 let r = read_known(
                     tag,
                     &self.k,
@@ -500,6 +509,7 @@ impl Engine {
                         t,
                         w,
                         lvl,
+                        resident_level,
                     },
                     alive_since,
                     loc_gap,
@@ -524,15 +534,22 @@ impl Engine {
                 };
                 let mut tag = Tag::candidate(sku, reader, loc, t, w, lvl);
                 let initial_gap = self.initial_gap(loc);
-                let o = try_confirm(
-                    &mut tag,
-                    &self.k,
+                let read = Read {
                     reader,
-                    0,
+                    loc,
+                    kind,
                     t,
-                    initial_gap,
-                    &self.loc_level,
-                );
+                    w,
+                    lvl,
+                    resident_level: resident_level(
+                        &self.topo,
+                        &self.kinds,
+                        &self.loc_level,
+                        reader,
+                        loc,
+                    ),
+                };
+                let o = try_confirm(&mut tag, &self.k, &read, 0, initial_gap, &self.loc_level);
                 self.tags.insert(key.clone(), tag);
                 o
             }
@@ -878,6 +895,33 @@ fn learn_gap(gap_hi: &mut u32, gap: u64, down_div: u32) {
     }
 }
 
+/// The level a tag resident at `loc` reads at on `reader`: the location's learned level or,
+/// while nothing has been resident there, the weakest learned level of the reader's other stock
+/// locations (a neighbour's cross-reads sit well below it) or, while the reader has taught
+/// nothing at all, `rssi_ref_dbm`'s level (0).
+fn resident_level(
+    topo: &Topology,
+    kinds: &[LocationKind],
+    loc_level: &[Option<f32>],
+    reader: ReaderIdx,
+    loc: LocIdx,
+) -> Option<f32> {
+    if let Some(l) = loc_level.get(usize::from(loc)).copied().flatten() {
+        return Some(l);
+    }
+    let antennas = topo
+        .readers
+        .get(usize::from(reader))
+        .map_or(&[][..], |r| &r.antennas[..]);
+    let learned = antennas
+        .iter()
+        .flatten()
+        .filter(|&&l| kinds.get(usize::from(l)).is_some_and(|k| k.is_stock()))
+        .filter_map(|&l| loc_level.get(usize::from(l)).copied().flatten())
+        .reduce(f32::min);
+    Some(learned.unwrap_or(0.0))
+}
+
 /// One read, as the per-tag decisions see it.
 #[derive(Debug, Clone, Copy)]
 struct Read {
@@ -889,6 +933,10 @@ struct Read {
     w: f32,
     /// RSSI level ([`level_of`]).
     lvl: i8,
+    /// The level tags resident at `loc` read at: its learned level or, while it has none, the
+    /// weakest of the reader's other stock locations (see [`Engine::resident_level`]). Only
+    /// filled in for reads that may confirm a tag.
+    resident_level: Option<f32>,
 }
 
 /// What a read of a known tag decided.
@@ -975,29 +1023,46 @@ fn streak_gap_for(kind: LocationKind, k: &Knobs) -> u64 {
     }
 }
 
+/// Whether a slot's reads sit noticeably (half the cross-read margin) below the level tags
+/// resident at its location read at: they may be a neighbour's cross-reads of a tag its own
+/// antennas have not read for a while, so confirming or moving the tag there waits
+/// `weak_arrive_dwell`. Readers without RSSI never read weak.
+#[inline]
+fn reads_weak(s: &Slot, r: &Read, k: &Knobs) -> bool {
+    r.resident_level
+        .is_some_and(|l| f32::from(s.level) < l - f32::from(k.cross_read_margin) / 2.0)
+}
+
 /// A candidate (or a departed / sold tag coming back) is confirmed at slot `i` when that slot
 /// is the best supported one, has enough reads over a long enough span, and does not look like
 /// cross-reads of a tag whose recent, stronger reads put it at the other slot's location.
 fn try_confirm(
     tag: &mut Tag,
     k: &Knobs,
-    reader: ReaderIdx,
+    r: &Read,
     i: usize,
-    t: u64,
     initial_gap: u32,
     loc_level: &[Option<f32>],
 ) -> Outcome {
+    let (reader, t) = (r.reader, r.t);
     let hl = k.evidence_half_life;
     let s = tag.slots[i];
     let other = tag.slots[1 - i];
     let best = other.is_empty() || s.score_at(t, hl) >= other.score_at(t, hl);
-    if !(best
-        && s.reads >= k.arrive_min_reads
-        && t.saturating_sub(s.streak_start()) >= k.arrive_dwell)
-    {
+    // Reads well below the level resident tags show there may be a neighbour's cross-reads of
+    // a tag its own antennas have not read yet: give those a while to turn up.
+    let weak = reads_weak(&s, r, k);
+    let dwell = if weak {
+        k.arrive_dwell.max(k.weak_arrive_dwell)
+    } else {
+        k.arrive_dwell
+    };
+    if !(best && s.reads >= k.arrive_min_reads && t.saturating_sub(s.streak_start()) >= dwell) {
         return Outcome::Nothing;
     }
-    let other_recent = !other.is_empty() && t.saturating_sub(other.last) <= k.candidate_timeout;
+    // Stronger reads elsewhere keep weak ones from confirming for as long as they are held.
+    let other_window = if weak { dwell } else { k.candidate_timeout };
+    let other_recent = !other.is_empty() && t.saturating_sub(other.last) <= other_window;
     if other_recent && !looks_resident(&s, &other, loc_level, k.cross_read_margin) {
         return Outcome::Nothing;
     }
@@ -1041,6 +1106,7 @@ fn read_known(
         t,
         w,
         lvl,
+        ..
     } = r;
     let hl = k.evidence_half_life;
     let gap = streak_gap_for(kind, k);
@@ -1054,9 +1120,7 @@ fn read_known(
                 return nothing;
             }
             match place(tag, &r, k, gap, false, portal) {
-                Some(i) => {
-                    ReadResult::of(try_confirm(tag, k, reader, i, t, initial_gap, loc_level))
-                }
+                Some(i) => ReadResult::of(try_confirm(tag, k, &r, i, initial_gap, loc_level)),
                 None => stale,
             }
         }
@@ -1098,7 +1162,7 @@ fn read_known(
                         tag.slots.swap(0, 1);
                     }
                     let i = tag.slot_of(loc).unwrap_or(i);
-                    ReadResult::of(try_confirm(tag, k, reader, i, t, initial_gap, loc_level))
+                    ReadResult::of(try_confirm(tag, k, &r, i, initial_gap, loc_level))
                 }
                 None => stale,
             },
@@ -1170,7 +1234,12 @@ fn read_known(
                     }
                     let lead = c.lead_start().unwrap_or(t);
                     tag.slots[1].set_lead(Some(lead));
-                    if t.saturating_sub(lead) < k.move_dwell {
+                    let dwell = if reads_weak(&c, &r, k) {
+                        k.move_dwell.max(k.weak_arrive_dwell)
+                    } else {
+                        k.move_dwell
+                    };
+                    if t.saturating_sub(lead) < dwell {
                         return nothing;
                     }
                     tag.slots.swap(0, 1);

@@ -25,6 +25,8 @@ pub struct Knobs {
     /// How far (half-dB) a location's reads may sit below the tag's own level and still count
     /// as the tag being there rather than cross-reads.
     pub cross_read_margin: i16,
+    /// Span a new tag's reads need when they read weak for their location.
+    pub weak_arrive_dwell: u64,
     /// Expected re-reads a tag must miss before it departs.
     pub depart_missed_reads: u32,
     /// Lower bound of the absence timeout.
@@ -74,6 +76,7 @@ impl Knobs {
             move_ratio: c.move_ratio as f32,
             move_dwell: ms(c.move_dwell),
             cross_read_margin: (c.cross_read_margin_db * 2.0).round().clamp(0.0, 255.0) as i16,
+            weak_arrive_dwell: ms(c.weak_arrive_dwell),
             depart_missed_reads: c.depart_missed_reads,
             depart_min_absence: ms(c.depart_min_absence),
             depart_max_absence: ms(c.depart_max_absence),

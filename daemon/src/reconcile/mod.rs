@@ -5,10 +5,13 @@
 //! What "right" means (DESIGN.md behaviours 1–11), and how the engine gets there:
 //! 1. *No stray arrivals*: a tag is confirmed at a location only after `arrive_min_reads` reads
 //!    spanning `arrive_dwell` there, stronger than anywhere else; reads under `min_rssi_dbm` count
-//!    for nothing; unconfirmed evidence is forgotten after `candidate_timeout`.
+//!    for nothing; unconfirmed evidence is forgotten after `candidate_timeout`. Reads weaker
+//!    than the location's resident tags (see `weak_arrive_dwell`) wait longer, so a tag its own
+//!    shelf has not read yet is not confirmed at the neighbour that cross-read it first.
 //! 2. *No flapping*: evidence per location is a decaying, RSSI-weighted score ([`tag`]); a
 //!    challenger location must beat the current one by `move_ratio` for `move_dwell`.
-//!    Weak, sparse cross-reads never get there, and read gaps only decay the current score slowly.
+//!    Weak, sparse cross-reads never get there, and read gaps only decay the current score slowly;
+//!    a challenger whose reads are weak for its location must lead for `weak_arrive_dwell`.
 //! 3. *One `tag.moved` per genuine move*, within about `log2(move_ratio + 1) × evidence_half_life
 //!    + move_dwell` (25 s with the defaults), or at the absence timeout at the latest.
 //! 4. *Antennas pool per location*: the topology maps antennas to locations before any evidence.

@@ -152,7 +152,7 @@ fn engine(tags: usize, seconds: u64, out: &mut impl Write) -> anyhow::Result<()>
     }
     writeln!(
         out,
-        "engine: {tags} tags tracked, {} reads: median {:.2} M reads/s over 3 runs (min {:.2}, max {:.2}); tag table {table:.0} bytes per tracked tag; whole-process RSS growth per tracked tag: {:.0} bytes on a first start (table grown by doubling, changes taken every 4096 reads as the daemon commits), {:.0} bytes restored from the store (table sized at once)",
+        "engine: {tags} tags tracked, {} reads: median {:.2} M reads/s over 3 runs (min {:.2}, max {:.2}); tag table {table:.0} bytes per tracked tag; whole-process RSS growth per tracked tag: {:.0} bytes on a first start (table grown as tags arrive, changes taken every 4096 reads as the daemon commits), {:.0} bytes restored from the store (table sized at once)",
         reads.len(),
         median(runs.clone()) / 1e6,
         runs.iter().cloned().fold(f64::MAX, f64::min) / 1e6,

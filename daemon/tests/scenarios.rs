@@ -331,6 +331,45 @@ fn b2_a_present_tag_is_not_moved_by_weak_reads_while_its_shelf_misses_it() {
 }
 
 #[test]
+fn b1_a_shelf_whose_tags_read_20_db_apart_confirms_them_all_and_new_weak_ones_promptly() {
+    // Tags on one shelf read 20 dB apart (orientation, distance). The weakest are held at a
+    // first start while nothing is learned, never refused; once the shelf's floor has learned
+    // them, a new weak tag arrives as quickly as any.
+    let mut s = sim(60);
+    for rssi in [-45.0, -55.0, -65.0] {
+        let profile = TagProfile {
+            rssi,
+            ..TagProfile::SHELF
+        };
+        s.add_tags(10, 1, "a", profile);
+    }
+    s.run_for(3 * 60_000);
+    let mut e = Engine::new(topo(), knobs());
+    let ev = feed(&mut e, &s.take_records());
+    assert_eq!(count(&ev, "tag.arrived"), 30, "{:?}", kinds(&ev));
+    assert_eq!(stock_at(&e, "a"), 30);
+    let weak = TagProfile {
+        rssi: -65.0,
+        ..TagProfile::SHELF
+    };
+    let added_at = s.now();
+    s.add_tags(1, 1, "a", weak);
+    s.run_for(30_000);
+    let ev = feed(&mut e, &s.take_records());
+    let arrived: Vec<&Event> = ev
+        .iter()
+        .filter(|x| x.body.kind() == "tag.arrived")
+        .collect();
+    assert_eq!(arrived.len(), 1, "{:?}", kinds(&ev));
+    assert!(
+        arrived[0].time_ms - added_at <= 10_000,
+        "arrived {} ms after it was put there",
+        arrived[0].time_ms - added_at
+    );
+    assert_eq!(count(&ev, "tag.moved") + count(&ev, "tag.departed"), 0);
+}
+
+#[test]
 fn b4_antennas_of_one_location_pool_their_evidence() {
     let epc = shelfd::sim::sim_epc(1, 77);
     let mut e = Engine::new(topo(), knobs());

@@ -38,13 +38,13 @@ pub struct ReconcileConfig {
     /// location's resident tags, when those read weaker); weaker reads are cross-reads from a
     /// neighbour's antennas and only count as evidence. 0..=60. Default 6.
     pub cross_read_margin_db: f64,
-    /// A new tag whose reads sit more than half `cross_read_margin_db` below the level of the
-    /// tags resident at its location (at a location with none yet: the weakest level of its
-    /// reader's other locations, or `rssi_ref_dbm` while the reader has none either) is
-    /// confirmed only once its reads span this long, and only if no stronger location read it
-    /// meanwhile: weak reads may be a neighbour's cross-reads of a tag its own antennas have
-    /// not read yet (slow Session-2 tags, occlusion). Moving a present tag to where its reads
-    /// are weak waits as long. 0..=10m. Default 60s.
+    /// A new tag whose reads sit more than half `cross_read_margin_db` below the level the
+    /// tags resident at its location read down to (a learned floor; at a location with none
+    /// yet: the lowest floor of its reader's other locations, or `rssi_ref_dbm` while the
+    /// reader has none either) is confirmed only once its reads span this long, and only if
+    /// no stronger location read it meanwhile: weak reads may be a neighbour's cross-reads of
+    /// a tag its own antennas have not read yet (slow Session-2 tags, occlusion). Moving a
+    /// present tag to where its reads are weak waits as long. 0..=10m. Default 60s.
     #[serde(deserialize_with = "duration::deserialize")]
     pub weak_arrive_dwell: Duration,
     /// A tag departs after missing this many expected re-reads; 1..=1000. Default 6.

@@ -11,6 +11,7 @@ use super::liveness::{Liveness, StatusChange};
 use super::rules::RuleState;
 use super::stock::StockBook;
 use super::tag::{NO_LOC, NO_SKU, Slot, Status, Tag, level_of, read_weight};
+use super::tag_table::TagTable;
 use super::topology::{LocIdx, ReaderIdx, Topology};
 use crate::config::{LocationKind, UndecodedPolicy};
 use crate::events::{DepartCause, Event, EventBody, StockSnapshot};
@@ -38,6 +39,15 @@ const TAG_GAP_FALL_DIV: u32 = 128;
 const LOC_GAP_FALL_DIV: u32 = 64;
 /// A location's resident level moves by 1/this of each own read's difference.
 const LOC_LEVEL_DIV: f32 = 64.0;
+/// A location's floor learns from streaks of at least this many reads (a streak's mean level
+/// is noisy before that).
+const FLOOR_MIN_READS: u8 = 8;
+/// A location's floor falls by 1/this of the difference to a lower streak level, and rises by
+/// 1/[`FLOOR_RISE_DIV`] of it: it settles low in the spread of its tags' levels (tags on one
+/// shelf read 20 dB apart and more, by orientation and distance).
+const FLOOR_FALL_DIV: f32 = 8.0;
+/// See [`FLOOR_FALL_DIV`].
+const FLOOR_RISE_DIV: f32 = 512.0;
 
 /// One engine input.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -143,7 +153,7 @@ pub struct Engine {
     pub(super) topo: Topology,
     pub(super) kinds: Vec<LocationKind>,
     pub(super) k: Knobs,
-    pub(super) tags: FxHashMap<EpcKey, Tag>,
+    pub(super) tags: TagTable,
     pub(super) skus: Vec<Arc<str>>,
     pub(super) sku_ids: FxHashMap<Arc<str>, u32>,
     pub(super) stock: StockBook,
@@ -152,6 +162,10 @@ pub struct Engine {
     /// Learned mean level (half-dB, see [`level_of`]) of reads of tags present at each
     /// location, by its own antennas; None until one is seen.
     pub(super) loc_level: Vec<Option<f32>>,
+    /// Learned low envelope of the streak levels of tags present at each location: its
+    /// resident tags read down to about here, and reads well below it may be cross-reads (see
+    /// `weak_arrive_dwell`); None until a streak of [`FLOOR_MIN_READS`] reads is seen.
+    pub(super) loc_floor: Vec<Option<f32>>,
     pub(super) snap: Vec<SnapMeta>,
     /// Store rules and their alert state ([`super::rules`]).
     pub(super) rules: RuleState,
@@ -211,13 +225,14 @@ impl Engine {
         Engine {
             topo,
             kinds,
-            tags: FxHashMap::default(),
+            tags: TagTable::new(),
             skus: Vec::new(),
             sku_ids: FxHashMap::default(),
             stock: StockBook::new(n_loc),
             readers: vec![Liveness::default(); n_rd],
             loc_gap: vec![0; n_loc],
             loc_level: vec![None; n_loc],
+            loc_floor: vec![None; n_loc],
             snap: vec![SnapMeta::default(); n_loc],
             rules: RuleState::new(n_loc),
             now: 0,
@@ -269,19 +284,9 @@ impl Engine {
         self.tags.len()
     }
 
-    /// Bytes the tag table occupies per tag held: its buckets (key + state + a control byte
-    /// each; the table has a power-of-two number of buckets, at most 7/8 full), plus heap-held
-    /// long EPCs.
+    /// Bytes the tag table occupies per tag held (see [`TagTable::bytes`]).
     pub fn bytes_per_tag(&self) -> f64 {
-        let cap = self.tags.capacity();
-        let buckets = match cap {
-            0 => 0,
-            1..=7 => cap + 1,
-            _ => (cap * 8 / 7).next_power_of_two(),
-        };
-        let bucket = std::mem::size_of::<(EpcKey, Tag)>() + 1;
-        let heap: usize = self.tags.keys().map(EpcKey::heap_bytes).sum();
-        (buckets * bucket + heap) as f64 / self.tags.len().max(1) as f64
+        self.tags.bytes() as f64 / self.tags.len().max(1) as f64
     }
 
     /// Number of tags present per location index.
@@ -494,10 +499,10 @@ impl Engine {
             Some(tag) => {
                 let loc_gap = self.loc_gap[usize::from(loc)];
                 let own_read = tag.status == Status::Present && tag.slots[0].loc == loc;
-                let resident_level = if own_read {
+                let resident_floor = if own_read {
                     None
                 } else {
-                    resident_level(&self.topo, &self.kinds, &self.loc_level, reader, loc)
+                    resident_floor(&self.topo, &self.kinds, &self.loc_floor, reader, loc)
                 };
                 let r = read_known(
                     tag,
@@ -509,7 +514,7 @@ impl Engine {
                         t,
                         w,
                         lvl,
-                        resident_level,
+                        resident_floor,
                     },
                     alive_since,
                     loc_gap,
@@ -518,10 +523,16 @@ impl Engine {
                 if let Some(gap) = r.gap {
                     learn_gap(&mut self.loc_gap[usize::from(loc)], gap, LOC_GAP_FALL_DIV);
                 }
-                if r.own {
+                if let Some((streak_level, streak_reads)) = r.own {
                     let l = &mut self.loc_level[usize::from(loc)];
                     let v = f32::from(lvl);
                     *l = Some(l.map_or(v, |old| old + (v - old) / LOC_LEVEL_DIV));
+                    if streak_reads >= FLOOR_MIN_READS {
+                        learn_floor(
+                            &mut self.loc_floor[usize::from(loc)],
+                            f32::from(streak_level),
+                        );
+                    }
                 }
                 r.outcome
             }
@@ -541,10 +552,10 @@ impl Engine {
                     t,
                     w,
                     lvl,
-                    resident_level: resident_level(
+                    resident_floor: resident_floor(
                         &self.topo,
                         &self.kinds,
-                        &self.loc_level,
+                        &self.loc_floor,
                         reader,
                         loc,
                     ),
@@ -826,7 +837,7 @@ impl Engine {
         // or challenger slot, a departed or sold tag's reads since): a restore after a clean stop
         // then equals the engine that stopped (candidates excepted: they are never persisted).
         // `>=`: a read at the very time of the last checkpoint's sweep came after it.
-        for (key, tag) in &self.tags {
+        for (key, tag) in self.tags.iter() {
             if tag.status != Status::Candidate && tag.last_read() >= since {
                 self.dirty.tags.insert(key.clone());
             }
@@ -883,6 +894,15 @@ fn seed_gap(loc_gap: u32, prior: u64) -> u32 {
     loc_gap.max(u32::try_from(prior).unwrap_or(u32::MAX))
 }
 
+/// Updates a location's floor with the mean level of an own streak.
+fn learn_floor(floor: &mut Option<f32>, level: f32) {
+    *floor = Some(match *floor {
+        None => level,
+        Some(f) if level < f => f - (f - level) / FLOOR_FALL_DIV,
+        Some(f) => f + (level - f) / FLOOR_RISE_DIV,
+    });
+}
+
 /// Updates a learned re-read interval envelope: quick to rise, slow to fall.
 fn learn_gap(gap_hi: &mut u32, gap: u64, down_div: u32) {
     let gap = u32::try_from(gap).unwrap_or(u32::MAX);
@@ -895,18 +915,18 @@ fn learn_gap(gap_hi: &mut u32, gap: u64, down_div: u32) {
     }
 }
 
-/// The level a tag resident at `loc` reads at on `reader`: the location's learned level or,
-/// while nothing has been resident there, the weakest learned level of the reader's other stock
-/// locations (a neighbour's cross-reads sit well below it) or, while the reader has taught
-/// nothing at all, `rssi_ref_dbm`'s level (0).
-fn resident_level(
+/// The level tags resident at `loc` read down to on `reader`: the location's learned floor or,
+/// while it has none, the lowest floor of the reader's other stock locations (a neighbour's
+/// cross-reads sit well below it) or, while the reader has taught nothing at all,
+/// `rssi_ref_dbm`'s level (0).
+fn resident_floor(
     topo: &Topology,
     kinds: &[LocationKind],
-    loc_level: &[Option<f32>],
+    loc_floor: &[Option<f32>],
     reader: ReaderIdx,
     loc: LocIdx,
 ) -> Option<f32> {
-    if let Some(l) = loc_level.get(usize::from(loc)).copied().flatten() {
+    if let Some(l) = loc_floor.get(usize::from(loc)).copied().flatten() {
         return Some(l);
     }
     let antennas = topo
@@ -917,7 +937,7 @@ fn resident_level(
         .iter()
         .flatten()
         .filter(|&&l| kinds.get(usize::from(l)).is_some_and(|k| k.is_stock()))
-        .filter_map(|&l| loc_level.get(usize::from(l)).copied().flatten())
+        .filter_map(|&l| loc_floor.get(usize::from(l)).copied().flatten())
         .reduce(f32::min);
     Some(learned.unwrap_or(0.0))
 }
@@ -933,10 +953,9 @@ struct Read {
     w: f32,
     /// RSSI level ([`level_of`]).
     lvl: i8,
-    /// The level tags resident at `loc` read at: its learned level or, while it has none, the
-    /// weakest of the reader's other stock locations (see [`Engine::resident_level`]). Only
-    /// filled in for reads that may confirm a tag.
-    resident_level: Option<f32>,
+    /// The level tags resident at `loc` read down to (see [`resident_floor`]). Only filled in
+    /// for reads that may confirm or move a tag.
+    resident_floor: Option<f32>,
 }
 
 /// What a read of a known tag decided.
@@ -945,8 +964,9 @@ struct ReadResult {
     /// For a re-read at the tag's own location while its reader was alive, the gap since the
     /// previous read (for learning).
     gap: Option<u64>,
-    /// The read was an own read of a present tag (it teaches the location's resident level).
-    own: bool,
+    /// The read was an own read of a present tag: its streak's (level, reads) after it (they
+    /// teach the location's resident level and floor).
+    own: Option<(i8, u8)>,
 }
 
 impl ReadResult {
@@ -954,7 +974,7 @@ impl ReadResult {
         ReadResult {
             outcome,
             gap: None,
-            own: false,
+            own: None,
         }
     }
 }
@@ -1024,12 +1044,12 @@ fn streak_gap_for(kind: LocationKind, k: &Knobs) -> u64 {
 }
 
 /// Whether a slot's reads sit noticeably (half the cross-read margin) below the level tags
-/// resident at its location read at: they may be a neighbour's cross-reads of a tag its own
-/// antennas have not read for a while, so confirming or moving the tag there waits
+/// resident at its location read down to: they may be a neighbour's cross-reads of a tag its
+/// own antennas have not read for a while, so confirming or moving the tag there waits
 /// `weak_arrive_dwell`. Readers without RSSI never read weak.
 #[inline]
 fn reads_weak(s: &Slot, r: &Read, k: &Knobs) -> bool {
-    r.resident_level
+    r.resident_floor
         .is_some_and(|l| f32::from(s.level) < l - f32::from(k.cross_read_margin) / 2.0)
 }
 
@@ -1183,7 +1203,7 @@ fn read_known(
                 return ReadResult {
                     outcome: Outcome::Nothing,
                     gap: learned,
-                    own: true,
+                    own: Some((tag.slots[0].level, tag.slots[0].reads)),
                 };
             }
             let Some(i) = place(tag, &r, k, gap, true, portal) else {

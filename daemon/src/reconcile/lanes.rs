@@ -158,7 +158,7 @@ impl Engine {
         let mut credits = std::mem::take(&mut self.lanes.credits);
         for credit in &mut credits {
             let mut silent: Vec<(u64, EpcKey)> = Vec::new();
-            for (key, tag) in &self.tags {
+            for (key, tag) in self.tags.iter() {
                 if tag.status != Status::Present
                     || tag.sku != credit.sku
                     || tag.slots[0].loc != credit.loc

@@ -6,7 +6,7 @@
 //! 1. *No stray arrivals*: a tag is confirmed at a location only after `arrive_min_reads` reads
 //!    spanning `arrive_dwell` there, stronger than anywhere else; reads under `min_rssi_dbm` count
 //!    for nothing; unconfirmed evidence is forgotten after `candidate_timeout`. Reads weaker
-//!    than the location's resident tags (see `weak_arrive_dwell`) wait longer, so a tag its own
+//!    than the location's resident tags read down to (see `weak_arrive_dwell`) wait longer, so a tag its own
 //!    shelf has not read yet is not confirmed at the neighbour that cross-read it first.
 //! 2. *No flapping*: evidence per location is a decaying, RSSI-weighted score ([`tag`]); a
 //!    challenger location must beat the current one by `move_ratio` for `move_dwell`.
@@ -47,6 +47,7 @@ pub mod persist;
 pub mod rules;
 pub mod stock;
 pub mod tag;
+pub mod tag_table;
 pub mod topology;
 
 pub use engine::{Baseline, Engine, EngineStats, Input};

@@ -19,7 +19,7 @@ use rustc_hash::FxHashSet;
 
 /// Version written. Version 1 records (before RSSI levels and store rules) are still read:
 /// their levels start at 0 (a no-RSSI read's level), no alert is raised and no stay alerted.
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 
 /// Everything a store holds for the engine, as raw records.
 #[derive(Debug, Default, Clone)]
@@ -189,12 +189,14 @@ impl Engine {
         let mut w = W(Vec::with_capacity(64));
         w.u8(VERSION);
         w.u32(self.loc_gap[i]);
-        match self.loc_level[i] {
-            Some(l) => {
-                w.u8(1);
-                w.f32(l);
+        for l in [self.loc_level[i], self.loc_floor[i]] {
+            match l {
+                Some(l) => {
+                    w.u8(1);
+                    w.f32(l);
+                }
+                None => w.u8(0),
             }
-            None => w.u8(0),
         }
         let m = self.snap[i];
         w.u64(m.time_ms);
@@ -231,6 +233,12 @@ impl Engine {
         self.loc_gap[i] = r.u32()?;
         if v >= 2 {
             self.loc_level[i] = match r.u8()? {
+                0 => None,
+                _ => Some(r.f32()?),
+            };
+        }
+        if v >= 3 {
+            self.loc_floor[i] = match r.u8()? {
                 0 => None,
                 _ => Some(r.f32()?),
             };
@@ -539,6 +547,7 @@ mod tests {
             readers,
             loc_gap,
             loc_level,
+            loc_floor,
             snap,
             rules,
             now,
@@ -568,8 +577,8 @@ mod tests {
             reported(r)
         );
         assert_eq!(
-            (loc_gap, loc_level, snap),
-            (&r.loc_gap, &r.loc_level, &r.snap)
+            (loc_gap, loc_level, loc_floor, snap),
+            (&r.loc_gap, &r.loc_level, &r.loc_floor, &r.snap)
         );
         // Rules: the configured ones (set again at open) and the raised alerts, by SKU name.
         // `due` is not state: a restored engine re-checks its rules once, which is idempotent.
@@ -683,6 +692,7 @@ mod tests {
         assert!(writer.tags.values().any(|t| t.status == Status::Candidate));
         assert!(writer.tags.values().any(|t| t.misplaced));
         assert!(writer.loc_level[0].is_some() && writer.loc_level[2].is_some());
+        assert!(writer.loc_floor[0].is_some() && writer.loc_floor[2].is_some());
         assert!(!writer.rules.low[0].is_empty());
 
         let mut restored =
@@ -703,7 +713,7 @@ mod tests {
     }
 
     #[test]
-    fn version_1_records_are_still_read() {
+    fn version_1_and_2_records_are_still_read() {
         let mut e = Engine::new(topo(), Knobs::default());
         // A present tag at "a" (v1: u16 reads, no level, no misplaced flag) and a location.
         let mut w = W(Vec::new());
@@ -745,9 +755,22 @@ mod tests {
             (e.loc_gap[0], e.loc_level[0], e.snap[0].as_of_seq),
             (4000, None, 9)
         );
+        // v2: a level, no floor.
+        let mut v2 = W(Vec::new());
+        v2.u8(2);
+        v2.u32(4000);
+        v2.u8(1);
+        v2.f32(-3.0);
+        v2.u64(T0);
+        v2.u8(1);
+        v2.u64(9);
+        v2.u32(0);
+        v2.u32(0);
+        e.decode_location(1, &v2.0).expect("v2 location");
+        assert_eq!((e.loc_level[1], e.loc_floor[1]), (Some(-3.0), None));
         // Unknown versions and trailing bytes are errors naming the problem.
-        let err = e.decode_location(0, &[3]).expect_err("v3");
-        assert_eq!(err, "unknown record version 3");
+        let err = e.decode_location(0, &[4]).expect_err("v4");
+        assert_eq!(err, "unknown record version 4");
         let mut bytes = w.0.clone();
         bytes.push(0);
         let err = e.decode_location(0, &bytes).expect_err("trailing");

@@ -3,7 +3,7 @@
 //! can describe exactly what arrived over MQTT. It reads payloads; it never builds them (that is
 //! [`crate::events`]).
 
-use crate::events::{DepartCause, Event, EventBody, ReaderState};
+use crate::events::{DepartCause, Event, EventBody, ReaderState, ReceiptStatus, SkuTally};
 use serde_json::Value;
 
 /// Product names for SKUs (the demo's GTINs → "shirt", "jeans", "cap"); unknown SKUs print as
@@ -165,6 +165,12 @@ pub fn describe_with(e: &Event, names: &dyn SkuNames) -> String {
 /// assert_eq!(shelfd::demo::event_from_json(&json), Some(e));
 /// ```
 pub fn event_from_json(v: &Value) -> Option<Event> {
+    let strings = |a: &Value| -> Option<Vec<String>> {
+        a.as_array()?
+            .iter()
+            .map(|x| x.as_str().map(str::to_owned))
+            .collect()
+    };
     if v.get("v")?.as_u64()? != 1 {
         return None;
     }
@@ -220,6 +226,53 @@ pub fn event_from_json(v: &Value) -> Option<Event> {
             sku: sku()?,
             location: text("location")?,
             from: text("from")?,
+        },
+        "alert.low_stock" => EventBody::AlertLowStock {
+            location: text("location")?,
+            sku: sku()?,
+            count: v.get("count")?.as_u64()?,
+            threshold: v.get("threshold")?.as_u64()?,
+        },
+        "alert.misplaced" => EventBody::AlertMisplaced {
+            epc: text("epc")?,
+            sku: sku()?,
+            location: text("location")?,
+            expected: strings(v.get("expected")?)?,
+        },
+        "dock.receipt" => EventBody::DockReceipt {
+            dock: text("dock")?,
+            shipment: match v.get("shipment")? {
+                Value::Null => None,
+                Value::String(s) => Some(s.clone()),
+                _ => return None,
+            },
+            status: match v.get("status")?.as_str()? {
+                "complete" => ReceiptStatus::Complete,
+                "short" => ReceiptStatus::Short,
+                "over" => ReceiptStatus::Over,
+                "mismatch" => ReceiptStatus::Mismatch,
+                _ => return None,
+            },
+            expected: v.get("expected")?.as_u64()?,
+            received: v.get("received")?.as_u64()?,
+            missing: strings(v.get("missing")?)?,
+            unexpected: strings(v.get("unexpected")?)?,
+            by_sku: v
+                .get("by_sku")?
+                .as_object()?
+                .iter()
+                .map(|(sku, t)| {
+                    let tally = SkuTally {
+                        expected: t.get("expected")?.as_u64()?,
+                        received: t.get("received")?.as_u64()?,
+                    };
+                    Some((sku.clone(), tally))
+                })
+                .collect::<Option<_>>()?,
+            truncated: match v.get("truncated") {
+                None => false,
+                Some(t) => t.as_bool()?,
+            },
         },
         "reader.status" => EventBody::ReaderStatus {
             reader: text("reader")?,
@@ -292,6 +345,47 @@ mod tests {
                 reader: "r1".into(),
                 state: ReaderState::Offline,
                 since: "2026-11-22T10:00:00.000Z".into(),
+            },
+            EventBody::AlertLowStock {
+                location: "a".into(),
+                sku: Some("1".into()),
+                count: 2,
+                threshold: 3,
+            },
+            EventBody::AlertMisplaced {
+                epc: "30".into(),
+                sku: Some("1".into()),
+                location: "b".into(),
+                expected: vec!["a".into(), "c".into()],
+            },
+            EventBody::DockReceipt {
+                dock: "d1".into(),
+                shipment: Some("SHP-1".into()),
+                status: ReceiptStatus::Short,
+                expected: 3,
+                received: 2,
+                missing: vec!["3031".into()],
+                unexpected: vec![],
+                by_sku: [(
+                    "1".to_owned(),
+                    SkuTally {
+                        expected: 3,
+                        received: 2,
+                    },
+                )]
+                .into(),
+                truncated: false,
+            },
+            EventBody::DockReceipt {
+                dock: "d1".into(),
+                shipment: None,
+                status: ReceiptStatus::Over,
+                expected: 0,
+                received: 0,
+                missing: vec![],
+                unexpected: vec!["3032".into()],
+                by_sku: Default::default(),
+                truncated: true,
             },
         ]
     }

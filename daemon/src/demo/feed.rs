@@ -2,8 +2,9 @@
 //! everything under a topic filter (the gateway's events, retained stock snapshots and status)
 //! and hands each message over a channel, in the order the broker delivered them.
 //!
-//! It owns one rumqttc client and its event loop task. It never publishes and never interprets
-//! a payload (that is [`super::central`]).
+//! It owns one rumqttc client and its event loop task, and also sends central's commands to
+//! the gateway over it ([`CentralFeed::command`]). It never interprets a payload (that is
+//! [`super::central`]).
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use std::time::Duration;
@@ -112,6 +113,17 @@ impl CentralFeed {
                     filter: filter.to_owned(),
                 })
             }
+        }
+    }
+
+    /// Publishes a command (QoS 1) as central would. Queued on the client; a full queue or a
+    /// stopped client is logged, not an error: the demo goes on.
+    pub fn command(&self, topic: String, payload: Vec<u8>) {
+        if let Err(e) = self
+            .client
+            .try_publish(topic, QoS::AtLeastOnce, false, payload)
+        {
+            tracing::warn!("demo central: command not sent: {e}");
         }
     }
 

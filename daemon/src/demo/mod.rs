@@ -29,7 +29,7 @@ pub use describe::{describe, describe_with, event_from_json};
 pub use view::ViewMode;
 
 use crate::config::{self, Config, MqttUrl};
-use crate::publish::topics::Topics;
+use crate::publish::topics::{Topic, Topics};
 use crate::readers::serial::ReaderHealthSnapshot;
 use crate::run::{RunError, RunHandles, run_with};
 use broker::{BrokerError, EmbeddedBroker};
@@ -320,6 +320,8 @@ async fn run_in(
     ));
     let script_cancel = CancellationToken::new();
     let (narration_tx, mut narration) = mpsc::unbounded_channel();
+    let (commands_tx, mut commands) = mpsc::unbounded_channel();
+    let topics = Topics::new(&prefix, &config.gateway.store, &config.gateway.id);
     let (script, sim) = StoreScript::new(options.seed, crate::timefmt::now_ms(), &config);
     let player = tokio::spawn(script::play(
         script,
@@ -328,6 +330,7 @@ async fn run_in(
         rig.buses(),
         script_cancel.clone(),
         narration_tx,
+        commands_tx,
     ));
 
     let deadline = viewer.started + options.duration.min(MAX_DURATION);
@@ -345,6 +348,10 @@ async fn run_in(
             }
             Some(m) = feed.recv() => viewer.message(&m, &mut out),
             Some(say) = narration.recv() => viewer.narrate(say, &mut out),
+            Some(c) = commands.recv() => {
+                let topic = topics.build(&Topic::Cmd(c.op.into()));
+                feed.command(topic, c.body.to_string().into_bytes());
+            }
             _ = redraw.tick(), if live => viewer.draw(&handles.readers.snapshots(), &mut out),
         }
     }

@@ -1,10 +1,14 @@
 //! The demo store's day, as a script of acts ([`StoreScript`]) over a seeded [`StoreSim`]: stock
-//! on the shelves at opening (the baseline), a delivery at the dock, a misplaced shirt, a sale at
-//! the POS, the paid item leaving (no alert) and an unpaid one (alert), an item that vanishes
-//! (departs as missing), then an endless cycle of restocking, sales, deliveries, a return and
-//! the odd theft; on the drinks shelf a shopper takes a water bottle at every sale and staff
-//! refill three every third cycle (the bottles carry no tag: a shelf node's lane weighs them). Each act changes where tags are and says how long to watch; the timings are
-//! set so that, with the knobs of `config/demo.toml`, every kind of event shows within a minute.
+//! on the shelves at opening (the baseline), a delivery at the dock that central announced with
+//! an ASN (a `dock.receipt` matches it), a misplaced shirt (`alert.misplaced`), a sale at the
+//! POS, the paid item leaving (no alert) and an unpaid one (alert), a cap that vanishes (departs
+//! as missing; the caps shelf then runs below its safety stock), then an endless cycle of
+//! restocking, sales, announced deliveries, a return and the odd theft; on the drinks shelf a
+//! shopper takes a water bottle at every sale and staff refill three every third cycle (the
+//! bottles carry no tag: a shelf node's lane weighs them). Each act changes where tags are and
+//! says how long to watch; the timings are set so that, with the knobs of `config/demo.toml`,
+//! every kind of event shows within a minute. Central's commands come out of
+//! [`StoreScript::take_commands`].
 //!
 //! [`play`] runs the script in real time through the simulated readers ([`play_store_sim`]); a
 //! test runs the same acts on a virtual clock through the engine. The script only moves tags in
@@ -155,6 +159,20 @@ pub struct StoreScript {
     lane: Option<ShelfLane>,
     /// Lane moves of the acts played, not yet taken by the player.
     lane_moves: Vec<LaneMove>,
+    /// Commands central sends with the acts played, not yet taken by the player.
+    commands: Vec<CentralCommand>,
+    /// Shipments announced so far.
+    shipments: u32,
+}
+
+/// A command central sends to the gateway (over MQTT in the live demo, as a read-log command in
+/// the tests): an `asn` announcing each delivery before it is unloaded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CentralCommand {
+    /// The command (`asn`): the last level of its `cmd/{op}` topic.
+    pub op: &'static str,
+    /// Its JSON body.
+    pub body: serde_json::Value,
 }
 
 /// Acts before the cycle starts.
@@ -201,6 +219,8 @@ impl StoreScript {
                 items: super::rig::LANE_STOCK,
             }),
             lane_moves: Vec::new(),
+            commands: Vec::new(),
+            shipments: 0,
         };
         // The lane's opening stock (the node reports it as its starting weight).
         script.lane_move(0);
@@ -214,6 +234,30 @@ impl StoreScript {
             script.add(&mut sim, product, n, at);
         }
         (script, sim)
+    }
+
+    /// The commands central sends with the acts played since the last call.
+    pub fn take_commands(&mut self) -> Vec<CentralCommand> {
+        std::mem::take(&mut self.commands)
+    }
+
+    /// Announces a delivery of `qty` items of `product` to the dock (a class-level ASN) and
+    /// returns its shipment id.
+    fn announce(&mut self, product: usize, qty: u32) -> String {
+        self.shipments += 1;
+        let shipment = format!("SHP-{}", 1000 + self.shipments);
+        let sku = crate::epc::gtin14(&sim_epc(PRODUCTS[product].number, 1))
+            .expect("invariant: demo EPCs are SGTINs");
+        self.commands.push(CentralCommand {
+            op: "asn",
+            body: serde_json::json!({
+                "id": format!("demo-{shipment}"),
+                "shipment": shipment,
+                "dock": DOCK,
+                "lines": [{"sku": sku, "qty": qty}],
+            }),
+        });
+        shipment
     }
 
     /// The lane moves of the acts played since the last call (the player puts them on the
@@ -259,9 +303,13 @@ impl StoreScript {
                 hold: secs(12),
             },
             1 => {
+                let shipment = self.announce(CAP, 4);
                 self.delivered = self.add(sim, CAP, 4, DOCK);
                 Act {
-                    say: "a delivery of 4 caps is unloaded at the receiving dock".into(),
+                    say: format!(
+                        "central announces shipment {shipment} (4 caps) for {DOCK}; \
+                         it is unloaded at the receiving dock"
+                    ),
                     hold: secs(4),
                 }
             }
@@ -385,9 +433,13 @@ impl StoreScript {
                 self.carry_off(sim);
                 if deliver {
                     let product = PRODUCTS[cycle % PRODUCTS.len()];
+                    let shipment = self.announce(cycle % PRODUCTS.len(), 2);
                     self.delivered = self.add(sim, cycle % PRODUCTS.len(), 2, DOCK);
                     Act {
-                        say: format!("a delivery of 2 {} is unloaded at the dock", product.some),
+                        say: format!(
+                            "shipment {shipment} (2 {}) is unloaded at the dock",
+                            product.some
+                        ),
                         hold: secs(5),
                     }
                 } else {
@@ -472,9 +524,13 @@ pub async fn play(
     buses: HashMap<String, NodeBusControls>,
     cancel: CancellationToken,
     narration: mpsc::UnboundedSender<String>,
+    commands: mpsc::UnboundedSender<CentralCommand>,
 ) -> StoreSim {
     while !cancel.is_cancelled() {
         let act = script.next_act(&mut sim);
+        for command in script.take_commands() {
+            let _ = commands.send(command);
+        }
         for moved in script.take_lane_moves() {
             // The opening stock is already on the simulated lane.
             if moved.units == 0 {
@@ -510,7 +566,7 @@ pub async fn play(
 mod tests {
     use super::*;
     use crate::engine_store::EngineStore;
-    use crate::events::{DepartCause, Event, EventBody};
+    use crate::events::{DepartCause, Event, EventBody, ReceiptStatus};
     use crate::readlog::{LaneChange, LaneRecord, Record};
     use crate::store::MemoryStore;
 
@@ -524,6 +580,14 @@ mod tests {
         let mut events = Vec::new();
         while sim.now() < START + seconds * 1000 {
             let act = script.next_act(&mut sim);
+            for c in script.take_commands() {
+                es.feed(&Record::Command {
+                    t: sim.now(),
+                    op: c.op.into(),
+                    command: c.body,
+                })
+                .expect("a valid command");
+            }
             // What the shelf node would report: the pick or put once settled, then the weight.
             for moved in script.take_lane_moves() {
                 let t = sim.now() + 1_500;
@@ -600,6 +664,28 @@ mod tests {
                 (
                     "stock",
                     first(&events, |b| matches!(b, EventBody::StockChanged { .. })),
+                ),
+                (
+                    "misplaced",
+                    first(&events, |b| matches!(b, EventBody::AlertMisplaced { .. })),
+                ),
+                (
+                    "low stock",
+                    first(&events, |b| matches!(b, EventBody::AlertLowStock { .. })),
+                ),
+                (
+                    "receipt",
+                    first(&events, |b| {
+                        matches!(
+                            b,
+                            EventBody::DockReceipt {
+                                shipment: Some(s),
+                                status: ReceiptStatus::Complete,
+                                received: 4,
+                                ..
+                            } if s == "SHP-1001"
+                        )
+                    }),
                 ),
             ];
             for (kind, at) in &kinds {

@@ -65,6 +65,16 @@ pub enum ReceiptStatus {
 }
 
 impl ReceiptStatus {
+    /// The status as the event's JSON spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReceiptStatus::Complete => "complete",
+            ReceiptStatus::Short => "short",
+            ReceiptStatus::Over => "over",
+            ReceiptStatus::Mismatch => "mismatch",
+        }
+    }
+
     /// The status for what is missing and what is unexpected.
     pub fn of(missing: bool, unexpected: bool) -> Self {
         match (missing, unexpected) {

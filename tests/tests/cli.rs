@@ -1014,7 +1014,7 @@ fn demo_shows_the_store_live_over_its_own_broker_and_stops_cleanly() {
         ("(missing)", "tag.departed missing"),
         ("stock     ", "stock.changed"),
         (
-            "RECEIPT   dock-1 SHP-1001: Complete, 4/4 received",
+            "RECEIPT   dock-1 SHP-1001: complete, 4/4 received",
             "the delivery received against central's ASN",
         ),
         (

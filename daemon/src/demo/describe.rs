@@ -146,8 +146,9 @@ pub fn describe_with(e: &Event, names: &dyn SkuNames) -> String {
             received,
             ..
         } => format!(
-            "RECEIPT   {dock} {}: {status:?}, {received}/{expected} received",
-            shipment.as_deref().unwrap_or("(no ASN)")
+            "RECEIPT   {dock} {}: {}, {received}/{expected} received",
+            shipment.as_deref().unwrap_or("(no ASN)"),
+            status.as_str()
         ),
     };
     format!("[{clock}] #{:<4} {what}", e.seq)
@@ -246,12 +247,16 @@ pub fn event_from_json(v: &Value) -> Option<Event> {
                 Value::String(s) => Some(s.clone()),
                 _ => return None,
             },
-            status: match v.get("status")?.as_str()? {
-                "complete" => ReceiptStatus::Complete,
-                "short" => ReceiptStatus::Short,
-                "over" => ReceiptStatus::Over,
-                "mismatch" => ReceiptStatus::Mismatch,
-                _ => return None,
+            status: {
+                let status = v.get("status")?.as_str()?;
+                [
+                    ReceiptStatus::Complete,
+                    ReceiptStatus::Short,
+                    ReceiptStatus::Over,
+                    ReceiptStatus::Mismatch,
+                ]
+                .into_iter()
+                .find(|s| s.as_str() == status)?
             },
             expected: v.get("expected")?.as_u64()?,
             received: v.get("received")?.as_u64()?,

@@ -65,6 +65,14 @@ pub enum ReceiptStatus {
 }
 
 impl ReceiptStatus {
+    /// Every status.
+    pub const ALL: [ReceiptStatus; 4] = [
+        ReceiptStatus::Complete,
+        ReceiptStatus::Short,
+        ReceiptStatus::Over,
+        ReceiptStatus::Mismatch,
+    ];
+
     /// The status as the event's JSON spells it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -369,6 +377,16 @@ mod tests {
         Origin {
             store: "s1".into(),
             gateway: "gw-1".into(),
+        }
+    }
+
+    #[test]
+    fn receipt_status_names_are_the_json_ones() {
+        for status in ReceiptStatus::ALL {
+            assert_eq!(
+                serde_json::to_value(status).expect("serializes"),
+                serde_json::Value::from(status.as_str())
+            );
         }
     }
 

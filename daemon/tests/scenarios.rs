@@ -91,8 +91,12 @@ fn kinds(events: &[Event]) -> BTreeMap<&'static str, usize> {
     m
 }
 
+fn of_kind<'a>(events: &'a [Event], kind: &str) -> Vec<&'a Event> {
+    events.iter().filter(|e| e.body.kind() == kind).collect()
+}
+
 fn count(events: &[Event], kind: &str) -> usize {
-    events.iter().filter(|e| e.body.kind() == kind).count()
+    of_kind(events, kind).len()
 }
 
 fn stock_at(e: &Engine, loc: &str) -> u64 {
@@ -209,7 +213,7 @@ fn b3_a_genuine_move_gives_exactly_one_moved_within_bounded_latency() {
     s.move_tag(&epcs[3], Some("c"));
     s.run_for(180_000);
     let ev = feed(&mut e, &s.take_records());
-    let moves: Vec<&Event> = ev.iter().filter(|x| x.body.kind() == "tag.moved").collect();
+    let moves = of_kind(&ev, "tag.moved");
     assert_eq!(moves.len(), 1, "{ev:#?}");
     assert!(
         matches!(&moves[0].body, EventBody::TagMoved { epc, from, to, .. } if *epc == hex(&epcs[3]) && from == "a" && to == "c")
@@ -321,7 +325,7 @@ fn b2_a_present_tag_is_not_moved_by_weak_reads_while_its_shelf_misses_it() {
     }
     let mut e = Engine::new(topo(), knobs());
     let ev = feed(&mut e, &with_residents_at_c(360, extra));
-    let moves: Vec<&Event> = ev.iter().filter(|x| x.body.kind() == "tag.moved").collect();
+    let moves = of_kind(&ev, "tag.moved");
     assert_eq!(moves.len(), 1, "{ev:#?}");
     assert!(
         matches!(&moves[0].body, EventBody::TagMoved { from, to, .. } if from == "c" && to == "b")
@@ -356,10 +360,7 @@ fn b1_a_shelf_whose_tags_read_20_db_apart_confirms_them_all_and_new_weak_ones_pr
     s.add_tags(1, 1, "a", weak);
     s.run_for(30_000);
     let ev = feed(&mut e, &s.take_records());
-    let arrived: Vec<&Event> = ev
-        .iter()
-        .filter(|x| x.body.kind() == "tag.arrived")
-        .collect();
+    let arrived = of_kind(&ev, "tag.arrived");
     assert_eq!(arrived.len(), 1, "{:?}", kinds(&ev));
     assert!(
         arrived[0].time_ms - added_at <= 10_000,
@@ -401,10 +402,7 @@ fn b5_a_removed_tag_departs_after_missed_rereads_on_a_live_reader() {
     s.move_tag(&epcs[0], None);
     s.run_for(300_000);
     let ev = feed(&mut e, &s.take_records());
-    let dep: Vec<&Event> = ev
-        .iter()
-        .filter(|x| x.body.kind() == "tag.departed")
-        .collect();
+    let dep = of_kind(&ev, "tag.departed");
     assert_eq!(dep.len(), 1, "{ev:#?}");
     assert!(
         matches!(&dep[0].body, EventBody::TagDeparted { cause: DepartCause::Missing, from, .. } if from == "a")
@@ -459,10 +457,7 @@ fn slow_population(seed: u64) {
     s.move_tag(&epcs[5], None);
     s.run_for(15 * 60_000);
     let ev = feed(&mut e, &s.take_records());
-    let dep: Vec<&Event> = ev
-        .iter()
-        .filter(|x| x.body.kind() == "tag.departed")
-        .collect();
+    let dep = of_kind(&ev, "tag.departed");
     assert_eq!(dep.len(), 1, "seed {seed}: {:?}", kinds(&ev));
     assert_eq!(count(&ev, "tag.moved"), 0, "seed {seed}: {:?}", kinds(&ev));
     assert!(dep[0].time_ms - removed_at <= 10 * 60_000);
@@ -489,10 +484,7 @@ fn b6_an_offline_reader_freezes_departures_and_nothing_rearrives() {
             ..
         }
     )));
-    let dep: Vec<&Event> = ev
-        .iter()
-        .filter(|x| x.body.kind() == "tag.departed")
-        .collect();
+    let dep = of_kind(&ev, "tag.departed");
     assert_eq!(dep.len(), 1, "only the removed tag departs: {ev:#?}");
     assert!(
         dep[0].time_ms - back >= 20_000,
@@ -697,7 +689,7 @@ fn b10_pos_sells_in_stock_items_and_ignores_first_reads() {
     s.move_tag(&epcs[0], None);
     s.run_for(60_000);
     let ev = feed(&mut e, &s.take_records());
-    let sold: Vec<&Event> = ev.iter().filter(|x| x.body.kind() == "tag.sold").collect();
+    let sold = of_kind(&ev, "tag.sold");
     assert_eq!(sold.len(), 1, "{ev:#?}");
     assert!(
         matches!(&sold[0].body, EventBody::TagSold { epc, location, from, .. } if *epc == hex(&epcs[0]) && location == "pos" && from == "a")
@@ -741,10 +733,7 @@ fn b10_sold_items_are_held_off_then_returned() {
     s.move_tag(&epcs[0], Some("c"));
     s.run_for(60_000);
     let ev = feed(&mut e, &s.take_records());
-    let ret: Vec<&Event> = ev
-        .iter()
-        .filter(|x| x.body.kind() == "tag.returned")
-        .collect();
+    let ret = of_kind(&ev, "tag.returned");
     assert_eq!(ret.len(), 1, "{ev:#?}");
     assert_eq!(count(&ev, "tag.arrived"), 0);
     assert_eq!(stock_at(&e, "c"), 1);
@@ -764,10 +753,7 @@ fn b10_unsold_items_at_the_exit_raise_an_alert() {
     s.move_tag(&epcs[1], None);
     s.run_for(60_000);
     let ev = feed(&mut e, &s.take_records());
-    let alerts: Vec<&Event> = ev
-        .iter()
-        .filter(|x| x.body.kind() == "alert.exit")
-        .collect();
+    let alerts = of_kind(&ev, "alert.exit");
     assert_eq!(alerts.len(), 2, "{ev:#?}");
     assert!(alerts.iter().all(|a| matches!(&a.body, EventBody::AlertExit { location, from, .. } if location == "exit" && from == "a")));
     let causes: Vec<DepartCause> = ev

@@ -249,14 +249,9 @@ pub fn event_from_json(v: &Value) -> Option<Event> {
             },
             status: {
                 let status = v.get("status")?.as_str()?;
-                [
-                    ReceiptStatus::Complete,
-                    ReceiptStatus::Short,
-                    ReceiptStatus::Over,
-                    ReceiptStatus::Mismatch,
-                ]
-                .into_iter()
-                .find(|s| s.as_str() == status)?
+                ReceiptStatus::ALL
+                    .into_iter()
+                    .find(|s| s.as_str() == status)?
             },
             expected: v.get("expected")?.as_u64()?,
             received: v.get("received")?.as_u64()?,

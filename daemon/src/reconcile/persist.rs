@@ -19,6 +19,7 @@ use rustc_hash::FxHashSet;
 
 /// Version written. Version 1 records (before RSSI levels and store rules) are still read:
 /// their levels start at 0 (a no-RSSI read's level), no alert is raised and no stay alerted.
+/// Version 2 location records have no level floor: it starts unknown and is learned again.
 const VERSION: u8 = 3;
 
 /// Everything a store holds for the engine, as raw records.
@@ -189,15 +190,8 @@ impl Engine {
         let mut w = W(Vec::with_capacity(64));
         w.u8(VERSION);
         w.u32(self.loc_gap[i]);
-        for l in [self.loc_level[i], self.loc_floor[i]] {
-            match l {
-                Some(l) => {
-                    w.u8(1);
-                    w.f32(l);
-                }
-                None => w.u8(0),
-            }
-        }
+        w.opt_f32(self.loc_level[i]);
+        w.opt_f32(self.loc_floor[i]);
         let m = self.snap[i];
         w.u64(m.time_ms);
         w.u8(u8::from(m.baseline));
@@ -232,16 +226,10 @@ impl Engine {
         let v = r.version(1..=VERSION)?;
         self.loc_gap[i] = r.u32()?;
         if v >= 2 {
-            self.loc_level[i] = match r.u8()? {
-                0 => None,
-                _ => Some(r.f32()?),
-            };
+            self.loc_level[i] = r.opt_f32()?;
         }
         if v >= 3 {
-            self.loc_floor[i] = match r.u8()? {
-                0 => None,
-                _ => Some(r.f32()?),
-            };
+            self.loc_floor[i] = r.opt_f32()?;
         }
         self.snap[i] = SnapMeta {
             time_ms: r.u64()?,

@@ -156,9 +156,11 @@ impl TagTable {
         }
         // The last entry fills the hole: repoint its index slot.
         let moved_from = self.len as u32;
-        if let Some(p) = self.index.find_mut(hash_of(&last.0), |&p| p == moved_from) {
-            *p = pos as u32;
-        }
+        let slot = self
+            .index
+            .find_mut(hash_of(&last.0), |&p| p == moved_from)
+            .expect("invariant: every stored entry has its index slot");
+        *slot = pos as u32;
         let removed = std::mem::replace(&mut self.chunks[pos / CHUNK][pos % CHUNK], last);
         Some(removed.1)
     }

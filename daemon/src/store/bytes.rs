@@ -31,6 +31,16 @@ impl W {
             }
         }
     }
+    /// An optional float: a 0/1 tag, then [`W::f32`].
+    pub(crate) fn opt_f32(&mut self, v: Option<f32>) {
+        match v {
+            None => self.u8(0),
+            Some(v) => {
+                self.u8(1);
+                self.f32(v);
+            }
+        }
+    }
     /// Bytes with a two-byte length, at most 65 535 of them.
     pub(crate) fn bytes(&mut self, b: &[u8]) {
         let n = u16::try_from(b.len()).unwrap_or(u16::MAX);
@@ -118,6 +128,14 @@ impl<'a> R<'a> {
             0 => Ok(None),
             1 => self.string().map(Some),
             b => Err(format!("bad option tag {b}")),
+        }
+    }
+    /// See [`W::opt_f32`]. (Records written before it existed used any non-zero tag for
+    /// `Some`, so any non-zero tag reads as one.)
+    pub(crate) fn opt_f32(&mut self) -> Result<Option<f32>, String> {
+        match self.u8()? {
+            0 => Ok(None),
+            _ => self.f32().map(Some),
         }
     }
     /// A 0/1 byte.

@@ -10,9 +10,9 @@
 
 use crate::config::LocationKind;
 use crate::engine_store::EngineStore;
-use crate::events::Origin;
-use crate::reconcile::{Engine, Input, Knobs, Topology};
 use crate::store::{Commit, Key, OutboxEntry, SledStore, Store};
+use shelfd_core::events::Origin;
+use shelfd_core::reconcile::{Engine, Input, Knobs, Topology};
 use std::io::Write;
 use std::time::Instant;
 
@@ -64,13 +64,13 @@ fn population(tags: usize, seconds: u64) -> (Topology, Vec<[u8; 12]>, Vec<BenchR
     let topo = Topology::new(&locs, &readers);
     let epcs: Vec<[u8; 12]> = (0..tags)
         .map(|i| {
-            let v = crate::sim::sim_epc((i % 500) as u32, i as u64 + 1);
+            let v = shelfd_core::sim::sim_epc((i % 500) as u32, i as u64 + 1);
             let mut a = [0u8; 12];
             a.copy_from_slice(&v[..12]);
             a
         })
         .collect();
-    let mut rng = crate::sim::SimRng::new(7);
+    let mut rng = shelfd_core::sim::SimRng::new(7);
     let mut reads = Vec::with_capacity(tags * seconds as usize);
     let t0 = 1_795_338_000_000u64;
     for s in 0..seconds {
@@ -164,7 +164,7 @@ fn engine(tags: usize, seconds: u64, out: &mut impl Write) -> anyhow::Result<()>
 }
 
 /// Feeds bench reads to an engine, collecting (and bounding) its events.
-type FeedReads<'a> = dyn Fn(&mut Engine, &[BenchRead], &mut Vec<crate::events::Event>) + 'a;
+type FeedReads<'a> = dyn Fn(&mut Engine, &[BenchRead], &mut Vec<shelfd_core::events::Event>) + 'a;
 
 /// RSS growth per tracked tag `(first start, restored)`. The first start confirms every tag of
 /// `warm` in a fresh engine, taking its changes every 4096 reads as the daemon's commits do (the
@@ -185,7 +185,7 @@ fn engine_memory(topo: &Topology, warm: &[BenchRead], feed: &FeedReads<'_>) -> (
     // Every record, as a clean stop leaves them in the store.
     engine.shutdown(&mut events);
     let changes = engine.take_changes();
-    let persisted = crate::reconcile::Persisted {
+    let persisted = shelfd_core::reconcile::Persisted {
         meta: changes.meta,
         tags: changes
             .tags
@@ -210,7 +210,7 @@ fn replay(tags: usize, seconds: u64, out: &mut impl Write) -> anyhow::Result<()>
     let (topo, epcs, reads) = population(tags, seconds.max(10));
     let mut log = String::with_capacity(reads.len() * 90);
     for &(t, reader, antenna, tag, rssi) in &reads {
-        let rec = crate::readlog::Record::Read(crate::readlog::TagRead {
+        let rec = shelfd_core::readlog::Record::Read(shelfd_core::readlog::TagRead {
             t,
             reader: topo.readers[usize::from(reader)].id.to_string(),
             antenna,

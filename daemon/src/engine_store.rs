@@ -11,15 +11,16 @@
 //! Used by `shelfd replay` and by the daemon's engine task. Blocking (sled): callers run it on a
 //! dedicated thread.
 
-use crate::config::Config;
-use crate::dock::{AsnAccepted, DockBook, DockRestoreError, DockRestoreReport, Notice};
-use crate::events::{Event, Origin};
-use crate::publish::commands::{self, Command, CommandError};
-use crate::readlog::Record;
-use crate::reconcile::{
+use crate::config::{Config, engine_setup};
+use crate::store::{Commit, Key, KeySpace, OutboxEntry, Store, StoreError};
+use shelfd_core::commands::{Command, CommandError};
+use shelfd_core::dock::{DockBook, DockRestoreError, DockRestoreReport, Notice};
+use shelfd_core::events::{Event, Origin};
+use shelfd_core::readlog::Record;
+pub use shelfd_core::reconcile::RecordError;
+use shelfd_core::reconcile::{
     Changes, Engine, Input, Knobs, Persisted, RestoreReport, StoreRules, Topology,
 };
-use crate::store::{Commit, Key, KeySpace, OutboxEntry, Store, StoreError};
 
 /// Meta key of the engine globals.
 pub const ENGINE_META: &str = "engine";
@@ -32,29 +33,10 @@ pub enum EngineStoreError {
     Store(#[from] StoreError),
     /// A persisted record is corrupt.
     #[error(transparent)]
-    Restore(#[from] crate::reconcile::RestoreError),
+    Restore(#[from] shelfd_core::reconcile::RestoreError),
     /// A persisted dock or shipment record is corrupt.
     #[error(transparent)]
     DockRestore(#[from] DockRestoreError),
-}
-
-/// Why a record was not applied.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RecordError {
-    /// The record names a reader the config does not have.
-    #[error("reader {0:?} is not in the config")]
-    UnknownReader(String),
-    /// The record names a gpio the config does not have.
-    #[error("{0}")]
-    UnknownGpio(String),
-    /// A command line was rejected (it changed nothing).
-    #[error("{op} command rejected: {error}")]
-    Command {
-        /// The command's op.
-        op: String,
-        /// Why it was rejected.
-        error: CommandError,
-    },
 }
 
 /// An engine with its store. See the module docs.
@@ -71,14 +53,14 @@ impl<S: Store> EngineStore<S> {
     /// Restores the engine for `config` from `store` (a fresh engine on an empty store), with
     /// the config's store rules.
     pub fn open(config: &Config, store: S) -> Result<Self, EngineStoreError> {
-        let topo = Topology::from_config(config);
+        let topo = engine_setup::topology(config);
         let knobs = Knobs::from_config(&config.reconcile);
         let origin = Origin {
             store: config.gateway.store.clone(),
             gateway: config.gateway.id.clone(),
         };
-        let rules = StoreRules::from_config(config, &topo);
-        let docks = DockBook::from_config(config, |id| topo.location_index(id));
+        let rules = engine_setup::rules(config, &topo);
+        let docks = engine_setup::dock_book(config, |id| topo.location_index(id));
         let mut es = Self::open_with_docks(topo, knobs, origin, docks, store)?;
         es.engine.set_rules(&rules);
         Ok(es)
@@ -232,104 +214,34 @@ impl<S: Store> EngineStore<S> {
     }
 
     /// Feeds one read-log record. Events wait in memory until [`EngineStore::commit`].
-    /// A rejected record (unknown reader or gpio, rejected command) changes nothing. Returns
-    /// whether the record was an engine input (always, for valid records).
-    pub fn feed(&mut self, record: &Record) -> Result<bool, RecordError> {
-        let topo = self.engine.topology();
-        let input = match record {
-            Record::Read(r) => {
-                let reader = topo
-                    .reader_index(&r.reader)
-                    .ok_or_else(|| RecordError::UnknownReader(r.reader.clone()))?;
-                Input::Read {
-                    t: r.t,
-                    reader,
-                    antenna: r.antenna,
-                    epc: &r.epc,
-                    rssi: r.rssi,
-                }
-            }
-            Record::Link { t, reader, link } => {
-                let idx = topo
-                    .reader_index(reader)
-                    .ok_or_else(|| RecordError::UnknownReader(reader.clone()))?;
-                Input::Link {
-                    t: *t,
-                    reader: idx,
-                    state: *link,
-                }
-            }
-            Record::Lane(l) => {
-                let reader = topo
-                    .reader_index(&l.reader)
-                    .ok_or_else(|| RecordError::UnknownReader(l.reader.clone()))?;
-                Input::Lane {
-                    t: l.t,
-                    reader,
-                    node: l.node,
-                    lane: l.lane,
-                    change: l.change,
-                }
-            }
-            Record::Gpio { t, gpio, level } => {
-                self.engine
-                    .gpio(*t, gpio, *level, &mut self.pending)
-                    .map_err(RecordError::UnknownGpio)?;
-                return Ok(true);
-            }
-            Record::Command { t, op, command } => {
-                let bytes = serde_json::to_vec(command).unwrap_or_default();
-                let reject = |error| RecordError::Command {
-                    op: op.clone(),
-                    error,
-                };
-                let command = commands::parse(op, &bytes).map_err(reject)?;
-                self.execute(*t, &command).map_err(reject)?;
-                return Ok(true);
-            }
-        };
-        self.engine.handle(input, &mut self.pending);
-        Ok(true)
+    /// A rejected record (unknown reader or gpio, rejected command) changes nothing.
+    pub fn feed(&mut self, record: &Record) -> Result<(), RecordError> {
+        if let Record::Command { t, op, command } = record {
+            let (command, detail) = self
+                .engine
+                .command_line(*t, op, command, &mut self.pending)?;
+            log_accepted(&command, &detail);
+            return Ok(());
+        }
+        self.engine.feed_record(record, &mut self.pending)
     }
 
     /// Executes a command that needs the engine at gateway time `t` and returns the detail of
-    /// its result; a rejected command is an error naming why, and changes nothing. The change
-    /// is durable after the next [`EngineStore::commit`] and [`EngineStore::flush`] (the daemon
-    /// answers only then). `ping` and `resync` change nothing here (the publisher answers them).
-    ///
-    /// `asn` answers `{"shipment","dock","state":"open"|"received","new":bool}`: `new` is false
-    /// when the same shipment with the same content was already known.
+    /// its result (see [`Engine::execute`]); a rejected command is an error naming why, and
+    /// changes nothing. The change is durable after the next [`EngineStore::commit`] and
+    /// [`EngineStore::flush`] (the daemon answers only then).
     pub fn execute(
         &mut self,
         t: u64,
         command: &Command,
     ) -> Result<serde_json::Map<String, serde_json::Value>, CommandError> {
-        let mut detail = serde_json::Map::new();
-        match command {
-            Command::Ping { .. } | Command::Resync { .. } => {}
-            Command::Asn { id, asn } => {
-                let (shipment, dock) = (asn.shipment.clone(), asn.dock.clone());
-                let accepted = self
-                    .engine
-                    .accept_asn(t, asn.clone(), &mut self.pending)
-                    .map_err(|reason| CommandError::rejected(Some(id), reason))?;
-                let (state, new) = match accepted {
-                    AsnAccepted::Stored => ("open", true),
-                    AsnAccepted::Unchanged => ("open", false),
-                    AsnAccepted::AlreadyReceived => ("received", false),
-                };
-                tracing::info!(shipment = %shipment, dock = %dock, state, new, items = asn.content.items(), "asn accepted");
-                detail.insert("shipment".into(), shipment.into());
-                detail.insert("dock".into(), dock.into());
-                detail.insert("state".into(), state.into());
-                detail.insert("new".into(), new.into());
-            }
-        }
+        let detail = self.engine.execute(t, command, &mut self.pending)?;
+        log_accepted(command, &detail);
         Ok(detail)
     }
 
     /// What each dock's light stack shows now.
-    pub fn dock_lights(&self) -> Vec<(String, crate::dock::Light)> {
+    pub fn dock_lights(&self) -> Vec<(String, shelfd_core::dock::Light)> {
         self.engine.docks().lights()
     }
 
@@ -338,7 +250,7 @@ impl<S: Store> EngineStore<S> {
     /// re-checked at the next sweep: a raised safety stock alerts at once).
     pub fn reconfigure(&mut self, config: &Config) {
         self.engine.set_knobs(Knobs::from_config(&config.reconcile));
-        let rules = StoreRules::from_config(config, self.engine.topology());
+        let rules = engine_setup::rules(config, self.engine.topology());
         self.engine.set_rules(&rules);
     }
 
@@ -362,7 +274,7 @@ impl<S: Store> EngineStore<S> {
     /// Returns the committed events and the snapshots that changed.
     pub fn commit(
         &mut self,
-    ) -> Result<(Vec<Event>, Vec<crate::events::StockSnapshot>), StoreError> {
+    ) -> Result<(Vec<Event>, Vec<shelfd_core::events::StockSnapshot>), StoreError> {
         let changes = self.engine.take_changes();
         let docks = self.engine.take_dock_changes();
         let events = std::mem::take(&mut self.pending);
@@ -429,6 +341,14 @@ impl<S: Store> EngineStore<S> {
     }
 }
 
+/// Logs an accepted `asn` with the state its result reports.
+fn log_accepted(command: &Command, detail: &serde_json::Map<String, serde_json::Value>) {
+    if let Command::Asn { asn, .. } = command {
+        let field = |k: &str| detail.get(k).map(ToString::to_string).unwrap_or_default();
+        tracing::info!(shipment = %asn.shipment, dock = %asn.dock, state = %field("state"), new = %field("new"), items = asn.content.items(), "asn accepted");
+    }
+}
+
 fn log_notice(notice: &Notice) {
     match notice {
         Notice::AsnExpired {
@@ -438,12 +358,12 @@ fn log_notice(notice: &Notice) {
         } => tracing::info!(
             shipment = %shipment,
             dock = %dock,
-            accepted = %crate::timefmt::rfc3339_ms(*accepted),
+            accepted = %shelfd_core::timefmt::rfc3339_ms(*accepted),
             "shipment expired: no receiving session matched it within asn_ttl; dropped"
         ),
         Notice::EmptySession { dock, opened } => tracing::info!(
             dock = %dock,
-            opened = %crate::timefmt::rfc3339_ms(*opened),
+            opened = %shelfd_core::timefmt::rfc3339_ms(*opened),
             "receiving session ended with nothing received; no receipt, shipments stay open"
         ),
         Notice::SessionOpened { dock } => {
@@ -455,9 +375,9 @@ fn log_notice(notice: &Notice) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::EventBody;
-    use crate::sim::{StoreSim, TagProfile, sim_epc};
     use crate::store::MemoryStore;
+    use shelfd_core::events::EventBody;
+    use shelfd_core::sim::{StoreSim, TagProfile, sim_epc};
     use std::io::Write;
     use std::sync::{Arc, Mutex};
 
@@ -465,7 +385,7 @@ mod tests {
 
     /// A config with shelves `a` (and `b` when `with_b`), one reader, and `a`'s rules.
     fn config(with_b: bool, safety_stock: u32) -> Config {
-        let p1 = crate::epc::gtin14(&sim_epc(1, 1)).expect("gtin");
+        let p1 = shelfd_core::epc::gtin14(&sim_epc(1, 1)).expect("gtin");
         let (antennas, b) = if with_b {
             (
                 "{ 1 = \"a\", 2 = \"b\" }",

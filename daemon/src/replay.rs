@@ -19,8 +19,8 @@
 use crate::config::Config;
 use crate::engine_store::{EngineStore, EngineStoreError, RecordError};
 use crate::publish::epcis::{EpcisError, EpcisMapping};
-use crate::readlog::{ReadLogError, parse_line};
 use crate::store::{MemoryStore, SledStore, Store, StoreError};
+use shelfd_core::readlog::{ReadLogError, parse_line};
 use std::io::{BufRead, Write};
 use std::path::Path;
 
@@ -84,8 +84,6 @@ pub struct ReplaySummary {
     pub events: usize,
     /// EPCIS documents written (EPCIS format only).
     pub documents: usize,
-    /// Lines skipped (none: every record kind is an engine input; kept for the summary format).
-    pub skipped: usize,
 }
 
 /// Replays `input` against `config`, with state in `state_dir` (in memory when `None`),
@@ -153,8 +151,7 @@ pub fn run_formatted<S: Store>(
             }
         };
         match es.feed(&rec) {
-            Ok(true) => summary.lines += 1,
-            Ok(false) => summary.skipped += 1,
+            Ok(()) => summary.lines += 1,
             Err(source) => {
                 commit_and_print(&mut es, format, out, &mut buf, &mut summary)?;
                 es.flush()?;

@@ -6,13 +6,13 @@
 
 use serde_json::{Value, json};
 use shelfd::config::Config;
-use shelfd::dock::asn::AsnContent;
-use shelfd::dock::{Light, StoredAsn};
 use shelfd::engine_store::{EngineStore, RecordError};
-use shelfd::readlog::Record;
 use shelfd::replay::{ReplayError, ReplayFormat, replay};
-use shelfd::sim::{StoreSim, TagProfile, sim_epc};
 use shelfd::store::{DEFAULT_CACHE_BYTES, KeySpace, MemoryStore, SledStore, Store};
+use shelfd_core::dock::asn::AsnContent;
+use shelfd_core::dock::{Light, StoredAsn};
+use shelfd_core::readlog::Record;
+use shelfd_core::sim::{StoreSim, TagProfile, sim_epc};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -119,7 +119,7 @@ fn hexes(epcs: &[Vec<u8>]) -> Vec<String> {
 /// GTIN-14 of simulated product `p` (what the engine decodes from [`sim_epc`]).
 fn gtin(p: u32) -> String {
     let epc = sim_epc(p, 1);
-    shelfd::epc::decode(&epc)
+    shelfd_core::epc::decode(&epc)
         .expect("decodes")
         .gtin
         .expect("an SGTIN")
@@ -330,7 +330,7 @@ fn a_full_pallet_is_complete_and_becomes_stock_that_moves_on() {
 fn engine_after(log: &str) -> EngineStore<MemoryStore> {
     let mut es = EngineStore::open(&config(), MemoryStore::new()).expect("open");
     for line in log.lines() {
-        let record = shelfd::readlog::parse_line(line).expect("line");
+        let record = shelfd_core::readlog::parse_line(line).expect("line");
         es.feed(&record).expect("record");
         es.commit().expect("commit");
     }
@@ -523,7 +523,7 @@ fn adjacent_doors(seed: u64) {
     }
     // Every tag was confirmed once, at its own door, never at the neighbour's.
     for a in of_type(&ev, "tag.arrived") {
-        let epc = shelfd::readlog::epc_from_hex(a["epc"].as_str().expect("epc")).expect("hex");
+        let epc = shelfd_core::readlog::epc_from_hex(a["epc"].as_str().expect("epc")).expect("hex");
         let own = if p1.contains(&epc) || p3.contains(&epc) {
             "dock-1"
         } else {
@@ -847,7 +847,7 @@ fn malformed_and_conflicting_asns_are_rejected_and_change_nothing() {
     es.feed(&Record::Link {
         t: T0,
         reader: "r1".into(),
-        link: shelfd::readlog::LinkState::Alive,
+        link: shelfd_core::readlog::LinkState::Alive,
     })
     .expect("link");
     es.commit().expect("commit");
@@ -882,7 +882,7 @@ fn malformed_and_conflicting_asns_are_rejected_and_change_nothing() {
     // Valid, then again (idempotent), then the same id with other content.
     let ok = json!({"id": "v1", "shipment": "S-1", "dock": "door-1", "epcs": [epc]});
     let command = |body: &Value| {
-        shelfd::publish::commands::parse("asn", body.to_string().as_bytes()).expect("parses")
+        shelfd_core::commands::parse("asn", body.to_string().as_bytes()).expect("parses")
     };
     let first = es.execute(T0 + 2_000, &command(&ok)).expect("stored");
     assert_eq!(
@@ -912,7 +912,7 @@ fn malformed_and_conflicting_asns_are_rejected_and_change_nothing() {
     };
     assert_eq!(
         asn.content,
-        AsnContent::Epcs([shelfd::readlog::epc_from_hex(epc).expect("hex")].into())
+        AsnContent::Epcs([shelfd_core::readlog::epc_from_hex(epc).expect("hex")].into())
     );
 }
 
@@ -990,7 +990,7 @@ fn expired_and_received_asns_are_cleaned_up_after_asn_ttl() {
     let asn = |shipment: &str, epcs: &[Vec<u8>]| {
         let list: Vec<String> = epcs.iter().map(|e| hex(e)).collect();
         let body = json!({"id": "c", "shipment": shipment, "dock": "door-1", "epcs": list});
-        shelfd::publish::commands::parse("asn", body.to_string().as_bytes()).expect("parses")
+        shelfd_core::commands::parse("asn", body.to_string().as_bytes()).expect("parses")
     };
     let again = es
         .execute(completed + 1_000, &asn("SHP-RECV", &pallet))
@@ -1057,8 +1057,8 @@ fn gtin14(body: u64) -> String {
 /// never be stuck on a receipt it cannot send.
 #[test]
 fn the_largest_receipt_and_its_epcis_document_fit_one_mqtt_packet() {
-    use shelfd::dock::receipt::{MAX_BY_SKU, Received, build};
-    use shelfd::events::{Event, Origin};
+    use shelfd_core::dock::receipt::{MAX_BY_SKU, Received, build};
+    use shelfd_core::events::{Event, Origin};
     let long = |tag: u8, i: u32| {
         let mut e = vec![tag; 58];
         e.extend(i.to_be_bytes());

@@ -5,11 +5,11 @@
 //! store simulator; lane records are placed among its reads by time.
 
 use shelfd::config::LocationKind;
-use shelfd::events::{DepartCause, Event, EventBody};
-use shelfd::readlog::{LaneChange, LaneRecord, Record, TagRead};
-use shelfd::reconcile::topology::Lane;
-use shelfd::reconcile::{Engine, Input, Knobs, Topology};
-use shelfd::sim::{StoreSim, TagProfile};
+use shelfd_core::events::{DepartCause, Event, EventBody};
+use shelfd_core::readlog::{LaneChange, LaneRecord, Record, TagRead};
+use shelfd_core::reconcile::topology::Lane;
+use shelfd_core::reconcile::{Engine, Input, Knobs, Topology};
+use shelfd_core::sim::{StoreSim, TagProfile};
 use std::sync::Arc;
 
 const T0: u64 = 1_795_338_000_000;
@@ -215,7 +215,7 @@ fn stocked_tagged(seed: u64) -> (StoreSim, Engine, Vec<Vec<u8>>, String) {
     let mut s = StoreSim::new(seed, T0);
     s.reader("r1", 500, &[(1, "a"), (2, "a")], true);
     let epcs = s.add_tags(10, 1, "a", TagProfile::SHELF);
-    let sku = shelfd::epc::gtin14(&epcs[0]).expect("simulated EPCs are SGTINs");
+    let sku = shelfd_core::epc::gtin14(&epcs[0]).expect("simulated EPCs are SGTINs");
     s.run_for(60_000);
     let mut e = Engine::new(topo(Some(&sku)), no_baseline());
     let ev = feed(&mut e, &s.take_records());

@@ -4,11 +4,11 @@
 
 use shelfd::config::LocationKind;
 use shelfd::engine_store::EngineStore;
-use shelfd::events::{DepartCause, Event, EventBody, Origin, ReaderState};
-use shelfd::readlog::{LinkState, Record, TagRead};
-use shelfd::reconcile::{Engine, Input, Knobs, StoreRules, Topology};
-use shelfd::sim::{StoreSim, TagProfile};
 use shelfd::store::{MemoryStore, SledStore};
+use shelfd_core::events::{DepartCause, Event, EventBody, Origin, ReaderState};
+use shelfd_core::readlog::{LinkState, Record, TagRead};
+use shelfd_core::reconcile::{Engine, Input, Knobs, StoreRules, Topology};
+use shelfd_core::sim::{StoreSim, TagProfile};
 use std::collections::BTreeMap;
 
 const T0: u64 = 1_795_338_000_000;
@@ -128,8 +128,8 @@ fn stocked(
 #[test]
 fn b1_a_stray_read_or_a_passer_by_creates_nothing() {
     let mut s = sim(1);
-    let stray = shelfd::sim::sim_epc(9, 1);
-    let passer = shelfd::sim::sim_epc(9, 2);
+    let stray = shelfd_core::sim::sim_epc(9, 1);
+    let passer = shelfd_core::sim::sim_epc(9, 2);
     s.run_for(5_000);
     s.stray_read(&stray, "r1", 3, -58.0);
     s.run_for(1_000);
@@ -256,7 +256,7 @@ fn r1_read(t_s: f64, antenna: u16, epc: &[u8], rssi: f32) -> Record {
 fn with_residents_at_c(secs: u32, mut extra: Vec<Record>) -> Vec<Record> {
     for i in 0..secs {
         for n in 0..5 {
-            let epc = shelfd::sim::sim_epc(3, 500 + n);
+            let epc = shelfd_core::sim::sim_epc(3, 500 + n);
             extra.push(r1_read(f64::from(i), 4, &epc, -58.0));
         }
     }
@@ -269,8 +269,8 @@ fn b2_weak_cross_reads_of_a_tag_its_own_shelf_misses_do_not_confirm_it_next_door
     // Tag x sits on c, but c's antenna misses it for 40 s (a slow Session-2 tag, or an
     // occluded one) while b's antenna cross-reads it 12 dB down. Tag y really is on b, whose
     // antenna reads everything weakly: it is held, not refused.
-    let x = shelfd::sim::sim_epc(3, 1);
-    let y = shelfd::sim::sim_epc(3, 2);
+    let x = shelfd_core::sim::sim_epc(3, 1);
+    let y = shelfd_core::sim::sim_epc(3, 2);
     let mut extra = Vec::new();
     for i in 0..20 {
         extra.push(r1_read(10.0 + f64::from(i) * 2.0, 3, &x, -70.0));
@@ -308,7 +308,7 @@ fn b2_a_present_tag_is_not_moved_by_weak_reads_while_its_shelf_misses_it() {
     // Tag x on c is read every 4 s, then c misses it for 40 s while b hears it 5 dB down
     // (within the cross-read margin, below half of it); then c reads it again. Later it really
     // moves to b, whose antenna reads it just as weakly: exactly one move, after the hold.
-    let x = shelfd::sim::sim_epc(3, 1);
+    let x = shelfd_core::sim::sim_epc(3, 1);
     let mut extra = Vec::new();
     for i in 0..25 {
         extra.push(r1_read(f64::from(i) * 4.0, 4, &x, -58.0));
@@ -372,7 +372,7 @@ fn b1_a_shelf_whose_tags_read_20_db_apart_confirms_them_all_and_new_weak_ones_pr
 
 #[test]
 fn b4_antennas_of_one_location_pool_their_evidence() {
-    let epc = shelfd::sim::sim_epc(1, 77);
+    let epc = shelfd_core::sim::sim_epc(1, 77);
     let mut e = Engine::new(topo(), knobs());
     let mut records = Vec::new();
     // The tag is read only by antenna 1 for a minute, then only by antenna 2: both are "a".
@@ -646,7 +646,7 @@ fn b9_duplicate_and_out_of_order_reads_are_idempotent() {
 
 #[test]
 fn b9_last_seen_never_goes_backwards() {
-    let epc = shelfd::sim::sim_epc(1, 5);
+    let epc = shelfd_core::sim::sim_epc(1, 5);
     let mut e = Engine::new(topo(), knobs());
     let read = |t| {
         Record::Read(TagRead {
@@ -677,7 +677,10 @@ fn b9_last_seen_never_goes_backwards() {
         EventBody::TagDeparted { last_seen, .. } => Some(last_seen.clone()),
         _ => None,
     });
-    assert_eq!(last_seen, Some(shelfd::timefmt::rfc3339_ms(T0 + 19 * 500)));
+    assert_eq!(
+        last_seen,
+        Some(shelfd_core::timefmt::rfc3339_ms(T0 + 19 * 500))
+    );
 }
 
 #[test]
@@ -812,7 +815,7 @@ fn b11_stock_deltas_are_aggregated_and_never_transient() {
 #[test]
 fn b11_an_arrival_corrected_within_the_settle_window_publishes_no_transient() {
     let mut e = Engine::new(topo(), knobs());
-    let epc = shelfd::sim::sim_epc(1, 9);
+    let epc = shelfd_core::sim::sim_epc(1, 9);
     let mut recs = Vec::new();
     // Confirmed at a, then moved to b with strong reads while a goes silent.
     for i in 0..8u64 {
@@ -875,7 +878,7 @@ fn engine_output_is_deterministic() {
 // Store rules (issue #6 item 4): alert.low_stock with hysteresis, alert.misplaced once per stay.
 
 fn gtin(epc: &[u8]) -> String {
-    shelfd::epc::gtin14(epc).expect("simulated EPCs are SGTINs")
+    shelfd_core::epc::gtin14(epc).expect("simulated EPCs are SGTINs")
 }
 
 fn rules(r: &[(&str, &[&str], Option<u32>)]) -> StoreRules {
@@ -1135,7 +1138,7 @@ fn r4_rule_changes_apply_at_the_next_sweep_and_only_once() {
     let mut s = sim(73);
     let epcs = s.add_tags(4, 1, "a", TagProfile::SHELF);
     let p1 = gtin(&epcs[0]);
-    let p9 = gtin(&shelfd::sim::sim_epc(9, 1));
+    let p9 = gtin(&shelfd_core::sim::sim_epc(9, 1));
     let mut e = Engine::new(topo(), knobs());
     e.set_rules(&rules(&[("a", &[p1.as_str()], Some(2))]));
     s.run_for(60_000);

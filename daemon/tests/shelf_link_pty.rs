@@ -10,7 +10,7 @@ use shelfd::config::{LaneConfig, Protocol, ReaderConfig};
 use shelfd::readers::serial::ReaderHealth;
 use shelfd::readers::shelf_link::run_shelf_link_reader;
 use shelfd::readers::shelf_link::sim::NodeBusSimulator;
-use shelfd::readlog::{LaneChange, LaneRecord, LinkState, Record};
+use shelfd_core::readlog::{LaneChange, LaneRecord, LinkState, Record};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;

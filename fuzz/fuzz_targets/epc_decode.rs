@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shelfd::epc;
+use shelfd_core::epc;
 
 fuzz_target!(|data: &[u8]| {
     let decoded = epc::decode(data);

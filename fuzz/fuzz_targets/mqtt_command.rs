@@ -1,4 +1,4 @@
-//! Fuzzes MQTT command parsing, `publish::commands::parse(op, payload)`: the first input byte
+//! Fuzzes MQTT command parsing, `shelfd_core::commands::parse(op, payload)`: the first input byte
 //! picks the op (`ping`, `resync`, `asn`, `sale`, or — for values past those — an op made of
 //! the next bytes up to a 0 byte), the rest is the payload. Nothing may panic; an accepted
 //! command is a ping or resync whose id is the payload's `"id"` (1..=128 printable characters)
@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shelfd::publish::commands::{CommandResult, MAX_ID_CHARS, parse};
+use shelfd_core::commands::{CommandResult, MAX_ID_CHARS, parse};
 
 const OPS: [&str; 4] = ["ping", "resync", "asn", "sale"];
 

@@ -267,7 +267,7 @@ fn epc_prints_one_json_line_per_input_and_exits_65_on_any_error() {
 
 #[test]
 fn epc_exits_0_when_every_input_decodes() {
-    let a = hex(&shelfd::sim::sim_epc(1, 1));
+    let a = hex(&shelfd_core::sim::sim_epc(1, 1));
     let b = "3074257BF7194E4000001A85";
     let run = shelfd(["epc", a.as_str(), b]);
     assert_eq!(run.code, Some(0), "{run:?}");
@@ -309,7 +309,7 @@ const GATEWAY: &str = "gw-1";
 const DOWNTIME: u64 = 10 * 60_000;
 
 fn epc(serial: u64) -> String {
-    hex(&shelfd::sim::sim_epc(1, serial))
+    hex(&shelfd_core::sim::sim_epc(1, serial))
 }
 
 /// One read-log line, written by hand (independent of shelfd's own writer).

@@ -132,7 +132,7 @@ fn every_protocol_on_a_pty_reaches_mqtt_through_shelfd_run() {
     let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for r in &readers.readers {
         for ((epc, location), tag) in r.expected().into_iter().zip(&r.tags) {
-            let gtin = shelfd::epc::gtin14(&tag.epc).expect("simulated tags are SGTIN-96");
+            let gtin = shelfd_core::epc::gtin14(&tag.epc).expect("simulated tags are SGTIN-96");
             *counts
                 .entry(location.clone())
                 .or_default()

@@ -21,8 +21,8 @@ use crate::readers::frame::{Decoded, FrameDecoder, HostCommands, ReaderSimulator
 use crate::readers::pty_sim::spawn_simulated_reader;
 use crate::readers::serial::{ReaderHealth, run_serial_reader};
 use crate::readers::wire::{self, WireOptions};
-use crate::readlog::Record;
-use crate::sim::{SimRng, sim_epc};
+use shelfd_core::readlog::Record;
+use shelfd_core::sim::{SimRng, sim_epc};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -219,7 +219,7 @@ fn run(cli: Cli, log: shelfd::ops::logging::LogHandle) -> anyhow::Result<ExitCod
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             for h in &hex {
-                let v = shelfd::epc::describe_json(h);
+                let v = shelfd_core::epc::describe_json(h);
                 failed |= v.get("error").is_some();
                 writeln!(out, "{v}")?;
             }
@@ -369,7 +369,7 @@ fn run_daemon(
 /// `shelfd status`: the screen (or the JSON document) for the daemon of `dir`.
 fn status(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
     use shelfd::ops::status_view::{self, Liveness, StatusReport};
-    let now = shelfd::timefmt::now_ms();
+    let now = shelfd_core::timefmt::now_ms();
     let report = match StatusReport::read(dir) {
         Ok(r) => r,
         Err(e) => {

@@ -5,7 +5,6 @@
 //! just the first. Nothing here checks ranges or cross-references (that is `validate`).
 
 use super::epcis_section::EpcisConfig;
-use super::reconcile_section::ReconcileConfig;
 use super::report::{Place, Reporter, Section};
 use super::sections::{
     DockConfig, GatewayConfig, GpioConfig, LaneConfig, LocationConfig, LogConfig, MetricsConfig,
@@ -13,6 +12,7 @@ use super::sections::{
 };
 use super::spans::{RawValue, Seg, locate, remove, value_at};
 use serde::de::DeserializeOwned;
+use shelfd_core::reconcile::config::ReconcileConfig;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 

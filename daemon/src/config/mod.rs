@@ -20,13 +20,11 @@
 
 mod credentials;
 mod decode;
-mod duration;
+pub mod engine_setup;
 mod epcis_section;
 mod error;
-mod gtin;
 mod kinds;
 mod mqtt_url;
-mod reconcile_section;
 pub mod reload;
 mod report;
 mod sections;
@@ -39,20 +37,20 @@ mod validate;
 mod tests;
 
 pub use credentials::{CredentialsError, MqttCredentials};
-pub use duration::{DurationError, format_duration, parse_duration};
 pub use epcis_section::{EpcisConfig, check_sgln, check_time_zone_offset, check_uri_prefix};
 pub use error::{ConfigError, ConfigErrors};
-pub use gtin::check_gtin14;
 pub use kinds::{
     DEFAULT_BAUD, GpioDirection, LocationKind, MagicRfFraming, Protocol, STANDARD_BAUD_RATES,
     UndecodedPolicy, UnknownName,
 };
 pub use mqtt_url::{MQTT_PORT, MQTTS_PORT, MqttUrl, MqttUrlError};
-pub use reconcile_section::ReconcileConfig;
 pub use sections::{
     ANTENNA_RANGE, DEFAULT_REPLAY_SPEED, DockConfig, DockLights, GatewayConfig, GpioConfig,
     LaneConfig, LocationConfig, LogConfig, MetricsConfig, MqttConfig, ProductMapping, ReaderConfig,
 };
+pub use shelfd_core::duration::{DurationError, format_duration, parse_duration};
+pub use shelfd_core::gtin::check_gtin14;
+pub use shelfd_core::reconcile::config::ReconcileConfig;
 pub use size::{SizeError, format_size, parse_size};
 
 use std::path::Path;

@@ -4,9 +4,10 @@
 
 use super::kinds::{GpioDirection, LocationKind, MagicRfFraming, Protocol};
 use super::mqtt_url::MqttUrl;
-use super::{duration, mqtt_url, size};
+use super::{mqtt_url, size};
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
+use shelfd_core::duration;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -237,7 +238,7 @@ pub struct LocationConfig {
 }
 
 /// One `[[dock]]`: a receiving door whose portal reads are matched against shipments (ASNs).
-/// See [`crate::dock`] for sessions, attribution, matching and clean-up.
+/// See [`shelfd_core::dock`] for sessions, attribution, matching and clean-up.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DockConfig {
@@ -430,7 +431,7 @@ fn deserialize_listen<'de, D: de::Deserializer<'de>>(
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
     /// `error`, `warn`, `info`, `debug`, `trace`, or an EnvFilter-style directive list such as
-    /// `"info,shelfd::reconcile=debug"` (each directive `level` or `target=level`). Default `info`.
+    /// `"info,shelfd_core::reconcile=debug"` (each directive `level` or `target=level`). Default `info`.
     #[serde(default = "default_log_level")]
     pub level: String,
 }

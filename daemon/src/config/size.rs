@@ -2,9 +2,9 @@
 //! `"512MiB"`, `"64KiB"`, `"1.5GiB"`, `"1000B"`, `"1000"`. Owns the grammar, the canonical
 //! formatting and the serde adapter; ranges are checked by `validate`.
 
-use super::duration::{DecimalError, scale_decimal};
 use serde::Deserializer;
 use serde::de::{self, Visitor};
+use shelfd_core::duration::{DecimalError, scale_decimal};
 use std::fmt;
 
 /// A size string that does not follow the grammar.

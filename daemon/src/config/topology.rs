@@ -5,7 +5,6 @@
 //! errors after one typo).
 
 use super::decode::{Draft, Item};
-use super::gtin::check_gtin14;
 use super::kinds::{GpioDirection, LocationKind, Protocol, STANDARD_BAUD_RATES};
 use super::report::{Place, Reporter, Section};
 use super::sections::{
@@ -13,6 +12,7 @@ use super::sections::{
 };
 use super::spans::{Document, Seg, key, raw_str};
 use super::validate::{check_id, check_span};
+use shelfd_core::gtin::check_gtin14;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

@@ -8,11 +8,11 @@
 
 use super::credentials::MqttCredentials;
 use super::decode::{Draft, Item};
-use super::duration::format_duration;
 use super::report::Reporter;
 use super::size::format_size;
 use super::spans::key;
-use super::{epcis_section, reconcile_section::ReconcileConfig, topology};
+use super::{ReconcileConfig, epcis_section, topology};
+use shelfd_core::duration::format_duration;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -467,7 +467,7 @@ const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
 fn check_log_level(spec: &str) -> Result<(), String> {
     let bad = |why: String| {
         Err(format!(
-            "bad log level {spec:?}: {why} (expected error, warn, info, debug, trace or directives like \"info,shelfd::reconcile=debug\")"
+            "bad log level {spec:?}: {why} (expected error, warn, info, debug, trace or directives like \"info,shelfd_core::reconcile=debug\")"
         ))
     };
     let is_level = |s: &str| LEVELS.iter().any(|l| l.eq_ignore_ascii_case(s));
@@ -509,7 +509,7 @@ mod tests {
             "info",
             "WARN",
             "info,shelfd=debug",
-            "shelfd::reconcile=trace",
+            "shelfd_core::reconcile=trace",
             "warn, shelfd[engine]=debug",
             "off",
         ] {

@@ -8,9 +8,9 @@
 //! (that is [`super::view`]).
 
 use super::describe::event_from_json;
-use crate::events::{Event, EventBody};
-use crate::publish::topics::{Topic, Topics};
 use serde_json::Value;
+use shelfd_core::events::{Event, EventBody};
+use shelfd_core::topics::{Topic, Topics};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Events kept for the live view.
@@ -218,7 +218,7 @@ impl CentralView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{Origin, StockSnapshot};
+    use shelfd_core::events::{Origin, StockSnapshot};
 
     const BASE: &str = "shelfd/v1/s/g/";
 

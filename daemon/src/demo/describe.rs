@@ -1,10 +1,10 @@
 //! Events in words: [`describe`] turns one [`Event`] into the line a person reads, and
 //! [`event_from_json`] reads an event back from the JSON payload shelfd publishes, so the demo
 //! can describe exactly what arrived over MQTT. It reads payloads; it never builds them (that is
-//! [`crate::events`]).
+//! [`shelfd_core::events`]).
 
-use crate::events::{DepartCause, Event, EventBody, ReaderState, ReceiptStatus, SkuTally};
 use serde_json::Value;
+use shelfd_core::events::{DepartCause, Event, EventBody, ReaderState, ReceiptStatus, SkuTally};
 
 /// Product names for SKUs (the demo's GTINs → "shirt", "jeans", "cap"); unknown SKUs print as
 /// they are.
@@ -27,7 +27,7 @@ fn short(epc: &str) -> String {
 /// One readable line per event, SKUs as GTINs.
 ///
 /// ```
-/// use shelfd::events::{Event, EventBody};
+/// use shelfd_core::events::{Event, EventBody};
 /// let e = Event { seq: 7, time_ms: 1_795_341_600_000, body: EventBody::TagSold {
 ///     epc: "3074257bf7194e4000001a85".into(), sku: Some("00614141000012".into()),
 ///     location: "pos-1".into(), from: "shelf-a1".into() } };
@@ -40,7 +40,7 @@ pub fn describe(e: &Event) -> String {
 
 /// [`describe`] with product names for SKUs.
 pub fn describe_with(e: &Event, names: &dyn SkuNames) -> String {
-    let time = crate::timefmt::rfc3339_ms(e.time_ms);
+    let time = shelfd_core::timefmt::rfc3339_ms(e.time_ms);
     let clock = time.get(11..19).unwrap_or("");
     let sku = |s: &Option<String>| match s {
         Some(s) => names.name(s).unwrap_or(s).to_owned(),
@@ -158,7 +158,7 @@ pub fn describe_with(e: &Event, names: &dyn SkuNames) -> String {
 /// `None` when it is not a version-1 event of a known type with all its fields.
 ///
 /// ```
-/// use shelfd::events::{Event, EventBody, Origin};
+/// use shelfd_core::events::{Event, EventBody, Origin};
 /// let e = Event { seq: 3, time_ms: 1_795_341_600_000, body: EventBody::TagMoved {
 ///     epc: "30".into(), sku: None, from: "a".into(), to: "b".into() } };
 /// let origin = Origin { store: "s".into(), gateway: "g".into() };
@@ -287,7 +287,7 @@ pub fn event_from_json(v: &Value) -> Option<Event> {
     };
     Some(Event {
         seq: v.get("seq")?.as_u64()?,
-        time_ms: crate::timefmt::parse_rfc3339_ms(v.get("time")?.as_str()?)?,
+        time_ms: shelfd_core::timefmt::parse_rfc3339_ms(v.get("time")?.as_str()?)?,
         body,
     })
 }
@@ -295,7 +295,7 @@ pub fn event_from_json(v: &Value) -> Option<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::Origin;
+    use shelfd_core::events::Origin;
 
     fn every_kind() -> Vec<EventBody> {
         let (epc, sku) = ("3074257bf7194e4000001a85".to_owned(), Some("1".to_owned()));

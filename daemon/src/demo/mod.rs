@@ -29,7 +29,6 @@ pub use describe::{describe, describe_with, event_from_json};
 pub use view::ViewMode;
 
 use crate::config::{self, Config, MqttUrl};
-use crate::publish::topics::{Topic, Topics};
 use crate::readers::serial::ReaderHealthSnapshot;
 use crate::run::{RunError, RunHandles, run_with};
 use broker::{BrokerError, EmbeddedBroker};
@@ -37,6 +36,7 @@ use central::{Applied, CentralView};
 use feed::{CentralFeed, FeedError, FeedMessage};
 use rig::{ReaderRig, RigError};
 use script::{Catalog, StoreScript};
+use shelfd_core::topics::{Topic, Topics};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -211,9 +211,12 @@ impl Viewer<'_> {
                 String::from_utf8_lossy(&m.payload)
             )),
             ViewMode::Plain if !repeated => {
-                if let Some(line) =
-                    view::plain_line(&applied, &self.view, &self.names, crate::timefmt::now_ms())
-                {
+                if let Some(line) = view::plain_line(
+                    &applied,
+                    &self.view,
+                    &self.names,
+                    shelfd_core::timefmt::now_ms(),
+                ) {
                     out.line(&line);
                 }
             }
@@ -226,7 +229,7 @@ impl Viewer<'_> {
 
     fn narrate(&mut self, say: String, out: &mut Printer<'_>) {
         if self.mode == ViewMode::Plain {
-            out.line(&view::plain_narration(&say, crate::timefmt::now_ms()));
+            out.line(&view::plain_narration(&say, shelfd_core::timefmt::now_ms()));
         }
         self.narration = say;
     }
@@ -322,7 +325,7 @@ async fn run_in(
     let (narration_tx, mut narration) = mpsc::unbounded_channel();
     let (commands_tx, mut commands) = mpsc::unbounded_channel();
     let topics = Topics::new(&prefix, &config.gateway.store, &config.gateway.id);
-    let (script, sim) = StoreScript::new(options.seed, crate::timefmt::now_ms(), &config);
+    let (script, sim) = StoreScript::new(options.seed, shelfd_core::timefmt::now_ms(), &config);
     let player = tokio::spawn(script::play(
         script,
         sim,

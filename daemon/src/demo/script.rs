@@ -18,7 +18,7 @@ use super::describe::SkuNames;
 use crate::config::{Config, Protocol};
 use crate::readers::pty_sim::{RoundSender, play_store_sim};
 use crate::readers::shelf_link::sim::NodeBusControls;
-use crate::sim::{StoreSim, TagProfile, sim_epc};
+use shelfd_core::sim::{StoreSim, TagProfile, sim_epc};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -87,7 +87,7 @@ impl Catalog {
         Catalog(
             PRODUCTS
                 .iter()
-                .filter_map(|p| Some((crate::epc::gtin14(&sim_epc(p.number, 1))?, p.name)))
+                .filter_map(|p| Some((shelfd_core::epc::gtin14(&sim_epc(p.number, 1))?, p.name)))
                 .collect(),
         )
     }
@@ -246,7 +246,7 @@ impl StoreScript {
     fn announce(&mut self, product: usize, qty: u32) -> String {
         self.shipments += 1;
         let shipment = format!("SHP-{}", 1000 + self.shipments);
-        let sku = crate::epc::gtin14(&sim_epc(PRODUCTS[product].number, 1))
+        let sku = shelfd_core::epc::gtin14(&sim_epc(PRODUCTS[product].number, 1))
             .expect("invariant: demo EPCs are SGTINs");
         self.commands.push(CentralCommand {
             op: "asn",
@@ -566,9 +566,9 @@ pub async fn play(
 mod tests {
     use super::*;
     use crate::engine_store::EngineStore;
-    use crate::events::{DepartCause, Event, EventBody, ReceiptStatus};
-    use crate::readlog::{LaneChange, LaneRecord, Record};
     use crate::store::MemoryStore;
+    use shelfd_core::events::{DepartCause, Event, EventBody, ReceiptStatus};
+    use shelfd_core::readlog::{LaneChange, LaneRecord, Record};
 
     const START: u64 = 1_795_338_000_000;
 

@@ -7,8 +7,8 @@
 use super::central::{Applied, CentralView, LocationStock};
 use super::describe::{SkuNames, describe_with};
 use crate::config::Protocol;
-use crate::events::EventBody;
 use crate::readers::serial::ReaderHealthSnapshot;
+use shelfd_core::events::EventBody;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -97,7 +97,7 @@ pub fn opening(f: &RunFacts) -> Vec<String> {
 
 /// `[HH:MM:SS]` of a gateway time.
 fn clock(ms: u64) -> String {
-    let t = crate::timefmt::rfc3339_ms(ms);
+    let t = shelfd_core::timefmt::rfc3339_ms(ms);
     format!("[{}]", t.get(11..19).unwrap_or(""))
 }
 
@@ -372,8 +372,8 @@ pub fn summary(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{Event, Origin, StockSnapshot};
-    use crate::publish::topics::Topics;
+    use shelfd_core::events::{Event, Origin, StockSnapshot};
+    use shelfd_core::topics::Topics;
 
     fn facts() -> RunFacts {
         RunFacts {

@@ -9,8 +9,8 @@
 
 use super::GpioError;
 use super::debounce::Debouncer;
-use crate::readlog::Record;
 use embedded_hal::digital::InputPin;
+use shelfd_core::readlog::Record;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};

@@ -6,8 +6,8 @@
 //! lamps are switched off before the new one is switched on. Safe terminal state: every lamp
 //! off ([`run_lights`] switches them off when cancelled).
 
-use crate::dock::Light;
 use embedded_hal::digital::OutputPin;
+use shelfd_core::dock::Light;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 

@@ -3,7 +3,7 @@
 //! `InputPin` / `OutputPin` so the drivers are tested with `embedded-hal-mock`.
 //!
 //! - [`Debouncer`]: pure debouncing of raw samples with explicit timestamps.
-//! - [`input::run_input`]: the debounced poller; sends [`crate::readlog::Record::Gpio`] into the
+//! - [`input::run_input`]: the debounced poller; sends [`shelfd_core::readlog::Record::Gpio`] into the
 //!   record channel, like a reader sends reads.
 //! - [`lights::LightStack`] / [`lights::run_lights`]: drives a dock's lamps from the engine's
 //!   light states.
@@ -23,10 +23,10 @@ pub mod lights;
 pub use debounce::Debouncer;
 
 use crate::config::{Config, GpioConfig, GpioDirection};
-use crate::dock::Light;
-use crate::readlog::Record;
 use linux_embedded_hal::CdevPin;
 use linux_embedded_hal::gpio_cdev::{Chip, LineRequestFlags};
+use shelfd_core::dock::Light;
+use shelfd_core::readlog::Record;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;

@@ -60,7 +60,7 @@ impl LogHandle {
         self.env_override
     }
 
-    /// Applies `level` (an EnvFilter directive list such as `"info,shelfd::reconcile=debug"`)
+    /// Applies `level` (an EnvFilter directive list such as `"info,shelfd_core::reconcile=debug"`)
     /// unless `RUST_LOG` overrides it; returns whether it was applied.
     pub fn set_level(&self, level: &str) -> Result<bool, LogError> {
         let filter = parse(level)?;

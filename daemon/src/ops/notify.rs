@@ -89,7 +89,7 @@ pub async fn supervise(
             scrape.mqtt_connected,
         );
         let fresh = watchdog.is_some_and(|w| {
-            let age = crate::timefmt::now_ms().saturating_sub(heartbeat.last());
+            let age = shelfd_core::timefmt::now_ms().saturating_sub(heartbeat.last());
             u128::from(age) < w.as_millis()
         });
         if fresh {

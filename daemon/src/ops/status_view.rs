@@ -223,7 +223,7 @@ pub fn render(
     now_ms: u64,
 ) -> String {
     let mut out = String::new();
-    let ago = |ms: u64| crate::timefmt::rfc3339_ms(ms);
+    let ago = |ms: u64| shelfd_core::timefmt::rfc3339_ms(ms);
     match (report, live) {
         (Some(r), Liveness::Running) => {
             let _ = writeln!(

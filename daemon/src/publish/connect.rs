@@ -4,19 +4,19 @@
 //! mutual TLS). Reads files, opens no connection. Errors name the file and what is wrong.
 
 use super::status::{Presence, StatusDoc};
-use super::topics::{Topic, Topics};
 use crate::config::{MqttConfig, MqttCredentials};
 use rumqttc::{LastWill, MqttOptions, QoS, TlsConfiguration, Transport};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use shelfd_core::topics::{Topic, Topics};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Largest packet we send: events, snapshots and results are far smaller; the margin covers
 /// topic and headers.
-pub const MAX_OUTGOING_PACKET_BYTES: usize = super::commands::MAX_COMMAND_BYTES + 16 * 1024;
+pub const MAX_OUTGOING_PACKET_BYTES: usize = shelfd_core::commands::MAX_COMMAND_BYTES + 16 * 1024;
 
-/// Largest packet we accept. Well above [`super::commands::MAX_COMMAND_BYTES`], so an oversized
+/// Largest packet we accept. Well above [`shelfd_core::commands::MAX_COMMAND_BYTES`], so an oversized
 /// command is received and answered with a precise error; only a packet beyond this (which
 /// rumqttc treats as a protocol error) costs a reconnect. Cap it on the broker too
 /// (`max_packet_size` in mosquitto.conf).

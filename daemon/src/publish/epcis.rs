@@ -56,7 +56,7 @@
 //!
 //! # Identifiers
 //!
-//! - `epcList`: each EPC's pure-identity URI (`urn:epc:id:sgtin:…`) from [`crate::epc`]; a '+'
+//! - `epcList`: each EPC's pure-identity URI (`urn:epc:id:sgtin:…`) from [`shelfd_core::epc`]; a '+'
 //!   EPC (no company-prefix length on the tag) is written as its GS1 Digital Link; an EPC that
 //!   does not decode as `urn:epc:raw:<bits>.x<HEX>`.
 //! - `quantityList.epcClass`: the GS1 Digital Link of the GTIN, `https://id.gs1.org/01/<GTIN-14>`
@@ -326,7 +326,7 @@ impl EpcisMapping {
             return Ok(None);
         }
         let env: Envelope = parse(kind, payload)?;
-        if crate::timefmt::parse_rfc3339_ms(&env.time).is_none() {
+        if shelfd_core::timefmt::parse_rfc3339_ms(&env.time).is_none() {
             return Err(EpcisError::Payload {
                 kind: kind.into(),
                 reason: format!("time {:?} is not an RFC 3339 UTC time", env.time),
@@ -464,7 +464,7 @@ impl EpcisMapping {
         event.biz_location = Some(Id::of(at));
         if let (Some(prefix), Some(shipment)) = (&self.shipment_uri_prefix, &p.shipment) {
             let mut uri = prefix.clone();
-            crate::epc::digital_link::push_percent_encoded(&mut uri, shipment);
+            shelfd_core::epc::digital_link::push_percent_encoded(&mut uri, shipment);
             event.biz_transaction_list = vec![BizTransaction {
                 kind: "desadv",
                 biz_transaction: uri,
@@ -494,8 +494,8 @@ fn at_location(kind: LocationKind) -> (BizStep, Disposition) {
 /// assert_eq!(epc_uri("xyz"), None);
 /// ```
 pub fn epc_uri(hex: &str) -> Option<String> {
-    let bytes = crate::epc::parse_hex(hex).ok()?;
-    if let Ok(decoded) = crate::epc::decode(&bytes) {
+    let bytes = shelfd_core::epc::parse_hex(hex).ok()?;
+    if let Ok(decoded) = shelfd_core::epc::decode(&bytes) {
         if let Some(uri) = decoded.pure_identity.or(decoded.digital_link) {
             return Some(uri);
         }

@@ -16,7 +16,6 @@ pub mod epcis;
 pub mod inflight;
 pub mod status;
 pub mod task;
-pub mod topics;
 
 use crate::store::OutboxEntry;
 use status::OutboxHealth;

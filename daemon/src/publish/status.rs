@@ -85,7 +85,7 @@ impl StatusDoc {
             state,
             version: env!("CARGO_PKG_VERSION"),
             boot_id: &self.boot_id,
-            started_at: crate::timefmt::rfc3339_ms(self.started_at_ms),
+            started_at: shelfd_core::timefmt::rfc3339_ms(self.started_at_ms),
             outbox: (state == Presence::Online).then_some(self.outbox),
         };
         serde_json::to_string(&wire).expect("invariant: status always serializes")

@@ -23,18 +23,19 @@
 //! published (retained) when a connection was up, and the connection was closed cleanly.
 
 use super::backoff::Backoff;
-use super::commands::{self, Command, CommandError, CommandResult, EngineCommand};
+use super::commands::EngineCommand;
 use super::connect::{self, INFLIGHT_WINDOW};
 use super::epcis::EpcisMapping;
 use super::inflight::{InFlight, Sent};
 use super::status::{Presence, StatusDoc};
-use super::topics::{Topic, Topics};
 use super::{OutboxRequest, PipelineState, SnapshotBoard, event_type};
 use crate::config::MqttConfig;
 use crate::store::OutboxEntry;
 use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Outgoing, Packet, QoS,
 };
+use shelfd_core::commands::{self, Command, CommandError, CommandResult};
+use shelfd_core::topics::{Topic, Topics};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -355,7 +356,7 @@ fn handle_command(p: &mut Publisher, c: &mut Conn, msg: &rumqttc::Publish) {
             detail.insert("version".into(), env!("CARGO_PKG_VERSION").into());
             detail.insert(
                 "time".into(),
-                crate::timefmt::rfc3339_ms(crate::timefmt::now_ms()).into(),
+                shelfd_core::timefmt::rfc3339_ms(shelfd_core::timefmt::now_ms()).into(),
             );
             CommandResult::ok(&op, &id, detail)
         }

@@ -18,8 +18,8 @@
 use super::frame::{ReaderSimulator, TagReport};
 use super::wire::{self, WireOptions};
 use crate::config::Protocol;
-use crate::readlog::{LinkState, Record};
-use crate::sim::StoreSim;
+use shelfd_core::readlog::{LinkState, Record};
+use shelfd_core::sim::StoreSim;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -377,7 +377,7 @@ mod tests {
     use super::*;
     use crate::readers::frame::{FrameDecoder, decode_all};
     use crate::readers::line;
-    use crate::readlog::TagRead;
+    use shelfd_core::readlog::TagRead;
 
     fn read(reader: &str, antenna: u16, epc: u8) -> Record {
         Record::Read(TagRead {

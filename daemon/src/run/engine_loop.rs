@@ -14,14 +14,15 @@
 //! it keeps serving the publisher until the publisher lets go, then flushes once more.
 
 use crate::config::Config;
-use crate::dock::Light;
 use crate::engine_store::EngineStore;
 use crate::ops::metrics::Metrics;
-use crate::publish::commands::{CommandError, EngineCommand};
+use crate::publish::commands::EngineCommand;
 use crate::publish::status::OutboxHealth;
 use crate::publish::{OutboxRequest, PipelineState, SnapshotBoard, event_type};
-use crate::readlog::Record;
 use crate::store::{Commit, Key, KeySpace, Store, StoreError};
+use shelfd_core::commands::CommandError;
+use shelfd_core::dock::Light;
+use shelfd_core::readlog::Record;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
@@ -371,8 +372,8 @@ impl<S: Store + 'static> EngineLoop<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::readlog::TagRead;
     use crate::store::MemoryStore;
+    use shelfd_core::readlog::TagRead;
     use std::path::Path;
     use tokio_util::sync::CancellationToken;
 
@@ -401,7 +402,7 @@ settle_max = "0s"
             t,
             reader: "r1".into(),
             antenna: 1,
-            epc: crate::sim::sim_epc(1, serial),
+            epc: shelfd_core::sim::sim_epc(1, serial),
             rssi: Some(-50.0),
         })
     }
@@ -683,7 +684,7 @@ settle_max = "0s"
             .enable_all()
             .build()
             .expect("runtime");
-        let epc = |serial| crate::sim::sim_epc(1, serial);
+        let epc = |serial| shelfd_core::sim::sim_epc(1, serial);
         rt.block_on(async {
             let cancel = CancellationToken::new();
             let driver = tokio::spawn(run_lights(
@@ -712,7 +713,7 @@ settle_max = "0s"
                     .collect();
                 let body =
                     serde_json::json!({"id": id, "shipment": "S1", "dock": "door-1", "epcs": list});
-                crate::publish::commands::parse("asn", body.to_string().as_bytes()).expect("asn")
+                shelfd_core::commands::parse("asn", body.to_string().as_bytes()).expect("asn")
             };
             let send = |command| {
                 let tx = command_tx.clone();
@@ -758,7 +759,7 @@ settle_max = "0s"
                 let alive = Record::Link {
                     t: t0 + 3_000 + i * 1_000,
                     reader: "r1".into(),
-                    link: crate::readlog::LinkState::Alive,
+                    link: shelfd_core::readlog::LinkState::Alive,
                 };
                 record_tx.send(alive).await.expect("send");
             }

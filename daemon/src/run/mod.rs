@@ -27,12 +27,12 @@ use crate::engine_store::{EngineStore, EngineStoreError};
 use crate::ops::notify::{self, EngineHeartbeat};
 use crate::publish::status::{StatusDoc, new_boot_id};
 use crate::publish::task::{Publisher, run_publisher};
-use crate::publish::topics::Topics;
 use crate::publish::{PipelineState, SnapshotBoard, connect};
 use crate::readers::serial::{ReaderHealth, ReaderHealthSnapshot, run_serial_reader};
-use crate::readlog::Record;
 use crate::store::{DEFAULT_CACHE_BYTES, SledStore, StoreError};
 use engine_loop::{DockIo, EngineLoop, OutboxCap};
+use shelfd_core::readlog::Record;
+use shelfd_core::topics::Topics;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -119,7 +119,7 @@ pub async fn run_with(
     handles: RunHandles,
 ) -> Result<(), RunError> {
     connect::install_crypto_provider();
-    let started_at = crate::timefmt::now_ms();
+    let started_at = shelfd_core::timefmt::now_ms();
     let epcis = crate::publish::epcis::EpcisMapping::from_config(&config)?;
     let dir = config.gateway.state_dir.clone();
     let open_config = config.clone();
@@ -147,7 +147,7 @@ pub async fn run_with(
         max_bytes: config.mqtt.outbox_max_bytes,
     };
     let heartbeat = Arc::new(EngineHeartbeat::default());
-    heartbeat.beat(crate::timefmt::now_ms());
+    heartbeat.beat(shelfd_core::timefmt::now_ms());
     let mut engine_loop = EngineLoop {
         engine,
         records,
@@ -155,7 +155,7 @@ pub async fn run_with(
         state: state_tx,
         board: board.clone(),
         cap,
-        clock: crate::timefmt::now_ms,
+        clock: shelfd_core::timefmt::now_ms,
         dropped_total: 0,
         heartbeat: heartbeat.clone(),
         docks: DockIo {
@@ -234,7 +234,7 @@ pub async fn run_with(
         &lights_rx,
         &cancel,
         &tracker,
-        crate::timefmt::now_ms,
+        shelfd_core::timefmt::now_ms,
     );
     // The engine ends when every sender is gone; hold one until shutdown so a reader that
     // ends early (a replay file played to its end, a driver that cannot start) does not stop
@@ -278,7 +278,7 @@ async fn run_reader(
                 reader,
                 sink,
                 cancel.clone(),
-                crate::timefmt::now_ms,
+                shelfd_core::timefmt::now_ms,
             )
             .await
             {

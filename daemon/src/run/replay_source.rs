@@ -11,7 +11,7 @@
 //! with nothing in view and no heartbeat.
 
 use crate::config::ReaderConfig;
-use crate::readlog::{self, Record};
+use shelfd_core::readlog::{self, Record};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};

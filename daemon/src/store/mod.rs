@@ -18,7 +18,6 @@
 //! - [`MemoryStore`]: the same semantics in memory, for engine tests and benchmarks.
 //! - [`StoreError`]: errors naming the path, key or seq involved.
 
-pub(crate) mod bytes;
 mod error;
 pub mod keys;
 mod memory;

@@ -2,8 +2,8 @@
 //! temp dir, stderr captured to a file, stopped with SIGTERM or killed with SIGKILL.
 
 use super::broker::{signal, wait_until};
-use shelfd::readlog::Record;
-use shelfd::sim::{StoreSim, TagProfile};
+use shelfd_core::readlog::Record;
+use shelfd_core::sim::{StoreSim, TagProfile};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

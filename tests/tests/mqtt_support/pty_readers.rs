@@ -124,7 +124,7 @@ impl PtyReaders {
                     let serial = (i * 1000 + a * 100 + k + 1) as u64;
                     tags.push(TagReport {
                         antenna: *antenna,
-                        epc: shelfd::sim::sim_epc(product, serial),
+                        epc: shelfd_core::sim::sim_epc(product, serial),
                         rssi_dbm: Some(-55.0),
                         ..TagReport::default()
                     });

@@ -3,9 +3,9 @@
 //! a whole simulated store day through the real engine checked against it.
 
 use super::*;
-use crate::events::{DepartCause, Event, EventBody, Origin, ReaderState};
 use proptest::prelude::*;
 use serde_json::{Value, json};
+use shelfd_core::events::{DepartCause, Event, EventBody, Origin, ReaderState};
 
 const CONFIG: &str = r#"
 [gateway]
@@ -706,7 +706,7 @@ fn validate(text: &str) -> Result<(), String> {
         return Err(format!("schemaVersion: {}", doc["schemaVersion"]));
     }
     let created = doc["creationDate"].as_str().unwrap_or_default();
-    if crate::timefmt::parse_rfc3339_ms(created).is_none() {
+    if shelfd_core::timefmt::parse_rfc3339_ms(created).is_none() {
         return Err(format!("creationDate: {created:?}"));
     }
     only_keys(&doc["epcisBody"], &["eventList"], "epcisBody")?;
@@ -745,7 +745,7 @@ fn validate_event(e: &Value) -> Result<(), String> {
         return Err(format!("event type: {}", e["type"]));
     }
     let time = e["eventTime"].as_str().unwrap_or_default();
-    if crate::timefmt::parse_rfc3339_ms(time).is_none() {
+    if shelfd_core::timefmt::parse_rfc3339_ms(time).is_none() {
         return Err(format!("eventTime: {time:?}"));
     }
     let offset = e["eventTimeZoneOffset"].as_str().unwrap_or_default();
@@ -876,7 +876,7 @@ fn the_validator_rejects_what_epcis_2_0_rejects() {
 /// A read log where items arrive on shelves, in the backroom and at the dock, move, sell,
 /// come back after the hold-off, leave through the exit and go missing.
 fn store_day() -> String {
-    use crate::sim::{StoreSim, TagProfile};
+    use shelfd_core::sim::{StoreSim, TagProfile};
     let mut s = StoreSim::new(9, T);
     s.reader(
         "r1",

@@ -39,11 +39,11 @@ use super::serial::{
     Counter, ReaderHealth, SerialSetupError, Stop, report_final_down, report_link, send_record,
 };
 use crate::config::{DEFAULT_BAUD, LaneConfig, ReaderConfig};
-use crate::readlog::{LaneChange, LaneRecord, LinkState, Record, TagRead};
-use crate::timefmt::now_ms;
 use shelf_node::link::{
     Command, CommandStatus, DecodeError, Delivery, Frame, FrameAccumulator, NodeSession, Report,
 };
+use shelfd_core::readlog::{LaneChange, LaneRecord, LinkState, Record, TagRead};
+use shelfd_core::timefmt::now_ms;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;

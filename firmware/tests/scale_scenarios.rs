@@ -3,23 +3,19 @@
 //! asserting the exact detections. Samples are 10/s, as an HX711 gives them.
 
 use shelf_node::scale::{Calibration, Detection, DetectorConfig, LaneConfig, LaneScale};
+use shelf_node::sim::SimRng;
 
-/// Seeded xorshift64*, so every trace is the same on every run.
-struct Rng(u64);
+/// The crate's seeded generator ([`SimRng`]), so every trace is the same on every run, with
+/// the two distributions the traces need.
+struct Rng(SimRng);
 
 impl Rng {
     fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        Rng(SimRng::new(seed))
     }
     /// Uniform in [-1, 1].
     fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        (self.0.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
     }
     /// Roughly normal, standard deviation `sigma`.
     fn gauss(&mut self, sigma: f64) -> f64 {

@@ -134,7 +134,7 @@ pub fn parse(op: &str, payload: &[u8]) -> Result<Command, CommandError> {
                 id: id.clone(),
                 asn,
             })
-            .map_err(|reason| CommandError::new(Some(&id), reason)),
+            .map_err(|e| CommandError::new(Some(&id), e.to_string())),
         "sale" => Err(CommandError::new(
             Some(&id),
             format!("op {op:?} is not supported by this version yet"),

@@ -111,36 +111,73 @@ impl Fnv {
     }
 }
 
+/// Why an ASN was refused. `field` is the JSON path of the offending part (`shipment`, `dock`,
+/// `epcs`, `epcs[3]`, `lines[0].sku`, `lines[0].qty`, or the unknown key itself), `value` the
+/// offending value as JSON cut to 40 characters when there is one, and `reason` the whole
+/// sentence a command result carries (it names the field and the value too).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct AsnError {
+    /// JSON path of the offending part.
+    pub field: String,
+    /// The offending value (JSON, shortened), when there is one.
+    pub value: Option<String>,
+    /// What is wrong, as one sentence naming field and value.
+    pub reason: String,
+}
+
+impl AsnError {
+    fn new(field: impl Into<String>, value: Option<&Value>, reason: String) -> Self {
+        AsnError {
+            field: field.into(),
+            value: value.map(short),
+            reason,
+        }
+    }
+}
+
 /// Parses the body of an `asn` command (the `id` is read by the caller and allowed here).
-/// The error is the reason, naming the field and the offending value.
+/// The error names the field and the offending value.
 ///
 /// ```
 /// use shelfd_core::dock::asn::parse_asn;
 /// let body = serde_json::json!({"id":"c1","shipment":"SHP-7","dock":"dock-1",
 ///     "epcs":["3074257bf7194e4000001a85","3074257BF7194E4000001A85"]});
-/// assert_eq!(parse_asn(body.as_object().unwrap()).unwrap_err(),
-///     r#"epcs[1]: "3074257BF7194E4000001A85" repeats epcs[0]"#);
+/// let err = parse_asn(body.as_object().unwrap()).unwrap_err();
+/// assert_eq!(err.to_string(), r#"epcs[1]: "3074257BF7194E4000001A85" repeats epcs[0]"#);
+/// assert_eq!((err.field.as_str(), err.value.as_deref()),
+///     ("epcs[1]", Some(r#""3074257BF7194E4000001A85""#)));
 /// ```
-pub fn parse_asn(map: &Map<String, Value>) -> Result<Asn, String> {
-    if let Some(extra) = map
-        .keys()
-        .find(|k| !matches!(k.as_str(), "id" | "shipment" | "dock" | "epcs" | "lines"))
+pub fn parse_asn(map: &Map<String, Value>) -> Result<Asn, AsnError> {
+    if let Some((extra, v)) = map
+        .iter()
+        .find(|(k, _)| !matches!(k.as_str(), "id" | "shipment" | "dock" | "epcs" | "lines"))
     {
-        return Err(format!(
-            "unknown field {extra:?} (asn takes \"id\", \"shipment\", \"dock\" and \"epcs\" or \"lines\")"
+        return Err(AsnError::new(
+            extra.as_str(),
+            Some(v),
+            format!(
+                "unknown field {extra:?} (asn takes \"id\", \"shipment\", \"dock\" and \"epcs\" or \"lines\")"
+            ),
         ));
     }
     let shipment = shipment(map.get("shipment"))?;
     let dock = dock(map.get("dock"))?;
     let content = match (map.get("epcs"), map.get("lines")) {
-        (Some(_), Some(_)) => {
-            return Err("an asn carries either \"epcs\" or \"lines\", not both".into());
+        (Some(_), Some(v)) => {
+            return Err(AsnError::new(
+                "lines",
+                Some(v),
+                "an asn carries either \"epcs\" or \"lines\", not both".into(),
+            ));
         }
         (None, None) => {
-            return Err(
+            return Err(AsnError::new(
+                "epcs",
+                None,
                 "an asn needs \"epcs\" (a list of hex EPCs) or \"lines\" (a list of {\"sku\",\"qty\"})"
                     .into(),
-            );
+            ));
         }
         (Some(epcs), None) => AsnContent::Epcs(parse_epcs(epcs)?),
         (None, Some(lines)) => AsnContent::Lines(parse_lines(lines)?),
@@ -152,9 +189,13 @@ pub fn parse_asn(map: &Map<String, Value>) -> Result<Asn, String> {
     })
 }
 
-fn shipment(v: Option<&Value>) -> Result<String, String> {
+fn shipment(v: Option<&Value>) -> Result<String, AsnError> {
     match v {
-        None => Err("missing \"shipment\"".into()),
+        None => Err(AsnError::new(
+            "shipment",
+            None,
+            "missing \"shipment\"".into(),
+        )),
         Some(Value::String(s))
             if !s.is_empty()
                 && s.chars().count() <= MAX_SHIPMENT_CHARS
@@ -162,16 +203,20 @@ fn shipment(v: Option<&Value>) -> Result<String, String> {
         {
             Ok(s.clone())
         }
-        Some(other) => Err(format!(
-            "bad \"shipment\" {}: expected 1..={MAX_SHIPMENT_CHARS} printable ASCII characters without spaces",
-            short(other)
+        Some(other) => Err(AsnError::new(
+            "shipment",
+            Some(other),
+            format!(
+                "bad \"shipment\" {}: expected 1..={MAX_SHIPMENT_CHARS} printable ASCII characters without spaces",
+                short(other)
+            ),
         )),
     }
 }
 
-fn dock(v: Option<&Value>) -> Result<String, String> {
+fn dock(v: Option<&Value>) -> Result<String, AsnError> {
     match v {
-        None => Err("missing \"dock\"".into()),
+        None => Err(AsnError::new("dock", None, "missing \"dock\"".into())),
         Some(Value::String(s))
             if !s.is_empty()
                 && s.len() <= 64
@@ -180,101 +225,171 @@ fn dock(v: Option<&Value>) -> Result<String, String> {
         {
             Ok(s.clone())
         }
-        Some(other) => Err(format!(
-            "bad \"dock\" {}: expected a dock id (1-64 characters of A-Z a-z 0-9 - _)",
-            short(other)
+        Some(other) => Err(AsnError::new(
+            "dock",
+            Some(other),
+            format!(
+                "bad \"dock\" {}: expected a dock id (1-64 characters of A-Z a-z 0-9 - _)",
+                short(other)
+            ),
         )),
     }
 }
 
-fn parse_epcs(v: &Value) -> Result<BTreeSet<Vec<u8>>, String> {
+/// Checks the shape of a list field (`epcs` or `lines`): an array of 1..=`max` items.
+fn list<'a>(
+    name: &str,
+    v: &'a Value,
+    of_what: &str,
+    empty_hint: &str,
+    max: usize,
+) -> Result<&'a [Value], AsnError> {
     let Value::Array(items) = v else {
-        return Err(format!(
-            "\"epcs\" must be an array of hex strings, got {}",
-            kind_of(v)
+        return Err(AsnError::new(
+            name,
+            Some(v),
+            format!("{name:?} must be an array of {of_what}, got {}", kind_of(v)),
         ));
     };
     if items.is_empty() {
-        return Err("\"epcs\" is empty (announce at least one EPC)".into());
-    }
-    if items.len() > MAX_ASN_EPCS {
-        return Err(format!(
-            "\"epcs\" has {} entries, more than the {MAX_ASN_EPCS} allowed",
-            items.len()
+        return Err(AsnError::new(
+            name,
+            Some(v),
+            format!("{name:?} is empty ({empty_hint})"),
         ));
     }
+    if items.len() > max {
+        return Err(AsnError::new(
+            name,
+            None,
+            format!(
+                "{name:?} has {} entries, more than the {max} allowed",
+                items.len()
+            ),
+        ));
+    }
+    Ok(items)
+}
+
+fn parse_epcs(v: &Value) -> Result<BTreeSet<Vec<u8>>, AsnError> {
+    let items = list(
+        "epcs",
+        v,
+        "hex strings",
+        "announce at least one EPC",
+        MAX_ASN_EPCS,
+    )?;
     let mut first: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
     for (i, item) in items.iter().enumerate() {
+        let field = || format!("epcs[{i}]");
         let Value::String(text) = item else {
-            return Err(format!(
-                "epcs[{i}]: expected a hex string, got {} {}",
-                kind_of(item),
-                short(item)
+            return Err(AsnError::new(
+                field(),
+                Some(item),
+                format!(
+                    "epcs[{i}]: expected a hex string, got {} {}",
+                    kind_of(item),
+                    short(item)
+                ),
             ));
         };
-        let epc = crate::readlog::epc_from_hex(text).map_err(|e| format!("epcs[{i}]: {e}"))?;
+        let epc = crate::readlog::epc_from_hex(text)
+            .map_err(|e| AsnError::new(field(), Some(item), format!("epcs[{i}]: {e}")))?;
         if let Some(j) = first.get(&epc) {
-            return Err(format!("epcs[{i}]: {text:?} repeats epcs[{j}]"));
+            return Err(AsnError::new(
+                field(),
+                Some(item),
+                format!("epcs[{i}]: {text:?} repeats epcs[{j}]"),
+            ));
         }
         first.insert(epc, i);
     }
     Ok(first.into_keys().collect())
 }
 
-fn parse_lines(v: &Value) -> Result<BTreeMap<String, u32>, String> {
-    let Value::Array(items) = v else {
-        return Err(format!(
-            "\"lines\" must be an array of {{\"sku\",\"qty\"}} objects, got {}",
-            kind_of(v)
-        ));
-    };
-    if items.is_empty() {
-        return Err("\"lines\" is empty (announce at least one line)".into());
-    }
-    if items.len() > MAX_ASN_LINES {
-        return Err(format!(
-            "\"lines\" has {} entries, more than the {MAX_ASN_LINES} allowed",
-            items.len()
-        ));
-    }
+fn parse_lines(v: &Value) -> Result<BTreeMap<String, u32>, AsnError> {
+    let items = list(
+        "lines",
+        v,
+        "{\"sku\",\"qty\"} objects",
+        "announce at least one line",
+        MAX_ASN_LINES,
+    )?;
     let mut out = BTreeMap::new();
     let mut first: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, item) in items.iter().enumerate() {
         let Value::Object(line) = item else {
-            return Err(format!(
-                "lines[{i}]: expected an object {{\"sku\",\"qty\"}}, got {}",
-                kind_of(item)
+            return Err(AsnError::new(
+                format!("lines[{i}]"),
+                Some(item),
+                format!(
+                    "lines[{i}]: expected an object {{\"sku\",\"qty\"}}, got {}",
+                    kind_of(item)
+                ),
             ));
         };
-        if let Some(extra) = line.keys().find(|k| !matches!(k.as_str(), "sku" | "qty")) {
-            return Err(format!(
-                "lines[{i}]: unknown field {extra:?} (a line takes \"sku\" and \"qty\")"
+        if let Some((extra, v)) = line
+            .iter()
+            .find(|(k, _)| !matches!(k.as_str(), "sku" | "qty"))
+        {
+            return Err(AsnError::new(
+                format!("lines[{i}].{extra}"),
+                Some(v),
+                format!("lines[{i}]: unknown field {extra:?} (a line takes \"sku\" and \"qty\")"),
             ));
         }
+        let sku_field = || format!("lines[{i}].sku");
         let sku = match line.get("sku") {
-            None => return Err(format!("lines[{i}]: missing \"sku\"")),
+            None => {
+                return Err(AsnError::new(
+                    sku_field(),
+                    None,
+                    format!("lines[{i}]: missing \"sku\""),
+                ));
+            }
             Some(Value::String(s)) => s.as_str(),
             Some(other) => {
-                return Err(format!(
-                    "lines[{i}]: \"sku\" must be a GTIN-14 string, got {} {}",
-                    kind_of(other),
-                    short(other)
+                return Err(AsnError::new(
+                    sku_field(),
+                    Some(other),
+                    format!(
+                        "lines[{i}]: \"sku\" must be a GTIN-14 string, got {} {}",
+                        kind_of(other),
+                        short(other)
+                    ),
                 ));
             }
         };
-        crate::gtin::check_gtin14(sku).map_err(|e| format!("lines[{i}]: sku: {e}"))?;
+        let sku_value = line.get("sku");
+        crate::gtin::check_gtin14(sku)
+            .map_err(|e| AsnError::new(sku_field(), sku_value, format!("lines[{i}]: sku: {e}")))?;
         if let Some(j) = first.get(sku) {
-            return Err(format!("lines[{i}]: sku {sku:?} repeats lines[{j}]"));
+            return Err(AsnError::new(
+                sku_field(),
+                sku_value,
+                format!("lines[{i}]: sku {sku:?} repeats lines[{j}]"),
+            ));
         }
         first.insert(sku, i);
+        let qty_field = || format!("lines[{i}].qty");
         let qty = match line.get("qty") {
-            None => return Err(format!("lines[{i}]: missing \"qty\"")),
+            None => {
+                return Err(AsnError::new(
+                    qty_field(),
+                    None,
+                    format!("lines[{i}]: missing \"qty\""),
+                ));
+            }
             Some(q) => match q.as_u64() {
                 Some(n) if (1..=MAX_LINE_QTY).contains(&n) => n,
                 _ => {
-                    return Err(format!(
-                        "lines[{i}]: qty {} is not an integer in 1..={MAX_LINE_QTY}",
-                        short(q)
+                    return Err(AsnError::new(
+                        qty_field(),
+                        Some(q),
+                        format!(
+                            "lines[{i}]: qty {} is not an integer in 1..={MAX_LINE_QTY}",
+                            short(q)
+                        ),
                     ));
                 }
             },
@@ -313,7 +428,7 @@ mod tests {
     use serde_json::json;
 
     fn parse(v: Value) -> Result<Asn, String> {
-        parse_asn(v.as_object().expect("object"))
+        parse_asn(v.as_object().expect("object")).map_err(|e| e.to_string())
     }
 
     const E1: &str = "3074257bf7194e4000001a85";

@@ -49,9 +49,24 @@ pub mod asn;
 mod persist;
 pub mod receipt;
 
-use asn::Asn;
+use asn::{Asn, AsnError};
 pub use receipt::{Receipt, Received};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// A door input names a gpio the config does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("gpio {0:?} is not in the config")]
+pub struct UnknownGpio(pub String);
+
+/// An ASN the book refuses (unknown dock, conflicting shipment, too many waiting): `field` is
+/// `dock` or `shipment`, `value` its JSON.
+fn refused(field: &str, value: Option<&str>, reason: String) -> AsnError {
+    AsnError {
+        field: field.to_owned(),
+        value: value.map(|v| serde_json::Value::from(v).to_string()),
+        reason,
+    }
+}
 
 /// Most ASNs waiting for their session at once (per gateway).
 pub const MAX_OPEN_ASNS: usize = 1_000;
@@ -334,9 +349,9 @@ impl DockBook {
 
     /// A door input changed level (`true` = open) at `now`. Inputs that are no door are
     /// ignored; a name that is no configured gpio is an error (and changes nothing).
-    pub fn door(&mut self, now: u64, gpio: &str, level: bool) -> Result<(), String> {
+    pub fn door(&mut self, now: u64, gpio: &str, level: bool) -> Result<(), UnknownGpio> {
         if !self.knows_gpio(gpio) {
-            return Err(format!("gpio {gpio:?} is not in the config"));
+            return Err(UnknownGpio(gpio.to_owned()));
         }
         for i in 0..self.docks.len() {
             let d = &mut self.docks[i];
@@ -419,10 +434,10 @@ impl DockBook {
     }
 
     /// Checks an ASN against the docks and the stored shipments without changing anything.
-    pub fn check(&self, asn: &Asn) -> Result<AsnAccepted, String> {
+    pub fn check(&self, asn: &Asn) -> Result<AsnAccepted, AsnError> {
         if !self.docks.iter().any(|d| d.spec.id == asn.dock) {
             let known: Vec<&str> = self.docks.iter().map(|d| d.spec.id.as_str()).collect();
-            return Err(if known.is_empty() {
+            let reason = if known.is_empty() {
                 format!("unknown dock {:?} (no [[dock]] is configured)", asn.dock)
             } else {
                 format!(
@@ -430,20 +445,25 @@ impl DockBook {
                     asn.dock,
                     known.join(", ")
                 )
-            });
+            };
+            return Err(refused("dock", Some(&asn.dock), reason));
         }
         match self.asns.get(&asn.shipment) {
             Some(StoredAsn::Open { asn: stored, .. }) => {
                 if stored == asn {
                     Ok(AsnAccepted::Unchanged)
                 } else {
-                    Err(format!(
-                        "shipment {:?} is already stored for dock {:?} with different content \
-                         ({}, this one has {}); send changes under a new shipment id",
-                        asn.shipment,
-                        stored.dock,
-                        stored.content.describe(),
-                        asn.content.describe()
+                    Err(refused(
+                        "shipment",
+                        Some(&asn.shipment),
+                        format!(
+                            "shipment {:?} is already stored for dock {:?} with different content \
+                             ({}, this one has {}); send changes under a new shipment id",
+                            asn.shipment,
+                            stored.dock,
+                            stored.content.describe(),
+                            asn.content.describe()
+                        ),
                     ))
                 }
             }
@@ -451,22 +471,30 @@ impl DockBook {
                 if *digest == asn.digest() {
                     Ok(AsnAccepted::AlreadyReceived)
                 } else {
-                    Err(format!(
-                        "shipment {:?} was already received at dock {dock:?} with different content",
-                        asn.shipment
+                    Err(refused(
+                        "shipment",
+                        Some(&asn.shipment),
+                        format!(
+                            "shipment {:?} was already received at dock {dock:?} with different content",
+                            asn.shipment
+                        ),
                     ))
                 }
             }
-            None if self.open_asns >= MAX_OPEN_ASNS => Err(format!(
-                "{} shipments are already waiting, the most kept; a receipt or an expiry frees room",
-                self.open_asns
+            None if self.open_asns >= MAX_OPEN_ASNS => Err(refused(
+                "shipment",
+                Some(&asn.shipment),
+                format!(
+                    "{} shipments are already waiting, the most kept; a receipt or an expiry frees room",
+                    self.open_asns
+                ),
             )),
             None => Ok(AsnAccepted::Stored),
         }
     }
 
     /// Accepts an ASN at `now` (see [`DockBook::check`] for what is refused).
-    pub fn accept(&mut self, now: u64, asn: Asn) -> Result<AsnAccepted, String> {
+    pub fn accept(&mut self, now: u64, asn: Asn) -> Result<AsnAccepted, AsnError> {
         let outcome = self.check(&asn)?;
         if outcome == AsnAccepted::Stored {
             let ttl = self.ttl_of(&asn.dock);

@@ -95,7 +95,7 @@ fn unknown_gpios_are_errors_and_other_inputs_are_ignored() {
     let mut b = book();
     assert_eq!(
         b.door(1, "door9", true),
-        Err("gpio \"door9\" is not in the config".into())
+        Err(super::UnknownGpio("door9".into()))
     );
     b.door(1, "spare", true).expect("a known non-door input");
     assert!(b.session("d1").is_none());
@@ -160,14 +160,19 @@ fn asns_are_idempotent_and_conflicts_are_errors() {
     let other = epc_asn("S1", "d1", &[&[1, 2]]);
     let err = b.accept(7, other).expect_err("conflict");
     assert_eq!(
-        err,
+        (err.field.as_str(), err.value.as_deref()),
+        ("shipment", Some("\"S1\""))
+    );
+    assert_eq!(
+        err.to_string(),
         "shipment \"S1\" is already stored for dock \"d1\" with different content (1 EPCs, \
          this one has 1 EPCs); send changes under a new shipment id"
     );
     let err = b
         .accept(7, epc_asn("S2", "d9", &[&[1, 2]]))
         .expect_err("unknown dock");
-    assert_eq!(err, "unknown dock \"d9\" (configured: d1, d2)");
+    assert_eq!(err.field, "dock");
+    assert_eq!(err.to_string(), "unknown dock \"d9\" (configured: d1, d2)");
     assert_eq!(b.shipments().len(), 1);
     // After the receipt, the same content is recognised; different content is refused.
     b.door(10, "door1", true).expect("door");
@@ -178,7 +183,11 @@ fn asns_are_idempotent_and_conflicts_are_errors() {
     let err = b
         .accept(20_002, epc_asn("S1", "d1", &[&[1, 1], &[1, 3]]))
         .expect_err("conflict");
-    assert!(err.contains("was already received at dock \"d1\""), "{err}");
+    assert!(
+        err.to_string()
+            .contains("was already received at dock \"d1\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -289,7 +298,8 @@ fn too_many_waiting_asns_are_refused() {
         .accept(0, epc_asn("ONE-MORE", "d1", &[&[1, 1]]))
         .expect_err("full");
     assert!(
-        err.starts_with("1000 shipments are already waiting"),
+        err.to_string()
+            .starts_with("1000 shipments are already waiting"),
         "{err}"
     );
 }

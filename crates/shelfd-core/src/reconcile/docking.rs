@@ -8,8 +8,8 @@
 use super::engine::Engine;
 use super::epc_key::EpcKey;
 use super::topology::LocIdx;
-use crate::dock::asn::Asn;
-use crate::dock::{AsnAccepted, DockBook, DockChanges, Notice};
+use crate::dock::asn::{Asn, AsnError};
+use crate::dock::{AsnAccepted, DockBook, DockChanges, Notice, UnknownGpio};
 use crate::events::Event;
 use crate::kinds::LocationKind;
 
@@ -32,9 +32,9 @@ impl Engine {
         gpio: &str,
         level: bool,
         out: &mut Vec<Event>,
-    ) -> Result<(), String> {
+    ) -> Result<(), UnknownGpio> {
         if !self.docks.knows_gpio(gpio) {
-            return Err(format!("gpio {gpio:?} is not in the config"));
+            return Err(UnknownGpio(gpio.to_owned()));
         }
         self.advance(t, out);
         let now = self.now;
@@ -48,7 +48,7 @@ impl Engine {
         t: u64,
         asn: Asn,
         out: &mut Vec<Event>,
-    ) -> Result<AsnAccepted, String> {
+    ) -> Result<AsnAccepted, AsnError> {
         self.docks.check(&asn)?;
         self.advance(t, out);
         let now = self.now;

@@ -9,7 +9,7 @@
 
 use super::engine::{Engine, Input};
 use crate::commands::{self, Command, CommandError};
-use crate::dock::AsnAccepted;
+use crate::dock::{AsnAccepted, UnknownGpio};
 use crate::events::Event;
 use crate::readlog::Record;
 use serde_json::{Map, Value};
@@ -21,8 +21,8 @@ pub enum RecordError {
     #[error("reader {0:?} is not in the config")]
     UnknownReader(String),
     /// The record names a gpio the config does not have.
-    #[error("{0}")]
-    UnknownGpio(String),
+    #[error(transparent)]
+    UnknownGpio(#[from] UnknownGpio),
     /// A command line was rejected (it changed nothing).
     #[error("{op} command rejected: {error}")]
     Command {
@@ -122,7 +122,7 @@ impl Engine {
                 let (shipment, dock) = (asn.shipment.clone(), asn.dock.clone());
                 let accepted = self
                     .accept_asn(t, asn.clone(), out)
-                    .map_err(|reason| CommandError::rejected(Some(id), reason))?;
+                    .map_err(|e| CommandError::rejected(Some(id), e.to_string()))?;
                 let (state, new) = match accepted {
                     AsnAccepted::Stored => ("open", true),
                     AsnAccepted::Unchanged => ("open", false),

@@ -29,6 +29,7 @@ pub mod decode_cmd;
 pub mod demo;
 pub mod engine_store;
 pub mod gpio;
+pub mod health;
 pub mod ops;
 pub mod publish;
 pub mod readers;

@@ -25,7 +25,7 @@
 //! | `shelfd_publish_latency_seconds` | histogram (publish → PUBACK) | |
 //! | `shelfd_store_size_bytes` | gauge | |
 
-use crate::publish::PipelineState;
+use crate::health::PipelineState;
 use crate::readers::serial::ReaderHealthSnapshot;
 use std::fmt::Write as _;
 use std::sync::Mutex;

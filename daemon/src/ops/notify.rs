@@ -5,8 +5,8 @@
 //! shutdown starts. Without `NOTIFY_SOCKET` (not under systemd) every call is a no-op.
 //! Never blocks: a notify is one datagram.
 
-use crate::publish::PipelineState;
-use crate::run::observers::Observed;
+use super::observers::Observed;
+use crate::health::PipelineState;
 use sd_notify::NotifyState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -10,7 +10,7 @@
 //!
 //! Owns the file format and the rendering; it never changes the store.
 
-use crate::publish::status::OutboxHealth;
+use crate::health::OutboxHealth;
 use crate::store::{DEFAULT_CACHE_BYTES, Key, KeySpace, SledStore, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;

@@ -7,7 +7,7 @@
 //! The publisher never touches the store: it asks the store's owner (the engine thread) for
 //! outbox entries and tells it which ones the broker acknowledged, through [`OutboxRequest`]s.
 //! It learns about new events, outbox health and the end of the engine through
-//! [`PipelineState`], and about changed retained snapshots through the [`SnapshotBoard`].
+//! [`crate::health::PipelineState`], and about changed retained snapshots through the [`SnapshotBoard`].
 
 pub mod backoff;
 pub mod commands;
@@ -18,7 +18,6 @@ pub mod status;
 pub mod task;
 
 use crate::store::OutboxEntry;
-use status::OutboxHealth;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use tokio::sync::{Notify, oneshot};
@@ -38,17 +37,6 @@ pub enum OutboxRequest {
         /// Where the entries go.
         reply: oneshot::Sender<Vec<OutboxEntry>>,
     },
-}
-
-/// What the engine side tells the publisher (a `tokio::sync::watch` value).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PipelineState {
-    /// The highest seq committed to the outbox so far (0 before the first event).
-    pub last_seq: u64,
-    /// Outbox figures after the last commit.
-    pub outbox: OutboxHealth,
-    /// The engine made its final commit and flushed: no new events will come.
-    pub engine_done: bool,
 }
 
 /// The latest retained `stock.snapshot` payload of every location, and which ones changed

@@ -3,7 +3,8 @@
 //! document used both as the MQTT last will and on a clean stop. One type builds both, so they
 //! cannot drift apart.
 
-use serde::{Deserialize, Serialize};
+use crate::health::OutboxHealth;
+use serde::Serialize;
 
 /// Presence state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -13,19 +14,6 @@ pub enum Presence {
     Online,
     /// Stopped cleanly, or gone (last will).
     Offline,
-}
-
-/// Outbox figures reported in `status`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxHealth {
-    /// Events waiting for their PUBACK.
-    pub entries: u64,
-    /// Their payload bytes.
-    pub bytes: u64,
-    /// Events dropped because the outbox was full, since the state dir was created.
-    pub dropped: u64,
-    /// The last seq assigned (0 before the first event).
-    pub last_seq: u64,
 }
 
 /// The `status` document.

@@ -28,8 +28,9 @@ use super::connect::{self, INFLIGHT_WINDOW};
 use super::epcis::EpcisMapping;
 use super::inflight::{InFlight, Sent};
 use super::status::{Presence, StatusDoc};
-use super::{OutboxRequest, PipelineState, SnapshotBoard, event_type};
+use super::{OutboxRequest, SnapshotBoard, event_type};
 use crate::config::MqttConfig;
+use crate::health::PipelineState;
 use crate::store::OutboxEntry;
 use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Outgoing, Packet, QoS,

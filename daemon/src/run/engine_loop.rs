@@ -15,10 +15,10 @@
 
 use crate::config::Config;
 use crate::engine_store::EngineStore;
+use crate::health::{OutboxHealth, PipelineState};
 use crate::ops::metrics::Metrics;
 use crate::publish::commands::EngineCommand;
-use crate::publish::status::OutboxHealth;
-use crate::publish::{OutboxRequest, PipelineState, SnapshotBoard, event_type};
+use crate::publish::{OutboxRequest, SnapshotBoard, event_type};
 use crate::store::{Commit, Key, KeySpace, Store, StoreError};
 use shelfd_core::commands::CommandError;
 use shelfd_core::dock::Light;

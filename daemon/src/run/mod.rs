@@ -18,23 +18,24 @@
 //! period, publishes `offline` and disconnects; the engine thread flushes once more and ends.
 
 pub mod engine_loop;
-pub mod observers;
 pub mod reload;
 pub mod replay_source;
 
 use crate::config::{Config, Protocol, ReaderConfig};
 use crate::engine_store::{EngineStore, EngineStoreError};
+use crate::health::{PipelineState, ReaderHealths};
 use crate::ops::notify::{self, EngineHeartbeat};
+use crate::ops::observers;
 use crate::publish::status::{StatusDoc, new_boot_id};
 use crate::publish::task::{Publisher, run_publisher};
-use crate::publish::{PipelineState, SnapshotBoard, connect};
-use crate::readers::serial::{ReaderHealth, ReaderHealthSnapshot, run_serial_reader};
+use crate::publish::{SnapshotBoard, connect};
+use crate::readers::serial::{ReaderHealth, run_serial_reader};
 use crate::store::{DEFAULT_CACHE_BYTES, SledStore, StoreError};
 use engine_loop::{DockIo, EngineLoop, OutboxCap};
 use shelfd_core::readlog::Record;
 use shelfd_core::topics::Topics;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -83,28 +84,6 @@ pub struct RunHandles {
     pub metrics: Arc<crate::ops::metrics::Metrics>,
     /// Applies reloaded configs (SIGHUP); without one the run cannot be reloaded.
     pub reloader: Option<Arc<reload::Reloader>>,
-}
-
-/// The live counters of a run's serial readers ([`ReaderHealth`]), in the order their drivers
-/// started; cheap to clone (every clone sees the same list).
-#[derive(Debug, Clone, Default)]
-pub struct ReaderHealths(Arc<Mutex<Vec<Arc<ReaderHealth>>>>);
-
-impl ReaderHealths {
-    /// Adds the counters of one reader.
-    pub fn register(&self, health: Arc<ReaderHealth>) {
-        self.lock().push(health);
-    }
-
-    /// A copy of every registered reader's counters.
-    pub fn snapshots(&self) -> Vec<ReaderHealthSnapshot> {
-        self.lock().iter().map(|h| h.snapshot()).collect()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<ReaderHealth>>> {
-        // Each update is one push: a poisoned list is still whole.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
 /// Runs the pipeline of `config` until `cancel`, then stops cleanly (see the module docs).

@@ -2,12 +2,11 @@
 //! `shelfd status`) and the Prometheus endpoint of `[metrics] listen`. Both are built from the
 //! same shared handles ([`Observed`]); neither ever waits on the engine thread or the broker.
 
-use super::ReaderHealths;
+use super::metrics::{Metrics, Scrape};
+use super::metrics_http;
+use super::status_view::{ReaderLine, StatusReport};
 use crate::config::{Config, Protocol};
-use crate::ops::metrics::{Metrics, Scrape};
-use crate::ops::metrics_http;
-use crate::ops::status_view::{ReaderLine, StatusReport};
-use crate::publish::PipelineState;
+use crate::health::{PipelineState, ReaderHealths};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

@@ -10,6 +10,9 @@ impl W {
     pub(crate) fn u8(&mut self, v: u8) {
         self.0.push(v);
     }
+    pub(crate) fn u16(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_be_bytes());
+    }
     pub(crate) fn u32(&mut self, v: u32) {
         self.0.extend_from_slice(&v.to_be_bytes());
     }

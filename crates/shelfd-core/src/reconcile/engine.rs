@@ -4,6 +4,7 @@
 //! I/O. Timers (departures, settle windows, the baseline, silence checks, checkpoints) run in a
 //! sweep at every whole second of gateway time, so the same inputs always give the same events.
 
+use super::cadence::{self, Cadence, LocBaseline, VisitLog};
 use super::epc_key::EpcKey;
 use super::knobs::Knobs;
 use super::lanes::LaneBook;
@@ -179,6 +180,16 @@ pub struct Engine {
     pub(super) lanes: LaneBook,
     /// Receiving docks (see [`super::docking`]); empty unless attached.
     pub(super) docks: crate::dock::DockBook,
+    /// Learned read cadence of each location ([`super::cadence`]).
+    pub(super) loc_cadence: Vec<Cadence>,
+    /// Each location's first-start baseline.
+    pub(super) loc_base: Vec<LocBaseline>,
+    /// When each location was read, in visits (whether its cadence can be trusted yet).
+    pub(super) loc_visits: Vec<VisitLog>,
+    /// The knobs scaled to each location's cadence (derived from `k` and `loc_cadence`).
+    pub(super) loc_knobs: Vec<Knobs>,
+    /// The readers whose antennas or lanes cover each location (derived from the topology).
+    pub(super) loc_readers: Vec<Vec<ReaderIdx>>,
 }
 
 /// What a read or a sweep decided for one tag; applied by [`Engine::apply`].
@@ -221,8 +232,32 @@ impl Engine {
     pub fn new(topo: Topology, k: Knobs) -> Self {
         let n_loc = topo.locations.len();
         let n_rd = topo.readers.len();
-        let kinds = topo.locations.iter().map(|l| l.kind).collect();
-        Engine {
+        let kinds: Vec<LocationKind> = topo.locations.iter().map(|l| l.kind).collect();
+        let mut loc_readers: Vec<Vec<ReaderIdx>> = vec![Vec::new(); n_loc];
+        for (r, reader) in topo.readers.iter().enumerate() {
+            for loc in reader.antennas.iter().flatten() {
+                if let Some(v) = loc_readers.get_mut(usize::from(*loc)) {
+                    if !v.contains(&(r as ReaderIdx)) {
+                        v.push(r as ReaderIdx);
+                    }
+                }
+            }
+        }
+        for lane in &topo.lanes {
+            if let Some(v) = loc_readers.get_mut(usize::from(lane.loc)) {
+                if !v.contains(&lane.reader) {
+                    v.push(lane.reader);
+                }
+            }
+        }
+        let loc_base = kinds
+            .iter()
+            .map(|kind| LocBaseline {
+                done: !kind.is_stock(),
+                ready_at: 0,
+            })
+            .collect();
+        let mut e = Engine {
             topo,
             kinds,
             tags: TagTable::new(),
@@ -250,8 +285,31 @@ impl Engine {
             stats: EngineStats::default(),
             lanes: LaneBook::default(),
             docks: crate::dock::DockBook::default(),
+            loc_cadence: vec![Cadence::default(); n_loc],
+            loc_base,
+            loc_visits: vec![VisitLog::default(); n_loc],
+            loc_knobs: Vec::new(),
+            loc_readers,
             k,
-        }
+        };
+        e.refresh_knobs();
+        e
+    }
+
+    /// Recomputes every location's scaled knobs from the tuning and the learned cadences.
+    pub(super) fn refresh_knobs(&mut self) {
+        self.loc_knobs = self
+            .loc_cadence
+            .iter()
+            .zip(&self.loc_base)
+            .zip(&self.loc_visits)
+            .map(|((c, b), v)| cadence::scaled(&self.k, *c, v.established(*c), !b.done))
+            .collect();
+    }
+
+    /// The learned read cadence of a location (see [`super::cadence`]).
+    pub fn cadence(&self, loc: LocIdx) -> Option<Cadence> {
+        self.loc_cadence.get(usize::from(loc)).copied()
     }
 
     /// The topology the engine runs on.
@@ -306,6 +364,7 @@ impl Engine {
     /// already built (evidence, learned intervals, pending deltas) is kept.
     pub fn set_knobs(&mut self, k: Knobs) {
         self.k = k;
+        self.refresh_knobs();
     }
 
     /// The current tuning.
@@ -389,8 +448,16 @@ impl Engine {
         self.dirty.meta = true;
     }
 
+    /// Some location is still in its first-start baseline.
     pub(super) fn in_baseline(&self) -> bool {
         matches!(self.baseline, Baseline::Until(_) | Baseline::NotStarted)
+    }
+
+    /// Location `loc` is still in its first-start baseline: what is confirmed there forms it,
+    /// and nothing departs from it.
+    #[inline]
+    pub(super) fn in_baseline_at(&self, loc: LocIdx) -> bool {
+        self.loc_base.get(usize::from(loc)).is_some_and(|b| !b.done)
     }
 
     fn intern_sku(&mut self, epc: &[u8]) -> Option<u32> {
@@ -493,7 +560,9 @@ impl Engine {
         }
         let w = read_weight(rssi, self.k.rssi_ref_dbm);
         let lvl = level_of(rssi, self.k.rssi_ref_dbm);
-        let kind = self.kinds[usize::from(loc)];
+        let li = usize::from(loc);
+        let kind = self.kinds[li];
+        self.loc_visits[li].read(t);
         let key = EpcKey::new(epc);
         let outcome = match self.tags.get_mut(&key) {
             Some(tag) => {
@@ -506,7 +575,7 @@ impl Engine {
                 };
                 let r = read_known(
                     tag,
-                    &self.k,
+                    &self.loc_knobs[li],
                     Read {
                         reader,
                         loc,
@@ -522,6 +591,9 @@ impl Engine {
                 );
                 if let Some(gap) = r.gap {
                     learn_gap(&mut self.loc_gap[usize::from(loc)], gap, LOC_GAP_FALL_DIV);
+                }
+                if let Some(gap) = r.cadence_gap {
+                    self.loc_cadence[li].learn(gap);
                 }
                 if let Some((streak_level, streak_reads)) = r.own {
                     let l = &mut self.loc_level[usize::from(loc)];
@@ -560,7 +632,14 @@ impl Engine {
                         loc,
                     ),
                 };
-                let o = try_confirm(&mut tag, &self.k, &read, 0, initial_gap, &self.loc_level);
+                let o = try_confirm(
+                    &mut tag,
+                    &self.loc_knobs[li],
+                    &read,
+                    0,
+                    initial_gap,
+                    &self.loc_level,
+                );
                 self.tags.insert(key.clone(), tag);
                 o
             }
@@ -576,7 +655,11 @@ impl Engine {
 
     fn initial_gap(&self, loc: LocIdx) -> u32 {
         let learned = self.loc_gap.get(usize::from(loc)).copied().unwrap_or(0);
-        seed_gap(learned, self.k.initial_reread_interval)
+        let prior = self
+            .loc_knobs
+            .get(usize::from(loc))
+            .map_or(self.k.initial_reread_interval, |k| k.initial_reread_interval);
+        seed_gap(learned, prior)
     }
 
     /// Applies an outcome: stock changes, events, persistence marks.
@@ -592,7 +675,7 @@ impl Engine {
             tag.misplaced = false;
         }
         let sku = tag.sku;
-        let publish = !self.in_baseline();
+        let live = |e: &Engine, loc: LocIdx| !e.in_baseline_at(loc);
         let counts = self.counts_stock(sku);
         let epc = || key.to_hex();
         match o {
@@ -601,6 +684,7 @@ impl Engine {
                 self.tags.remove(key);
             }
             Outcome::Arrived { loc } => {
+                let publish = live(self, loc);
                 if counts {
                     self.count(loc, sku, true, t, publish);
                 }
@@ -615,6 +699,7 @@ impl Engine {
             }
             Outcome::Returned { loc } => {
                 if counts {
+                    let publish = live(self, loc);
                     self.count(loc, sku, true, t, publish);
                 }
                 let body = EventBody::TagReturned {
@@ -625,8 +710,10 @@ impl Engine {
                 self.emit(out, t, body);
             }
             Outcome::Moved { from, to } => {
+                let publish = live(self, to);
                 if counts {
-                    self.count(from, sku, false, t, publish);
+                    let from_live = live(self, from);
+                    self.count(from, sku, false, t, from_live);
                     self.count(to, sku, true, t, publish);
                 }
                 if publish {
@@ -644,6 +731,7 @@ impl Engine {
                 last_seen,
                 cause,
             } => {
+                let publish = live(self, from);
                 if counts {
                     self.count(from, sku, false, t, publish);
                 }
@@ -658,6 +746,7 @@ impl Engine {
                 was_present,
             } => {
                 if was_present && counts {
+                    let publish = live(self, from);
                     self.count(from, sku, false, t, publish);
                 }
                 let body = EventBody::TagSold {
@@ -682,6 +771,7 @@ impl Engine {
                 };
                 self.emit(out, t, body);
                 if was_present {
+                    let publish = live(self, from);
                     if counts {
                         self.count(from, sku, false, t, publish);
                     }
@@ -699,7 +789,13 @@ impl Engine {
             self.dock_confirmed(key, loc, sku, t);
         }
         self.dirty.tags.insert(key.clone());
-        if new_stay && !self.in_baseline() {
+        let stay = match o {
+            Outcome::Arrived { loc } | Outcome::Returned { loc } | Outcome::Moved { to: loc, .. } => {
+                Some(loc)
+            }
+            _ => None,
+        };
+        if stay.is_some_and(|loc| !self.in_baseline_at(loc)) {
             self.check_misplaced(key, t, out);
         }
     }
@@ -734,11 +830,23 @@ impl Engine {
             let change = self.readers[r].check_silence(now, silence);
             self.report_reader(r as ReaderIdx, change, now, out);
         }
+        self.refresh_knobs();
+        // Candidates first read before a location was ready hold its baseline open.
+        let counting = self.loc_base.iter().any(|b| !b.done && b.ready_at != 0);
+        let mut pending = vec![0u32; if counting { self.kinds.len() } else { 0 }];
         let mut actions: Vec<(EpcKey, Outcome)> = Vec::new();
         for (key, tag) in self.tags.iter_mut() {
+            if counting && tag.status == Status::Candidate {
+                let l = usize::from(tag.slots[0].loc);
+                if let (Some(b), Some(p)) = (self.loc_base.get(l), pending.get_mut(l)) {
+                    if !b.done && b.ready_at != 0 && tag.slots[0].streak_start() < b.ready_at {
+                        *p += 1;
+                    }
+                }
+            }
             let o = sweep_tag(
                 tag,
-                &self.k,
+                (&self.k, &self.loc_knobs, &self.loc_base),
                 &self.kinds,
                 &self.readers,
                 (&self.loc_gap, &self.loc_level),
@@ -765,25 +873,7 @@ impl Engine {
             }
         }
         self.dock_sweep(now, out);
-        if let Baseline::Until(end) = self.baseline {
-            if now >= end {
-                self.baseline = Baseline::Done;
-                self.rules.due = true;
-                self.dirty.meta = true;
-                let as_of = self.next_seq - 1;
-                for (i, kind) in self.kinds.iter().enumerate() {
-                    if kind.is_stock() {
-                        self.snap[i] = SnapMeta {
-                            time_ms: now,
-                            baseline: true,
-                            as_of_seq: as_of,
-                        };
-                        self.dirty.snapshots[i] = true;
-                        self.dirty.locations[i] = true;
-                    }
-                }
-            }
-        }
+        self.close_baselines(now, &pending);
         self.sweep_lanes(now, out);
         self.flush_stock(now, false, out);
         if self.rules.due && !self.in_baseline() {
@@ -792,6 +882,99 @@ impl Engine {
         if now.saturating_sub(self.last_checkpoint) >= self.k.checkpoint_interval {
             self.checkpoint(now);
         }
+    }
+
+    /// Closes the first-start baseline of every location that has had enough inventory rounds
+    /// (see [`super::cadence`]) and whose earlier candidates are resolved (`pending`: per
+    /// location, candidates first read before it was ready; empty when none was ready).
+    fn close_baselines(&mut self, now: u64, pending: &[u32]) {
+        let Baseline::Until(end) = self.baseline else {
+            return;
+        };
+        if now < end {
+            return;
+        }
+        let as_of = self.next_seq - 1;
+        let mut closed_any = false;
+        for i in 0..self.kinds.len() {
+            if self.loc_base[i].done {
+                continue;
+            }
+            if self.k.baseline_window == 0 {
+                self.loc_base[i].ready_at = now;
+            } else if self.loc_base[i].ready_at == 0 {
+                if !self.location_ready(i, now) {
+                    continue;
+                }
+                self.loc_base[i].ready_at = now;
+                self.dirty.locations[i] = true;
+                // Candidates first read before now are counted from the next sweep on.
+                continue;
+            } else if pending.get(i).copied().unwrap_or(0) > 0 {
+                continue;
+            }
+            self.loc_base[i].done = true;
+            closed_any = true;
+            self.snap[i] = SnapMeta {
+                time_ms: now,
+                baseline: true,
+                as_of_seq: as_of,
+            };
+            self.dirty.snapshots[i] = true;
+            self.dirty.locations[i] = true;
+        }
+        if closed_any {
+            self.rules.due = true;
+            self.dirty.meta = true;
+            self.refresh_knobs();
+        }
+        if self.loc_base.iter().all(|b| b.done) {
+            self.baseline = Baseline::Done;
+            self.dirty.meta = true;
+        }
+    }
+
+    /// Whether location `i` has had enough inventory rounds to have read its population: a
+    /// reader covering it alive for `baseline_window`; reads there over two visits (or reading
+    /// without a break for the window) spanning twice its cadence; a location never read at
+    /// all waits twice the slowest cadence its readers show elsewhere (a multiplexed antenna's
+    /// turn comes once per cycle).
+    fn location_ready(&self, i: usize, now: u64) -> bool {
+        let window = self.k.baseline_window;
+        let readers = &self.loc_readers[i];
+        if readers.is_empty() {
+            return true;
+        }
+        let alive_for = readers
+            .iter()
+            .filter_map(|r| self.readers.get(usize::from(*r)))
+            .filter(|l| l.alive_at(now, self.k.reader_silence))
+            .map(|l| now.saturating_sub(l.alive_since))
+            .max();
+        let Some(alive_for) = alive_for else {
+            return false;
+        };
+        if alive_for < window {
+            return false;
+        }
+        let v = self.loc_visits[i];
+        if v.first == 0 {
+            let cycle = readers
+                .iter()
+                .flat_map(|r| self.topo.readers[usize::from(*r)].antennas.iter().flatten())
+                .map(|l| usize::from(*l))
+                .filter(|&l| self.loc_visits[l].established(self.loc_cadence[l]))
+                .map(|l| u64::from(self.loc_cadence[l].mean_ms()))
+                .max()
+                .unwrap_or(0);
+            return alive_for >= 2 * cycle;
+        }
+        let span = now.saturating_sub(v.first);
+        let reading = now.saturating_sub(v.last) <= cadence::VISIT_SILENCE_MS;
+        let visits = v.silences >= 1 || (reading && span >= window);
+        let c = self.loc_cadence[i];
+        let cycle = u64::from(c.mean_ms());
+        visits && span >= window.max(2 * cycle)
     }
 
     fn flush_stock(&mut self, now: u64, force: bool, out: &mut Vec<Event>) {
@@ -967,6 +1150,9 @@ struct ReadResult {
     /// The read was an own read of a present tag: its streak's (level, reads) after it (they
     /// teach the location's resident level and floor).
     own: Option<(i8, u8)>,
+    /// A re-read at the tag's own or best location while its reader was alive: the gap since
+    /// the previous read there (a sample of the location's cadence).
+    cadence_gap: Option<u64>,
 }
 
 impl ReadResult {
@@ -975,6 +1161,7 @@ impl ReadResult {
             outcome,
             gap: None,
             own: None,
+            cadence_gap: None,
         }
     }
 }
@@ -1096,9 +1283,13 @@ fn try_confirm(
     tag.reader = reader;
     // Seed the re-read interval with what the confirming streak showed (a slow Session-2 tag
     // confirms with long gaps) or the location's learned interval, whichever is longer.
+    // A candidate's own envelope counts too (learned from its re-reads before it confirmed).
     let s0 = tag.slots[0];
     let observed = u64::from(s0.streak_age) / u64::from(s0.reads.max(2) - 1);
-    tag.gap_hi = initial_gap.max(u32::try_from(observed * 2).unwrap_or(u32::MAX));
+    let own = if was == Status::Candidate { tag.gap_hi } else { 0 };
+    tag.gap_hi = initial_gap
+        .max(u32::try_from(observed * 2).unwrap_or(u32::MAX))
+        .max(own);
     tag.loc = NO_LOC;
     tag.mark = 0;
     let loc = tag.slots[0].loc;
@@ -1176,16 +1367,34 @@ fn read_known(
                 }
                 nothing
             }
-            _ => match place(tag, &r, k, gap, false, portal) {
-                Some(i) => {
-                    if tag.slots[1].score_at(t, hl) > tag.slots[0].score_at(t, hl) {
-                        tag.slots.swap(0, 1);
+            _ => {
+                // A re-read where the tag already has evidence teaches its own re-read
+                // envelope (kept while it is a candidate) and, at its best location, that
+                // location's cadence.
+                let prev = tag.slot_of(loc).map(|i| tag.slots[i].last);
+                match place(tag, &r, k, gap, false, portal) {
+                    Some(i) => {
+                        if tag.slots[1].score_at(t, hl) > tag.slots[0].score_at(t, hl) {
+                            tag.slots.swap(0, 1);
+                        }
+                        let i = tag.slot_of(loc).unwrap_or(i);
+                        let mut cadence_gap = None;
+                        if let Some(prev) = prev.filter(|p| *p >= alive_since && *p > 0 && *p < t)
+                        {
+                            if tag.status == Status::Candidate {
+                                learn_gap(&mut tag.gap_hi, t - prev, TAG_GAP_FALL_DIV);
+                                cadence_gap = (i == 0).then_some(t - prev);
+                            }
+                        }
+                        let outcome = try_confirm(tag, k, &r, i, initial_gap, loc_level);
+                        ReadResult {
+                            cadence_gap,
+                            ..ReadResult::of(outcome)
+                        }
                     }
-                    let i = tag.slot_of(loc).unwrap_or(i);
-                    ReadResult::of(try_confirm(tag, k, &r, i, initial_gap, loc_level))
+                    None => stale,
                 }
-                None => stale,
-            },
+            }
         },
         Status::Present => {
             let cur = tag.slots[0].loc;
@@ -1204,6 +1413,7 @@ fn read_known(
                     outcome: Outcome::Nothing,
                     gap: learned,
                     own: Some((tag.slots[0].level, tag.slots[0].reads)),
+                    cadence_gap: learned,
                 };
             }
             let Some(i) = place(tag, &r, k, gap, true, portal) else {
@@ -1277,7 +1487,7 @@ fn read_known(
 /// The timers of one tag at sweep time `now`.
 fn sweep_tag(
     tag: &mut Tag,
-    k: &Knobs,
+    (k, loc_knobs, loc_base): (&Knobs, &[Knobs], &[LocBaseline]),
     kinds: &[LocationKind],
     readers: &[Liveness],
     (loc_gap, loc_level): (&[u32], &[Option<f32>]),
@@ -1285,7 +1495,16 @@ fn sweep_tag(
 ) -> Outcome {
     match tag.status {
         Status::Candidate => {
-            if now.saturating_sub(tag.last_read()) > k.candidate_timeout {
+            // The longest memory of the locations it has evidence at: a slow location's reads
+            // must not be forgotten on a fast neighbour's clock.
+            let memory = tag
+                .slots
+                .iter()
+                .filter_map(|s| loc_knobs.get(usize::from(s.loc)))
+                .map(|lk| lk.candidate_timeout)
+                .max()
+                .unwrap_or(k.candidate_timeout);
+            if now.saturating_sub(tag.last_read()) > memory {
                 Outcome::Forget
             } else {
                 Outcome::Nothing
@@ -1313,6 +1532,11 @@ fn sweep_tag(
                 return Outcome::Nothing;
             }
             let s0 = tag.slots[0];
+            // Nothing departs from a location still learning its cadence in its first-start
+            // baseline (a multiplexed antenna's next visit may be a minute away).
+            if loc_base.get(usize::from(s0.loc)).is_some_and(|b| !b.done) {
+                return Outcome::Nothing;
+            }
             let from = s0.last.max(live.alive_since);
             // The tag's own re-read envelope, or its location's when that is longer (a tag
             // that confirmed quickly among a slow population has not shown its slow side yet).
@@ -1335,7 +1559,10 @@ fn sweep_tag(
                 && kinds
                     .get(usize::from(c.loc))
                     .is_some_and(|kd| kd.is_stock())
-                && c.reads >= k.arrive_min_reads
+                && c.reads
+                    >= loc_knobs
+                        .get(usize::from(c.loc))
+                        .map_or(k.arrive_min_reads, |lk| lk.arrive_min_reads)
                 && c.last > s0.last
                 && now.saturating_sub(c.last) < absence
                 && looks_resident(&c, &s0, loc_level, k.cross_read_margin);

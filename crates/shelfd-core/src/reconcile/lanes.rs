@@ -114,7 +114,7 @@ impl Engine {
             }
             return;
         }
-        let publish = !self.in_baseline();
+        let publish = !self.in_baseline_at(spec.loc);
         match change {
             LaneChange::Units { units, .. } => {
                 for _ in 0..units.unsigned_abs() {

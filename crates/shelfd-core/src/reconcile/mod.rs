@@ -37,6 +37,7 @@
 //! Shelf-node lanes ([`lanes`]) add weight: untagged items counted by their lane's weight, and
 //! picks that let the picked tag depart at once.
 
+pub mod cadence;
 pub mod config;
 pub mod docking;
 pub mod engine;

@@ -8,6 +8,7 @@
 
 use super::engine::{Baseline, Dirty, Engine, SnapMeta};
 use super::epc_key::EpcKey;
+use super::cadence::{Cadence, LocBaseline, VisitLog};
 use super::knobs::Knobs;
 use super::liveness::Liveness;
 use super::stock::SkuCount;
@@ -20,7 +21,9 @@ use rustc_hash::FxHashSet;
 /// Version written. Version 1 records (before RSSI levels and store rules) are still read:
 /// their levels start at 0 (a no-RSSI read's level), no alert is raised and no stay alerted.
 /// Version 2 location records have no level floor: it starts unknown and is learned again.
-const VERSION: u8 = 3;
+/// Version 3 location records have no cadence or visit log (learned again) and no baseline state
+/// of their own (the location's baseline is closed exactly when the engine's was).
+const VERSION: u8 = 4;
 
 /// Everything a store holds for the engine, as raw records.
 #[derive(Debug, Default, Clone)]
@@ -218,6 +221,19 @@ impl Engine {
         for sku in low {
             w.str(sku);
         }
+        let c = self.loc_cadence[i];
+        w.u32(c.short_ms);
+        w.u32(c.long_ms);
+        w.f32(c.long_time);
+        w.f32(c.all_time);
+        w.u16(c.samples);
+        let v = self.loc_visits[i];
+        w.u64(v.first);
+        w.u64(v.last);
+        w.u16(v.silences);
+        let b = self.loc_base[i];
+        w.u8(u8::from(b.done));
+        w.u64(b.ready_at);
         w.0
     }
 
@@ -257,6 +273,26 @@ impl Engine {
                     self.rules.low[i].insert(sku);
                 }
             }
+        }
+        if v >= 4 {
+            self.loc_cadence[i] = Cadence {
+                short_ms: r.u32()?,
+                long_ms: r.u32()?,
+                long_time: r.f32()?,
+                all_time: r.f32()?,
+                samples: r.u16()?,
+            };
+            self.loc_visits[i] = VisitLog {
+                first: r.u64()?,
+                last: r.u64()?,
+                silences: r.u16()?,
+            };
+            self.loc_base[i] = LocBaseline {
+                done: r.flag()?,
+                ready_at: r.u64()?,
+            };
+        } else {
+            self.loc_base[i].done = self.baseline == Baseline::Done;
         }
         r.end()
     }
@@ -325,6 +361,7 @@ impl Engine {
             }
         }
         e.stock.rebuild_pending();
+        e.refresh_knobs();
         for (id, bytes) in &p.readers {
             let Some(i) = e.topo.reader_index(id) else {
                 report.dropped_records += 1;
@@ -576,6 +613,11 @@ mod tests {
             stats: _, // counters for metrics, not state: they start at 0
             docks: _, // its own records, restored by the daemon's EngineStore (tests: dock::tests, daemon/tests/docks.rs)
             lanes: _, // pick credits live a minute and are not persisted (see reconcile::lanes)
+            loc_cadence,
+            loc_base,
+            loc_visits,
+            loc_knobs: _,   // derived from `k`, the cadences and the visits (compared below)
+            loc_readers: _, // derived from the topology
         } = w;
         assert_eq!((topo, kinds, k), (&r.topo, &r.kinds, &r.k));
         let (tw, tr) = (tags_of(w), tags_of(r));
@@ -597,6 +639,11 @@ mod tests {
             (loc_gap, loc_level, loc_floor, snap),
             (&r.loc_gap, &r.loc_level, &r.loc_floor, &r.snap)
         );
+        assert_eq!(
+            (loc_cadence, loc_base, loc_visits),
+            (&r.loc_cadence, &r.loc_base, &r.loc_visits)
+        );
+        assert_eq!(w.loc_knobs, r.loc_knobs, "knobs follow the restored cadences");
         // Rules: the configured ones (set again at open) and the raised alerts, by SKU name.
         // `due` is not state: a restored engine re-checks its rules once, which is idempotent.
         for i in 0..kinds.len() {
@@ -646,7 +693,8 @@ mod tests {
         let b = s.add_tags(8, 2, "b", TagProfile::SHELF);
         s.add_tags(10, 3, "c", TagProfile::SESSION2);
         s.add_tags(1, 2, "a", TagProfile::SHELF); // misplaced at a
-        s.run_for(120_000);
+        // Long enough for the Session-2 tags at c to be re-read and confirmed.
+        s.run_for(15 * 60_000);
         s.move_tag(&a[0], Some("b"));
         s.move_tag(&a[1], None);
         s.move_tag(&a[2], None);
@@ -789,8 +837,8 @@ mod tests {
         e.decode_location(1, &v2.0).expect("v2 location");
         assert_eq!((e.loc_level[1], e.loc_floor[1]), (Some(-3.0), None));
         // Unknown versions and trailing bytes are errors naming the problem.
-        let err = e.decode_location(0, &[4]).expect_err("v4");
-        assert_eq!(err, "unknown record version 4");
+        let err = e.decode_location(0, &[5]).expect_err("v5");
+        assert_eq!(err, "unknown record version 5");
         let mut bytes = w.0.clone();
         bytes.push(0);
         let err = e.decode_location(0, &bytes).expect_err("trailing");

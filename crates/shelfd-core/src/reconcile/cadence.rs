@@ -1,0 +1,267 @@
+//! Per-location read cadence (DESIGN.md behaviour 5, issue #15): how long a tag that sits at a
+//! location normally goes between two reads there, learned from every re-read of a tag at its
+//! own or best location while its reader is alive (candidates included), and the engine's time scales derived from it. A shelf read every second and a
+//! multiplexed shelf or a Session-2 population read every few minutes are both right in one
+//! store because every decision about a location uses [`scaled`] knobs of that location:
+//!
+//! | knob | at a location with learned cadence `c` |
+//! |---|---|
+//! | `candidate_timeout` (candidate memory, streak gap) | `max(candidate_timeout, 3·c)`; while `c` is unknown, or the location is slow and still in its first-start baseline: at least [`UNKNOWN_CADENCE_MEMORY_MS`] |
+//! | `evidence_half_life` | `max(evidence_half_life, c/2)` |
+//! | `arrive_min_reads` | at most 2 where `c` ≥ [`SLOW_CADENCE_MS`] (a Session-2 tag is read once per persistence) |
+//! | `initial_reread_interval` | `max(initial_reread_interval, c)` |
+//!
+//! Departures follow each tag's own learned re-read envelope (seeded from `c`), so
+//! `depart_missed_reads` counts missed reads, or visits of a multiplexed antenna, at any cadence.
+//!
+//! `c` is [`Cadence::mean_ms`]: visits or persistence where those make up most of the time a tag
+//! goes unread, else the round-to-round re-read interval.
+//!
+//! The first-start baseline of a location ([`LocBaseline`]) lasts until its antennas have had
+//! enough inventory rounds to have read its population: at least `baseline_window` of its
+//! readers being alive, two visits of its antennas (or that long of continuous reading), twice
+//! its cadence, and then until every candidate first read before that point is confirmed or
+//! forgotten. Departures there wait for it.
+//!
+//! Owns the estimators and the scaling rules; the engine decides when to feed them. Pure.
+
+use super::knobs::Knobs;
+
+/// A location whose tags are re-read this far apart or more is slow: two reads confirm a tag.
+pub const SLOW_CADENCE_MS: u32 = 20_000;
+/// Candidate memory where no cadence is known yet (and at a slow location during its baseline):
+/// the slowest re-read interval the engine follows from its first read on.
+pub const UNKNOWN_CADENCE_MEMORY_MS: u64 = 15 * 60_000;
+/// Candidate memory in cadences.
+pub const CADENCE_MEMORY_MULT: u64 = 3;
+/// Samples before a location's cadence is trusted.
+pub const MATURE_SAMPLES: u16 = 16;
+/// Each sample moves a mean by 1/this of the difference.
+const CADENCE_DIV: i64 = 32;
+/// Reads at a location separated by a silence longer than this belong to different visits of
+/// its antennas.
+pub const VISIT_SILENCE_MS: u64 = 5_000;
+/// Reading a location without a break for this long shows its cadence as well as a second
+/// visit does.
+pub const ESTABLISHED_SPAN_MS: u64 = 30_000;
+
+/// The learned cadence of one location, from the gaps between successive reads of the same
+/// tag there. Gaps longer than [`VISIT_SILENCE_MS`] are between visits of a multiplexed antenna
+/// or Session-2 persistence; shorter ones are a tag re-read round after round. Where long gaps
+/// make up most of the time a tag goes unread ([`LONG_SHARE`]), the cadence is their mean;
+/// otherwise (a shelf read every round, with now and then an occluded tag) it is the short
+/// gaps' mean.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Cadence {
+    /// Running mean of the short gaps, ms.
+    pub short_ms: u32,
+    /// Running mean of the long gaps, ms (0: none yet).
+    pub long_ms: u32,
+    /// Running mean of each gap's length counted only when long, ms.
+    pub long_time: f32,
+    /// Running mean of each gap's length, ms.
+    pub all_time: f32,
+    /// Gaps seen (saturating).
+    pub samples: u16,
+}
+
+/// The share of unread time in long gaps from which a location is read in visits.
+pub const LONG_SHARE: f32 = 0.8;
+
+impl Cadence {
+    /// Counts one gap (ms) between two reads of a tag at this location.
+    #[inline]
+    pub fn learn(&mut self, gap_ms: u64) {
+        let gap = u32::try_from(gap_ms).unwrap_or(u32::MAX);
+        let long = gap_ms > VISIT_SILENCE_MS;
+        let mean = |old: u32| {
+            if old == 0 {
+                return gap;
+            }
+            let diff = i64::from(gap) - i64::from(old);
+            let step = diff / CADENCE_DIV;
+            let step = if step == 0 { diff.signum() } else { step };
+            (i64::from(old) + step).clamp(1, i64::from(u32::MAX)) as u32
+        };
+        if long {
+            self.long_ms = mean(self.long_ms);
+        } else {
+            self.short_ms = mean(self.short_ms);
+        }
+        let g = gap as f32;
+        let a = 1.0 / CADENCE_DIV as f32;
+        self.long_time += a * (if long { g } else { 0.0 } - self.long_time);
+        self.all_time += a * (g - self.all_time);
+        self.samples = self.samples.saturating_add(1);
+    }
+
+    /// The typical time a tag at this location goes unread, ms.
+    #[inline]
+    pub fn mean_ms(&self) -> u32 {
+        if self.long_ms > 0 && self.long_time >= LONG_SHARE * self.all_time {
+            self.long_ms
+        } else {
+            self.short_ms
+        }
+    }
+
+    /// Enough samples to trust the mean.
+    #[inline]
+    pub fn mature(&self) -> bool {
+        self.samples >= MATURE_SAMPLES
+    }
+
+    /// Whether the location's tags are re-read slowly (any sample counts: the first re-reads
+    /// of a Session-2 population already show it).
+    #[inline]
+    pub fn slow(&self) -> bool {
+        self.samples > 0 && self.mean_ms() >= SLOW_CADENCE_MS
+    }
+}
+
+/// The knobs the engine uses for decisions at a location (see the module docs).
+/// `established`: the cadence can be trusted ([`VisitLog::established`]); `learning`: the
+/// location is still in its first-start baseline.
+pub fn scaled(k: &Knobs, c: Cadence, established: bool, learning: bool) -> Knobs {
+    let mut s = k.clone();
+    let mean = u64::from(c.mean_ms());
+    let memory = k.candidate_timeout.max(CADENCE_MEMORY_MULT * mean);
+    s.candidate_timeout = if !established || (learning && c.slow()) {
+        memory.max(UNKNOWN_CADENCE_MEMORY_MS)
+    } else {
+        memory
+    };
+    if established {
+        s.evidence_half_life = k.evidence_half_life.max(mean / 2);
+        s.initial_reread_interval = k.initial_reread_interval.max(mean);
+    }
+    if c.slow() {
+        s.arrive_min_reads = k.arrive_min_reads.min(2);
+    }
+    s
+}
+
+/// When the engine has read a location: its first and latest read, and how many visit
+/// boundaries lay between (persisted with the location).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VisitLog {
+    /// First read at the location (0: none yet).
+    pub first: u64,
+    /// Latest read at the location.
+    pub last: u64,
+    /// Silences longer than [`VISIT_SILENCE_MS`] between reads (visit boundaries).
+    pub silences: u16,
+}
+
+impl VisitLog {
+    /// Whether `c`, learned at this location, can be trusted: enough samples, taken over a
+    /// visit boundary or a long enough stretch of reading (the first visit of a multiplexed
+    /// antenna shows only its quick re-reads within the visit).
+    pub fn established(&self, c: Cadence) -> bool {
+        c.mature()
+            && (self.silences >= 1 || self.last.saturating_sub(self.first) >= ESTABLISHED_SPAN_MS)
+    }
+
+    /// A read at the location at `t`.
+    #[inline]
+    pub fn read(&mut self, t: u64) {
+        if self.first == 0 {
+            self.first = t;
+        } else if t > self.last.saturating_add(VISIT_SILENCE_MS) {
+            self.silences = self.silences.saturating_add(1);
+        }
+        self.last = self.last.max(t);
+    }
+}
+
+/// A location's first-start baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LocBaseline {
+    /// The baseline is closed (its snapshot published): arrivals and departures are events.
+    pub done: bool,
+    /// When the location had had enough rounds; it closes once every candidate first read
+    /// before this is confirmed or forgotten (0: not yet).
+    pub ready_at: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visits_and_persistence_are_slow_and_rounds_are_fast() {
+        let mut c = Cadence::default();
+        assert!(!c.slow() && !c.mature());
+        // A multiplexed antenna: a minute apart, then ten quick re-reads in the visit.
+        for _ in 0..10 {
+            c.learn(60_000);
+            for _ in 0..10 {
+                c.learn(250);
+            }
+        }
+        assert!(c.mature() && c.slow(), "{c:?}");
+        assert!((55_000..=60_000).contains(&c.mean_ms()), "{c:?}");
+        // A shelf read every round, one tag occluded for a minute now and then.
+        let mut f = Cadence::default();
+        for i in 0..2_000 {
+            f.learn(if i % 500 == 0 { 60_000 } else { 500 });
+        }
+        assert!(f.mature() && !f.slow(), "{f:?}");
+        assert!(f.mean_ms() < 600);
+    }
+
+    #[test]
+    fn scaling_keeps_fast_locations_as_configured() {
+        let k = Knobs::default();
+        let mut fast = Cadence::default();
+        for _ in 0..100 {
+            fast.learn(1_200);
+        }
+        assert_eq!(scaled(&k, fast, true, false), k);
+        assert_eq!(scaled(&k, fast, true, true), k);
+        let unknown = scaled(&k, Cadence::default(), false, false);
+        assert_eq!(unknown.candidate_timeout, UNKNOWN_CADENCE_MEMORY_MS);
+        let mut slow = Cadence::default();
+        for _ in 0..100 {
+            slow.learn(90_000);
+        }
+        assert_eq!(
+            scaled(&k, fast, false, false).candidate_timeout,
+            UNKNOWN_CADENCE_MEMORY_MS,
+            "not established yet"
+        );
+        let s = scaled(&k, slow, true, false);
+        assert_eq!(
+            (
+                s.candidate_timeout,
+                s.evidence_half_life,
+                s.arrive_min_reads,
+                s.initial_reread_interval
+            ),
+            (270_000, 45_000, 2, 90_000)
+        );
+        assert_eq!(
+            scaled(&k, slow, true, true).candidate_timeout,
+            UNKNOWN_CADENCE_MEMORY_MS
+        );
+    }
+
+    #[test]
+    fn visits_are_separated_by_silences() {
+        let mut v = VisitLog::default();
+        for t in [1_000, 1_250, 1_500, 61_000, 61_250, 121_000] {
+            v.read(t);
+        }
+        assert_eq!((v.first, v.last, v.silences), (1_000, 121_000, 2));
+        let mut c = Cadence::default();
+        for _ in 0..50 {
+            c.learn(300);
+        }
+        assert!(v.established(c));
+        let mut first_visit = VisitLog::default();
+        for t in [1_000, 1_250, 1_500, 3_000] {
+            first_visit.read(t);
+        }
+        assert!(!first_visit.established(c), "one short visit shows nothing");
+    }
+}

@@ -300,23 +300,27 @@ fn debug_scratch() {
     for (i, m) in MUX.iter().enumerate() {
         eprintln!("{} cadence {:?}", m.1, e.cadence(i as u16));
     }
-    let (mut s, _fast, _slow) = s2_store(1, 120);
+    let (mut s, _fast, slow) = s2_store(1, 120);
     let mut e = Engine::new(s2_topology(), Knobs::default());
     s.run_for(30 * MIN);
-    let recs = s.take_records();
+    let mut recs = s.take_records();
     let mut out = Vec::new();
-    let mut last_base = Vec::new();
     for r in &recs {
         e.feed_record(r, &mut out).expect("ok");
-        let b: Vec<bool> = e.snapshots().iter().map(|x| x.baseline).collect();
-        if b != last_base {
-            eprintln!("S2 t={} baseline {:?} cad {:?}", (r.t() - T0) / 1000, b, e.cadence(1));
-            last_base = b;
-        }
     }
-    for ev in &out {
-        if let EventBody::TagArrived { location, epc, .. } = &ev.body {
-            eprintln!("S2 arrived {} at {}", location, (ev.time_ms - T0) / 1000);
+    s.add_tags(1, 3, "s2", TagProfile::SESSION2);
+    s.move_tag(&slow[7], None);
+    eprintln!("removed {}", hex(&slow[7]));
+    s.run_for(45 * MIN);
+    let more = s.take_records();
+    let mut out2 = Vec::new();
+    for r in &more {
+        e.feed_record(r, &mut out2).expect("ok");
+    }
+    recs.extend(more);
+    for ev in &out2 {
+        if let EventBody::TagDeparted { epc, from, .. } | EventBody::TagArrived { epc, location: from, .. } = &ev.body {
+            eprintln!("S2 {} {} at {} {epc}", ev.body.kind(), from, (ev.time_ms - T0) / 1000);
             for r in &recs {
                 if let Record::Read(r) = r {
                     if hex(&r.epc) == *epc {
@@ -326,5 +330,4 @@ fn debug_scratch() {
             }
         }
     }
-    eprintln!("S2 cadence {:?} {:?}", e.cadence(0), e.cadence(1));
 }

@@ -190,6 +190,10 @@ pub struct Engine {
     pub(super) loc_knobs: Vec<Knobs>,
     /// The readers whose antennas or lanes cover each location (derived from the topology).
     pub(super) loc_readers: Vec<Vec<ReaderIdx>>,
+    /// The longest candidate memory among each reader's locations (derived, with
+    /// `loc_knobs`): a candidate read only weakly, as a neighbour's cross-read, may belong to
+    /// the reader's slowest location.
+    pub(super) reader_memory: Vec<u64>,
 }
 
 /// What a read or a sweep decided for one tag; applied by [`Engine::apply`].
@@ -290,6 +294,7 @@ impl Engine {
             loc_visits: vec![VisitLog::default(); n_loc],
             loc_knobs: Vec::new(),
             loc_readers,
+            reader_memory: Vec::new(),
             k,
         };
         e.refresh_knobs();
@@ -304,6 +309,20 @@ impl Engine {
             .zip(&self.loc_base)
             .zip(&self.loc_visits)
             .map(|((c, b), v)| cadence::scaled(&self.k, *c, v.established(*c), !b.done))
+            .collect();
+        self.reader_memory = self
+            .topo
+            .readers
+            .iter()
+            .map(|r| {
+                r.antennas
+                    .iter()
+                    .flatten()
+                    .filter_map(|l| self.loc_knobs.get(usize::from(*l)))
+                    .map(|k| k.candidate_timeout)
+                    .max()
+                    .unwrap_or(self.k.candidate_timeout)
+            })
             .collect();
     }
 
@@ -562,8 +581,12 @@ impl Engine {
         let lvl = level_of(rssi, self.k.rssi_ref_dbm);
         let li = usize::from(loc);
         let kind = self.kinds[li];
+        let slow = self.loc_cadence[li].slow();
         self.loc_visits[li].read(t);
         let key = EpcKey::new(epc);
+        if std::env::var("DBG_EPC").is_ok_and(|v| v == key.to_hex()) {
+            eprintln!("DBG on_read t={} loc={loc} rssi={rssi:?} tag={:?}", t % 10_000_000, self.tags.get(&key));
+        }
         let outcome = match self.tags.get_mut(&key) {
             Some(tag) => {
                 let loc_gap = self.loc_gap[usize::from(loc)];
@@ -584,6 +607,7 @@ impl Engine {
                         w,
                         lvl,
                         resident_floor,
+                        slow,
                     },
                     alive_since,
                     loc_gap,
@@ -631,6 +655,7 @@ impl Engine {
                         reader,
                         loc,
                     ),
+                    slow,
                 };
                 let o = try_confirm(
                     &mut tag,
@@ -837,16 +862,22 @@ impl Engine {
         let mut actions: Vec<(EpcKey, Outcome)> = Vec::new();
         for (key, tag) in self.tags.iter_mut() {
             if counting && tag.status == Status::Candidate {
-                let l = usize::from(tag.slots[0].loc);
-                if let (Some(b), Some(p)) = (self.loc_base.get(l), pending.get_mut(l)) {
-                    if !b.done && b.ready_at != 0 && tag.slots[0].streak_start() < b.ready_at {
-                        *p += 1;
+                // At every location it has evidence at: its own may be the one its
+                // neighbour's antennas happened to read first.
+                for slot in tag.slots.iter().filter(|s| !s.is_empty()) {
+                    let l = usize::from(slot.loc);
+                    if let (Some(b), Some(p)) = (self.loc_base.get(l), pending.get_mut(l)) {
+                        if !b.done && b.ready_at != 0 && tag.slots[0].streak_start() < b.ready_at
+                        {
+                            *p += 1;
+                        }
                     }
                 }
             }
             let o = sweep_tag(
                 tag,
-                (&self.k, &self.loc_knobs, &self.loc_base),
+                (&self.k, &self.loc_knobs, &self.loc_base, &self.reader_memory),
+                &self.loc_cadence,
                 &self.kinds,
                 &self.readers,
                 (&self.loc_gap, &self.loc_level),
@@ -1139,6 +1170,9 @@ struct Read {
     /// The level tags resident at `loc` read down to (see [`resident_floor`]). Only filled in
     /// for reads that may confirm or move a tag.
     resident_floor: Option<f32>,
+    /// `loc` is read slowly ([`Cadence::slow`]): a tag there may be read only once or twice in
+    /// a while, so weaker reads of it elsewhere (cross-reads) count towards confirming it.
+    slow: bool,
 }
 
 /// What a read of a known tag decided.
@@ -1264,7 +1298,23 @@ fn try_confirm(
     } else {
         k.arrive_dwell
     };
-    if !(best && s.reads >= k.arrive_min_reads && t.saturating_sub(s.streak_start()) >= dwell) {
+    // At a slow location, a tag's weaker reads elsewhere (a neighbour's cross-reads, which
+    // silence a Session-2 tag as well as its own antennas' reads do) show it is real too.
+    let cross_support = r.slow
+        && !other.is_empty()
+        && f32::from(other.level) + f32::from(k.cross_read_margin) <= f32::from(s.level);
+    let (reads, since) = if cross_support {
+        (
+            s.reads.saturating_add(other.reads),
+            s.streak_start().min(other.streak_start()),
+        )
+    } else {
+        (s.reads, s.streak_start())
+    };
+    if std::env::var("DBG_EPC").is_ok() {
+        eprintln!("DBG confirm i={i} best={best} weak={weak} dwell={dwell} reads={reads} cross={cross_support} slow={} k.min={} since={}", r.slow, k.arrive_min_reads, t - since);
+    }
+    if !(best && reads >= k.arrive_min_reads && t.saturating_sub(since) >= dwell) {
         return Outcome::Nothing;
     }
     // Stronger reads elsewhere keep weak ones from confirming for as long as they are held.
@@ -1487,7 +1537,8 @@ fn read_known(
 /// The timers of one tag at sweep time `now`.
 fn sweep_tag(
     tag: &mut Tag,
-    (k, loc_knobs, loc_base): (&Knobs, &[Knobs], &[LocBaseline]),
+    (k, loc_knobs, loc_base, reader_memory): (&Knobs, &[Knobs], &[LocBaseline], &[u64]),
+    loc_cadence: &[Cadence],
     kinds: &[LocationKind],
     readers: &[Liveness],
     (loc_gap, loc_level): (&[u32], &[Option<f32>]),
@@ -1495,13 +1546,19 @@ fn sweep_tag(
 ) -> Outcome {
     match tag.status {
         Status::Candidate => {
-            // The longest memory of the locations it has evidence at: a slow location's reads
-            // must not be forgotten on a fast neighbour's clock.
-            let memory = tag
-                .slots
-                .iter()
-                .filter_map(|s| loc_knobs.get(usize::from(s.loc)))
-                .map(|lk| lk.candidate_timeout)
+            // The longest memory of its reader's locations: reads at a fast shelf may be
+            // cross-reads of a tag its slow neighbour's antennas read once in a while, and
+            // must not be forgotten on the fast shelf's clock.
+            let memory = reader_memory
+                .get(usize::from(tag.reader))
+                .copied()
+                .into_iter()
+                .chain(
+                    tag.slots
+                        .iter()
+                        .filter_map(|s| loc_knobs.get(usize::from(s.loc)))
+                        .map(|lk| lk.candidate_timeout),
+                )
                 .max()
                 .unwrap_or(k.candidate_timeout);
             if now.saturating_sub(tag.last_read()) > memory {
@@ -1537,7 +1594,22 @@ fn sweep_tag(
             if loc_base.get(usize::from(s0.loc)).is_some_and(|b| !b.done) {
                 return Outcome::Nothing;
             }
-            let from = s0.last.max(live.alive_since);
+            // At a slow location, a neighbour's cross-reads (weaker than the tag's own reads by
+            // the margin) show the tag is still there: a Session-2 tag silenced by them misses
+            // its own antennas' reads for as long.
+            let slow = loc_cadence
+                .get(usize::from(s0.loc))
+                .is_some_and(|c| c.slow());
+            let c1 = tag.slots[1];
+            let heard = if slow
+                && !c1.is_empty()
+                && f32::from(c1.level) + f32::from(k.cross_read_margin) <= f32::from(s0.level)
+            {
+                c1.last
+            } else {
+                0
+            };
+            let from = s0.last.max(heard).max(live.alive_since);
             // The tag's own re-read envelope, or its location's when that is longer (a tag
             // that confirmed quickly among a slow population has not shown its slow side yet).
             let gap = tag.gap_hi.max(

@@ -617,7 +617,8 @@ mod tests {
             loc_base,
             loc_visits,
             loc_knobs: _,   // derived from `k`, the cadences and the visits (compared below)
-            loc_readers: _, // derived from the topology
+            loc_readers: _,   // derived from the topology
+            reader_memory: _, // derived from the knobs
         } = w;
         assert_eq!((topo, kinds, k), (&r.topo, &r.kinds, &r.k));
         let (tw, tr) = (tags_of(w), tags_of(r));

@@ -300,7 +300,8 @@ fn debug_scratch() {
     for (i, m) in MUX.iter().enumerate() {
         eprintln!("{} cadence {:?}", m.1, e.cadence(i as u16));
     }
-    let (mut s, _fast, slow) = s2_store(1, 120);
+    let seed: u64 = std::env::var("SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let (mut s, _fast, slow) = s2_store(seed, 120);
     let mut e = Engine::new(s2_topology(), Knobs::default());
     s.run_for(30 * MIN);
     let mut recs = s.take_records();
@@ -308,6 +309,31 @@ fn debug_scratch() {
     for r in &recs {
         e.feed_record(r, &mut out).expect("ok");
     }
+    for ev in &out {
+        if let EventBody::TagArrived { epc, location: from, .. } = &ev.body {
+            eprintln!("S2-FIRST {} {} at {} {epc}", ev.body.kind(), from, (ev.time_ms - T0) / 1000);
+            for r in &recs {
+                if let Record::Read(r) = r {
+                    if hex(&r.epc) == *epc {
+                        eprintln!("   read t={} ant={} rssi={:?}", (r.t - T0) / 1000, r.antenna, r.rssi);
+                    }
+                }
+            }
+        }
+    }
+    for epc in &slow {
+        if e.location_of(epc) != Some(1) {
+            eprintln!("S2-MISSING {} holds={}", hex(epc), e.holds(epc));
+            for r in &recs {
+                if let Record::Read(r) = r {
+                    if r.epc == *epc {
+                        eprintln!("   read t={} ant={} rssi={:?}", (r.t - T0) / 1000, r.antenna, r.rssi);
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("S2-FIRST baselines {:?}", e.snapshots().iter().map(|x| (x.baseline, x.time_ms.saturating_sub(T0) / 1000)).collect::<Vec<_>>());
     s.add_tags(1, 3, "s2", TagProfile::SESSION2);
     s.move_tag(&slow[7], None);
     eprintln!("removed {}", hex(&slow[7]));

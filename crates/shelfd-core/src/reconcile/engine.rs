@@ -356,6 +356,14 @@ impl Engine {
         self.tags.contains_key(&EpcKey::new(epc))
     }
 
+    /// Where a tag is in stock (its location index), if it is.
+    pub fn location_of(&self, epc: &[u8]) -> Option<LocIdx> {
+        self.tags
+            .get(&EpcKey::new(epc))
+            .filter(|t| t.status == Status::Present)
+            .map(|t| t.slots[0].loc)
+    }
+
     /// Number of tags held in memory (candidates, present, departed and sold).
     pub fn tracked_tags(&self) -> usize {
         self.tags.len()
@@ -598,7 +606,7 @@ impl Engine {
                 };
                 let r = read_known(
                     tag,
-                    &self.loc_knobs[li],
+                    (&self.loc_knobs[li], &self.loc_knobs, &self.loc_cadence),
                     Read {
                         reader,
                         loc,
@@ -862,13 +870,30 @@ impl Engine {
         let mut actions: Vec<(EpcKey, Outcome)> = Vec::new();
         for (key, tag) in self.tags.iter_mut() {
             if counting && tag.status == Status::Candidate {
-                // At every location it has evidence at: its own may be the one its
-                // neighbour's antennas happened to read first.
-                for slot in tag.slots.iter().filter(|s| !s.is_empty()) {
-                    let l = usize::from(slot.loc);
+                // At every location of the reader that read it (its own may be the slow
+                // neighbour of the shelf whose antennas happened to read it) and wherever it
+                // has evidence.
+                let reader_locs = self
+                    .topo
+                    .readers
+                    .get(usize::from(tag.reader))
+                    .map_or(&[][..], |r| &r.antennas[..]);
+                let slot_locs = tag.slots.iter().map(|s| Some(s.loc));
+                let mut seen: [LocIdx; 2] = [NO_LOC; 2];
+                for (n, l) in reader_locs.iter().copied().chain(slot_locs).flatten().enumerate() {
+                    // Slot locations already covered by the reader's are not counted twice.
+                    if n >= reader_locs.len() && reader_locs.contains(&Some(l)) {
+                        continue;
+                    }
+                    if seen.contains(&l) && n >= reader_locs.len() {
+                        continue;
+                    }
+                    if n >= reader_locs.len() {
+                        seen[n - reader_locs.len()] = l;
+                    }
+                    let l = usize::from(l);
                     if let (Some(b), Some(p)) = (self.loc_base.get(l), pending.get_mut(l)) {
-                        if !b.done && b.ready_at != 0 && tag.slots[0].streak_start() < b.ready_at
-                        {
+                        if !b.done && b.ready_at != 0 && tag.mark < b.ready_at {
                             *p += 1;
                         }
                     }
@@ -1303,6 +1328,8 @@ fn try_confirm(
     let cross_support = r.slow
         && !other.is_empty()
         && f32::from(other.level) + f32::from(k.cross_read_margin) <= f32::from(s.level);
+    // Its reads elsewhere are cross-reads: they support it here however fresh they are.
+    let best = best || cross_support;
     let (reads, since) = if cross_support {
         (
             s.reads.saturating_add(other.reads),
@@ -1354,7 +1381,7 @@ fn try_confirm(
 /// read's location, `loc_level` every location's resident level.
 fn read_known(
     tag: &mut Tag,
-    k: &Knobs,
+    (k, loc_knobs, loc_cadence): (&Knobs, &[Knobs], &[Cadence]),
     r: Read,
     alive_since: u64,
     loc_gap: u32,
@@ -1436,7 +1463,25 @@ fn read_known(
                                 cadence_gap = (i == 0).then_some(t - prev);
                             }
                         }
-                        let outcome = try_confirm(tag, k, &r, i, initial_gap, loc_level);
+                        let mut outcome = try_confirm(tag, k, &r, i, initial_gap, loc_level);
+                        // A weak read here may be a cross-read of a tag whose stronger reads
+                        // put it at a slow neighbour: it counts towards confirming it there.
+                        let j = 1 - i;
+                        let o = tag.slots[j];
+                        let slow_other = !o.is_empty()
+                            && loc_cadence.get(usize::from(o.loc)).is_some_and(|c| c.slow());
+                        if outcome == Outcome::Nothing && tag.status == Status::Candidate && slow_other {
+                            if let Some(ok) = loc_knobs.get(usize::from(o.loc)) {
+                                let there = Read {
+                                    loc: o.loc,
+                                    lvl: o.level,
+                                    resident_floor: None,
+                                    slow: true,
+                                    ..r
+                                };
+                                outcome = try_confirm(tag, ok, &there, j, initial_gap, loc_level);
+                            }
+                        }
                         ReadResult {
                             cadence_gap,
                             ..ReadResult::of(outcome)

@@ -184,7 +184,7 @@ pub struct Tag {
     pub sku: u32,
     /// Learned upper envelope of the tag's re-read interval at its location (ms).
     pub gap_hi: u32,
-    /// Departed/sold: when; present: unused.
+    /// Departed/sold: when; candidate: its first read; present: unused.
     pub mark: u64,
     /// Present: `alert.misplaced` was raised for the current stay (see [`super::rules`]).
     pub misplaced: bool,
@@ -201,7 +201,7 @@ impl Tag {
             loc: NO_LOC,
             sku,
             gap_hi: 0,
-            mark: 0,
+            mark: t,
             misplaced: false,
             slots: [Slot::first(loc, t, w, lvl), Slot::EMPTY],
         }

@@ -357,3 +357,31 @@ fn debug_scratch() {
         }
     }
 }
+
+#[test]
+fn debug_mux_move() {
+    let seed: u64 = std::env::var("SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let (mut s, tags) = mux_store(seed);
+    let mut e = Engine::new(mux_topology(), Knobs::default());
+    s.run_for(15 * MIN);
+    let mut recs = s.take_records();
+    feed(&mut e, &recs);
+    let moved = tags[3][0].clone();
+    eprintln!("MOVED {} at {}", hex(&moved), (s.now() - T0) / 1000);
+    s.move_tag(&moved, Some("m5"));
+    s.run_for(15 * MIN);
+    let more = s.take_records();
+    let ev = feed(&mut e, &more);
+    recs.extend(more);
+    for r in &recs {
+        if let Record::Read(r) = r {
+            if r.epc == moved && r.t - T0 > 800_000 {
+                eprintln!("   read t={} ant={} rssi={:?}", (r.t - T0) / 1000, r.antenna, r.rssi);
+            }
+        }
+    }
+    eprintln!("events {:?} loc {:?}", about(&ev, &moved), e.location_of(&moved));
+    for i in 0..6u16 {
+        eprintln!("cad {} {:?}", i, e.cadence(i));
+    }
+}

@@ -10,6 +10,7 @@
 //! | `evidence_half_life` | `max(evidence_half_life, c/2)` |
 //! | `arrive_min_reads` | at most 2 where `c` ≥ [`SLOW_CADENCE_MS`] (a Session-2 tag is read once per persistence) |
 //! | `initial_reread_interval` | `max(initial_reread_interval, c)` |
+//! | `move_dwell` (how long a challenger must lead) | `max(move_dwell, c/2)`: led at one visit, it moves at the next |
 //!
 //! Departures follow each tag's own learned re-read envelope (seeded from `c`), so
 //! `depart_missed_reads` counts missed reads, or visits of a multiplexed antenna, at any cadence.
@@ -134,6 +135,7 @@ pub fn scaled(k: &Knobs, c: Cadence, established: bool, learning: bool) -> Knobs
     if established {
         s.evidence_half_life = k.evidence_half_life.max(mean / 2);
         s.initial_reread_interval = k.initial_reread_interval.max(mean);
+        s.move_dwell = k.move_dwell.max(mean / 2);
     }
     if c.slow() {
         s.arrive_min_reads = k.arrive_min_reads.min(2);
@@ -239,6 +241,11 @@ mod tests {
                 s.initial_reread_interval
             ),
             (270_000, 45_000, 2, 90_000)
+        );
+        assert_eq!(s.move_dwell, 45_000);
+        assert_eq!(
+            (s.candidate_timeout, s.arrive_min_reads),
+            (270_000, 2)
         );
         assert_eq!(
             scaled(&k, slow, true, true).candidate_timeout,

@@ -1245,7 +1245,7 @@ fn looks_resident(s: &Slot, home: &Slot, loc_level: &[Option<f32>], margin: i16)
 fn place(
     tag: &mut Tag,
     r: &Read,
-    k: &Knobs,
+    (k, loc_knobs): (&Knobs, &[Knobs]),
     streak_gap: u64,
     fixed_first: bool,
     portal: bool,
@@ -1267,9 +1267,16 @@ fn place(
     // neighbour's cross-reads, typically) have been silent for `move_dwell`: it left them both,
     // and the new location is the hypothesis worth tracking (or it would depart and re-arrive
     // instead of moving, e.g. a pallet put away from a dock door with a reading neighbour).
+    // Silent "for a while" on each location's own clock: a multiplexed antenna is silent
+    // between its visits.
+    let dwell_at = |l: LocIdx| {
+        loc_knobs.get(usize::from(l)).map_or(k.move_dwell, |lk| {
+            lk.move_dwell.max(lk.initial_reread_interval.min(lk.candidate_timeout))
+        })
+    };
     let left_both = fixed_first
-        && t.saturating_sub(v.last) > k.move_dwell
-        && t.saturating_sub(tag.slots[0].last) > k.move_dwell;
+        && t.saturating_sub(v.last) > dwell_at(v.loc)
+        && t.saturating_sub(tag.slots[0].last) > dwell_at(tag.slots[0].loc);
     let stale = left_both || t.saturating_sub(v.last) > streak_gap.max(k.candidate_timeout);
     // A POS or exit read of a present tag always takes the challenger slot: portals are decisive
     // and must not be crowded out by a neighbour's cross-reads.
@@ -1407,7 +1414,7 @@ fn read_known(
             if t < tag.mark.saturating_add(k.sold_hold_off) || !kind.is_stock() {
                 return nothing;
             }
-            match place(tag, &r, k, gap, false, portal) {
+            match place(tag, &r, (k, loc_knobs), gap, false, portal) {
                 Some(i) => ReadResult::of(try_confirm(tag, k, &r, i, initial_gap, loc_level)),
                 None => stale,
             }
@@ -1417,7 +1424,7 @@ fn read_known(
                 if tag.status != Status::DepartedMissing || tag.loc == NO_LOC {
                     return nothing;
                 }
-                let Some(i) = place(tag, &r, k, gap, false, portal) else {
+                let Some(i) = place(tag, &r, (k, loc_knobs), gap, false, portal) else {
                     return stale;
                 };
                 let from = tag.loc;
@@ -1449,7 +1456,7 @@ fn read_known(
                 // envelope (kept while it is a candidate) and, at its best location, that
                 // location's cadence.
                 let prev = tag.slot_of(loc).map(|i| tag.slots[i].last);
-                match place(tag, &r, k, gap, false, portal) {
+                match place(tag, &r, (k, loc_knobs), gap, false, portal) {
                     Some(i) => {
                         if tag.slots[1].score_at(t, hl) > tag.slots[0].score_at(t, hl) {
                             tag.slots.swap(0, 1);
@@ -1511,7 +1518,7 @@ fn read_known(
                     cadence_gap: learned,
                 };
             }
-            let Some(i) = place(tag, &r, k, gap, true, portal) else {
+            let Some(i) = place(tag, &r, (k, loc_knobs), gap, true, portal) else {
                 return stale;
             };
             debug_assert_eq!(i, 1);

@@ -694,8 +694,9 @@ mod tests {
         let b = s.add_tags(8, 2, "b", TagProfile::SHELF);
         s.add_tags(10, 3, "c", TagProfile::SESSION2);
         s.add_tags(1, 2, "a", TagProfile::SHELF); // misplaced at a
-        // Long enough for the Session-2 tags at c to be re-read and confirmed.
-        s.run_for(15 * 60_000);
+        // Long enough for the Session-2 tags at c (re-read every few minutes) to confirm and
+        // to read in streaks that teach c's floor.
+        s.run_for(60 * 60_000);
         s.move_tag(&a[0], Some("b"));
         s.move_tag(&a[1], None);
         s.move_tag(&a[2], None);

@@ -269,7 +269,8 @@ fn session2(seed: u64) {
 
 #[test]
 fn debug_scratch() {
-    let (mut s, _tags) = mux_store(1);
+    let seed: u64 = std::env::var("SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let (mut s, _tags) = mux_store(seed);
     let mut e = Engine::new(mux_topology(), Knobs::default());
     s.run_for(15 * MIN);
     let recs = s.take_records();
@@ -286,7 +287,10 @@ fn debug_scratch() {
         }
     }
     for ev in &out {
-        if let EventBody::TagArrived { location, epc, .. } = &ev.body {
+        if ev.body.kind().starts_with("tag.") {
+            eprintln!("MUX {:?} at {}", ev.body, (ev.time_ms - T0) / 1000);
+        }
+        if let EventBody::TagArrived { location, epc, .. } | EventBody::TagMoved { to: location, epc, .. } = &ev.body {
             eprintln!("arrived {} at {}", location, (ev.time_ms - T0) / 1000);
             for r in &recs {
                 if let Record::Read(r) = r {

@@ -7,7 +7,7 @@
 //! | knob | at a location with learned cadence `c` |
 //! |---|---|
 //! | `candidate_timeout` (candidate memory, streak gap) | `max(candidate_timeout, 3·c)`; while `c` is unknown, or the location is slow and still in its first-start baseline: at least [`UNKNOWN_CADENCE_MEMORY_MS`] |
-//! | `evidence_half_life` | `max(evidence_half_life, c/2)` |
+//! | `evidence_half_life` | `max(evidence_half_life, c/2)`; until `c` is established: at least [`UNESTABLISHED_HALF_LIFE_MS`] |
 //! | `arrive_min_reads` | at most 2 where `c` ≥ [`SLOW_CADENCE_MS`] (a Session-2 tag is read once per persistence) |
 //! | `initial_reread_interval` | `max(initial_reread_interval, c)` |
 //! | `move_dwell` (how long a challenger must lead) | `max(move_dwell, c/2)`: led at one visit, it moves at the next |
@@ -33,6 +33,8 @@ pub const SLOW_CADENCE_MS: u32 = 20_000;
 /// Candidate memory where no cadence is known yet (and at a slow location during its baseline):
 /// the slowest re-read interval the engine follows from its first read on.
 pub const UNKNOWN_CADENCE_MEMORY_MS: u64 = 15 * 60_000;
+/// Evidence half-life at a location whose cadence is not established yet.
+pub const UNESTABLISHED_HALF_LIFE_MS: u64 = UNKNOWN_CADENCE_MEMORY_MS / 3;
 /// Candidate memory in cadences.
 pub const CADENCE_MEMORY_MULT: u64 = 3;
 /// Samples before a location's cadence is trusted.
@@ -132,6 +134,11 @@ pub fn scaled(k: &Knobs, c: Cadence, established: bool, learning: bool) -> Knobs
     } else {
         memory
     };
+    if !established {
+        // Until a location shows its clock, its evidence is not assumed to fade fast: the next
+        // visit of a multiplexed antenna may be minutes away.
+        s.evidence_half_life = k.evidence_half_life.max(UNESTABLISHED_HALF_LIFE_MS);
+    }
     if established {
         s.evidence_half_life = k.evidence_half_life.max(mean / 2);
         s.initial_reread_interval = k.initial_reread_interval.max(mean);
@@ -223,6 +230,7 @@ mod tests {
         assert_eq!(scaled(&k, fast, true, true), k);
         let unknown = scaled(&k, Cadence::default(), false, false);
         assert_eq!(unknown.candidate_timeout, UNKNOWN_CADENCE_MEMORY_MS);
+        assert_eq!(unknown.evidence_half_life, UNESTABLISHED_HALF_LIFE_MS);
         let mut slow = Cadence::default();
         for _ in 0..100 {
             slow.learn(90_000);

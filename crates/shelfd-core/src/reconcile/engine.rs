@@ -667,7 +667,7 @@ impl Engine {
                 };
                 let o = try_confirm(
                     &mut tag,
-                    &self.loc_knobs[li],
+                    (&self.loc_knobs[li], &self.loc_knobs),
                     &read,
                     0,
                     initial_gap,
@@ -1240,6 +1240,16 @@ fn looks_resident(s: &Slot, home: &Slot, loc_level: &[Option<f32>], margin: i16)
     f32::from(s.level) >= reference - f32::from(margin)
 }
 
+/// A slot's score at `t`, decayed on its own location's clock (a slow location's evidence
+/// fades slowly).
+#[inline]
+fn score_of(s: &Slot, t: u64, k: &Knobs, loc_knobs: &[Knobs]) -> f32 {
+    let hl = loc_knobs
+        .get(usize::from(s.loc))
+        .map_or(k.evidence_half_life, |lk| lk.evidence_half_life);
+    s.score_at(t, hl)
+}
+
 /// Places a read in a slot: its own, or one it may take over. Returns the slot index, or None
 /// when the read was a duplicate or weaker than the evidence it would displace.
 fn place(
@@ -1257,7 +1267,7 @@ fn place(
     }
     let victim = if fixed_first || tag.slots[1].is_empty() {
         1
-    } else if tag.slots[0].score_at(t, hl) < tag.slots[1].score_at(t, hl) {
+    } else if score_of(&tag.slots[0], t, k, loc_knobs) < score_of(&tag.slots[1], t, k, loc_knobs) {
         0
     } else {
         1
@@ -1280,7 +1290,7 @@ fn place(
     let stale = left_both || t.saturating_sub(v.last) > streak_gap.max(k.candidate_timeout);
     // A POS or exit read of a present tag always takes the challenger slot: portals are decisive
     // and must not be crowded out by a neighbour's cross-reads.
-    if v.is_empty() || stale || v.score_at(t, hl) < w || (portal && fixed_first) {
+    if v.is_empty() || stale || score_of(&v, t, k, loc_knobs) < w || (portal && fixed_first) {
         tag.slots[victim] = Slot::first(loc, t, w, r.lvl);
         Some(victim)
     } else {
@@ -1311,7 +1321,7 @@ fn reads_weak(s: &Slot, r: &Read, k: &Knobs) -> bool {
 /// cross-reads of a tag whose recent, stronger reads put it at the other slot's location.
 fn try_confirm(
     tag: &mut Tag,
-    k: &Knobs,
+    (k, loc_knobs): (&Knobs, &[Knobs]),
     r: &Read,
     i: usize,
     initial_gap: u32,
@@ -1321,7 +1331,8 @@ fn try_confirm(
     let hl = k.evidence_half_life;
     let s = tag.slots[i];
     let other = tag.slots[1 - i];
-    let best = other.is_empty() || s.score_at(t, hl) >= other.score_at(t, hl);
+    let best = other.is_empty()
+        || score_of(&s, t, k, loc_knobs) >= score_of(&other, t, k, loc_knobs);
     // Reads well below the level resident tags show there may be a neighbour's cross-reads of
     // a tag its own antennas have not read yet: give those a while to turn up.
     let weak = reads_weak(&s, r, k);
@@ -1415,7 +1426,7 @@ fn read_known(
                 return nothing;
             }
             match place(tag, &r, (k, loc_knobs), gap, false, portal) {
-                Some(i) => ReadResult::of(try_confirm(tag, k, &r, i, initial_gap, loc_level)),
+                Some(i) => ReadResult::of(try_confirm(tag, (k, loc_knobs), &r, i, initial_gap, loc_level)),
                 None => stale,
             }
         }
@@ -1458,7 +1469,9 @@ fn read_known(
                 let prev = tag.slot_of(loc).map(|i| tag.slots[i].last);
                 match place(tag, &r, (k, loc_knobs), gap, false, portal) {
                     Some(i) => {
-                        if tag.slots[1].score_at(t, hl) > tag.slots[0].score_at(t, hl) {
+                        if score_of(&tag.slots[1], t, k, loc_knobs)
+                            > score_of(&tag.slots[0], t, k, loc_knobs)
+                        {
                             tag.slots.swap(0, 1);
                         }
                         let i = tag.slot_of(loc).unwrap_or(i);
@@ -1470,7 +1483,7 @@ fn read_known(
                                 cadence_gap = (i == 0).then_some(t - prev);
                             }
                         }
-                        let mut outcome = try_confirm(tag, k, &r, i, initial_gap, loc_level);
+                        let mut outcome = try_confirm(tag, (k, loc_knobs), &r, i, initial_gap, loc_level);
                         // A weak read here may be a cross-read of a tag whose stronger reads
                         // put it at a slow neighbour: it counts towards confirming it there.
                         let j = 1 - i;
@@ -1486,7 +1499,7 @@ fn read_known(
                                     slow: true,
                                     ..r
                                 };
-                                outcome = try_confirm(tag, ok, &there, j, initial_gap, loc_level);
+                                outcome = try_confirm(tag, (ok, loc_knobs), &there, j, initial_gap, loc_level);
                             }
                         }
                         ReadResult {
@@ -1555,7 +1568,7 @@ fn read_known(
                     nothing
                 }
                 _ => {
-                    let cur_score = tag.slots[0].score_at(t, hl);
+                    let cur_score = score_of(&tag.slots[0], t, k, loc_knobs);
                     let leads = c.reads >= k.arrive_min_reads
                         && t.saturating_sub(c.streak_start()) >= k.arrive_dwell
                         && c.score >= k.move_ratio * cur_score

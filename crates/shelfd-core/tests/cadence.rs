@@ -337,6 +337,10 @@ fn debug_scratch() {
             }
         }
     }
+    for x in &out {
+        eprintln!("S2-FIRST-EV {:?} at {}", x.body, (x.time_ms - T0) / 1000);
+    }
+    eprintln!("S2-FIRST tracked {} present {:?}", e.tracked_tags(), e.present_per_location());
     eprintln!("S2-FIRST baselines {:?}", e.snapshots().iter().map(|x| (x.baseline, x.time_ms.saturating_sub(T0) / 1000)).collect::<Vec<_>>());
     s.add_tags(1, 3, "s2", TagProfile::SESSION2);
     s.move_tag(&slow[7], None);
@@ -387,5 +391,39 @@ fn debug_mux_move() {
     eprintln!("events {:?} loc {:?}", about(&ev, &moved), e.location_of(&moved));
     for i in 0..6u16 {
         eprintln!("cad {} {:?}", i, e.cadence(i));
+    }
+}
+
+#[test]
+fn debug_s2_quiet() {
+    let seed: u64 = std::env::var("SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let (mut s, _fast, slow) = s2_store(seed, 120);
+    let mut e = Engine::new(s2_topology(), Knobs::default());
+    s.run_for(30 * MIN);
+    let mut recs = s.take_records();
+    feed(&mut e, &recs);
+    s.add_tags(1, 3, "s2", TagProfile::SESSION2);
+    s.move_tag(&slow[7], None);
+    s.run_for(45 * MIN);
+    let more = s.take_records();
+    feed(&mut e, &more);
+    recs.extend(more);
+    for _ in 0..6 {
+        s.run_for(60 * MIN);
+        let more = s.take_records();
+        let ev = feed(&mut e, &more);
+        recs.extend(more);
+        for x in &ev {
+            if let EventBody::TagDeparted { epc, .. } | EventBody::TagArrived { epc, .. } | EventBody::TagMoved { epc, .. } = &x.body {
+                eprintln!("Q {:?} at {}", x.body, (x.time_ms - T0) / 1000);
+                for r in &recs {
+                    if let Record::Read(r) = r {
+                        if hex(&r.epc) == *epc {
+                            eprintln!("   read t={} ant={} rssi={:?}", (r.t - T0) / 1000, r.antenna, r.rssi);
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -1478,7 +1478,10 @@ fn read_known(
                         let mut cadence_gap = None;
                         if let Some(prev) = prev.filter(|p| *p >= alive_since && *p > 0 && *p < t)
                         {
-                            if tag.status == Status::Candidate {
+                            // Weak reads may be a neighbour's cross-reads of a tag that is not
+                            // here: they teach nothing about this location's clock.
+                            if tag.status == Status::Candidate && !reads_weak(&tag.slots[i], &r, k)
+                            {
                                 learn_gap(&mut tag.gap_hi, t - prev, TAG_GAP_FALL_DIV);
                                 cadence_gap = (i == 0).then_some(t - prev);
                             }
@@ -1659,16 +1662,17 @@ fn sweep_tag(
             if loc_base.get(usize::from(s0.loc)).is_some_and(|b| !b.done) {
                 return Outcome::Nothing;
             }
-            // At a slow location, a neighbour's cross-reads (weaker than the tag's own reads by
-            // the margin) show the tag is still there: a Session-2 tag silenced by them misses
-            // its own antennas' reads for as long.
+            // At a slow location, a neighbour's cross-reads (weaker than the tag's own reads, and
+            // not leading towards a move) show the tag is still there: a Session-2 tag silenced
+            // by them misses its own antennas' reads for as long.
             let slow = loc_cadence
                 .get(usize::from(s0.loc))
                 .is_some_and(|c| c.slow());
             let c1 = tag.slots[1];
             let heard = if slow
                 && !c1.is_empty()
-                && f32::from(c1.level) + f32::from(k.cross_read_margin) <= f32::from(s0.level)
+                && c1.lead_start().is_none()
+                && c1.level < s0.level
             {
                 c1.last
             } else {

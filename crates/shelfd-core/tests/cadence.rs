@@ -374,6 +374,9 @@ fn debug_mux_move() {
     s.run_for(15 * MIN);
     let mut recs = s.take_records();
     feed(&mut e, &recs);
+    let _new = s.add_tags(1, 40, MUX[5].1, TagProfile::SHELF);
+    s.stray_read(&sim_epc(41, 1), "r1", 2, -62.0);
+    s.move_tag(&tags[2][0], None);
     let moved = tags[3][0].clone();
     eprintln!("MOVED {} at {}", hex(&moved), (s.now() - T0) / 1000);
     s.move_tag(&moved, Some("m5"));
@@ -383,7 +386,7 @@ fn debug_mux_move() {
     recs.extend(more);
     for r in &recs {
         if let Record::Read(r) = r {
-            if r.epc == moved && r.t - T0 > 800_000 {
+            if r.epc == moved && r.t - T0 > 800_000 && (r.antenna == 5 || r.antenna == 4) {
                 eprintln!("   read t={} ant={} rssi={:?}", (r.t - T0) / 1000, r.antenna, r.rssi);
             }
         }

@@ -15,8 +15,8 @@
 //! Departures follow each tag's own learned re-read envelope (seeded from `c`), so
 //! `depart_missed_reads` counts missed reads, or visits of a multiplexed antenna, at any cadence.
 //!
-//! `c` is [`Cadence::mean_ms`]: visits or persistence where those make up most of the time a tag
-//! goes unread, else the round-to-round re-read interval.
+//! `c` is [`Cadence::mean_ms`]: the mean of the tags' own re-read envelopes there (a visit
+//! cycle, a persistence, or a round-to-round re-read interval).
 //!
 //! The first-start baseline of a location ([`LocBaseline`]) lasts until its antennas have had
 //! enough inventory rounds to have read its population: at least `baseline_window` of its
@@ -40,7 +40,7 @@ pub const CADENCE_MEMORY_MULT: u64 = 3;
 /// Samples before a location's cadence is trusted.
 pub const MATURE_SAMPLES: u16 = 16;
 /// Each sample moves a mean by 1/this of the difference.
-const CADENCE_DIV: i64 = 32;
+const CADENCE_DIV: i64 = 8;
 /// Reads at a location separated by a silence longer than this belong to different visits of
 /// its antennas.
 pub const VISIT_SILENCE_MS: u64 = 5_000;
@@ -48,64 +48,42 @@ pub const VISIT_SILENCE_MS: u64 = 5_000;
 /// visit does.
 pub const ESTABLISHED_SPAN_MS: u64 = 30_000;
 
-/// The learned cadence of one location, from the gaps between successive reads of the same
-/// tag there. Gaps longer than [`VISIT_SILENCE_MS`] are between visits of a multiplexed antenna
-/// or Session-2 persistence; shorter ones are a tag re-read round after round. Where long gaps
-/// make up most of the time a tag goes unread ([`LONG_SHARE`]), the cadence is their mean;
-/// otherwise (a shelf read every round, with now and then an occluded tag) it is the short
-/// gaps' mean.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// The learned cadence of one location: a running mean of its tags' own re-read envelopes
+/// (each tag learns the upper envelope of its re-read gaps, which is robust to bursts: a
+/// multiplexed antenna reads a tag many times per visit, then not at all until the next one).
+/// A sample is taken at every re-read, except a quick re-read of a tag whose envelope is long
+/// (a read inside a visit tells nothing new).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Cadence {
-    /// Running mean of the short gaps, ms.
-    pub short_ms: u32,
-    /// Running mean of the long gaps, ms (0: none yet).
-    pub long_ms: u32,
-    /// Running mean of each gap's length counted only when long, ms.
-    pub long_time: f32,
-    /// Running mean of each gap's length, ms.
-    pub all_time: f32,
-    /// Gaps seen (saturating).
+    /// Running mean of the samples, ms.
+    pub mean: u32,
+    /// Samples so far (saturating).
     pub samples: u16,
 }
 
-/// The share of unread time in long gaps from which a location is read in visits.
-pub const LONG_SHARE: f32 = 0.8;
-
 impl Cadence {
-    /// Counts one gap (ms) between two reads of a tag at this location.
+    /// Counts one tag's re-read envelope (ms), taken after a re-read `gap_ms` after its
+    /// previous read here.
     #[inline]
-    pub fn learn(&mut self, gap_ms: u64) {
-        let gap = u32::try_from(gap_ms).unwrap_or(u32::MAX);
-        let long = gap_ms > VISIT_SILENCE_MS;
-        let mean = |old: u32| {
-            if old == 0 {
-                return gap;
-            }
-            let diff = i64::from(gap) - i64::from(old);
+    pub fn learn(&mut self, envelope_ms: u32, gap_ms: u64) {
+        if gap_ms <= VISIT_SILENCE_MS && u64::from(envelope_ms) > VISIT_SILENCE_MS {
+            return;
+        }
+        if self.samples == 0 {
+            self.mean = envelope_ms;
+        } else {
+            let diff = i64::from(envelope_ms) - i64::from(self.mean);
             let step = diff / CADENCE_DIV;
             let step = if step == 0 { diff.signum() } else { step };
-            (i64::from(old) + step).clamp(1, i64::from(u32::MAX)) as u32
-        };
-        if long {
-            self.long_ms = mean(self.long_ms);
-        } else {
-            self.short_ms = mean(self.short_ms);
+            self.mean = (i64::from(self.mean) + step).clamp(1, i64::from(u32::MAX)) as u32;
         }
-        let g = gap as f32;
-        let a = 1.0 / CADENCE_DIV as f32;
-        self.long_time += a * (if long { g } else { 0.0 } - self.long_time);
-        self.all_time += a * (g - self.all_time);
         self.samples = self.samples.saturating_add(1);
     }
 
     /// The typical time a tag at this location goes unread, ms.
     #[inline]
     pub fn mean_ms(&self) -> u32 {
-        if self.long_ms > 0 && self.long_time >= LONG_SHARE * self.all_time {
-            self.long_ms
-        } else {
-            self.short_ms
-        }
+        self.mean
     }
 
     /// Enough samples to trust the mean.
@@ -118,7 +96,7 @@ impl Cadence {
     /// of a Session-2 population already show it).
     #[inline]
     pub fn slow(&self) -> bool {
-        self.samples > 0 && self.mean_ms() >= SLOW_CADENCE_MS
+        self.samples > 0 && self.mean >= SLOW_CADENCE_MS
     }
 }
 
@@ -201,22 +179,27 @@ mod tests {
     fn visits_and_persistence_are_slow_and_rounds_are_fast() {
         let mut c = Cadence::default();
         assert!(!c.slow() && !c.mature());
-        // A multiplexed antenna: a minute apart, then ten quick re-reads in the visit.
-        for _ in 0..10 {
-            c.learn(60_000);
+        // A multiplexed antenna's tag: its envelope near the visit cycle, sampled at each visit
+        // and not at the quick re-reads inside it.
+        for _ in 0..20 {
+            c.learn(52_000, 60_000);
             for _ in 0..10 {
-                c.learn(250);
+                c.learn(51_000, 250);
             }
         }
         assert!(c.mature() && c.slow(), "{c:?}");
-        assert!((55_000..=60_000).contains(&c.mean_ms()), "{c:?}");
+        assert!((51_000..=52_000).contains(&c.mean_ms()), "{c:?}");
         // A shelf read every round, one tag occluded for a minute now and then.
         let mut f = Cadence::default();
         for i in 0..2_000 {
-            f.learn(if i % 500 == 0 { 60_000 } else { 500 });
+            if i % 500 == 0 {
+                f.learn(30_000, 60_000);
+            } else {
+                f.learn(700, 500);
+            }
         }
         assert!(f.mature() && !f.slow(), "{f:?}");
-        assert!(f.mean_ms() < 600);
+        assert!(f.mean_ms() < 800, "{f:?}");
     }
 
     #[test]
@@ -224,7 +207,7 @@ mod tests {
         let k = Knobs::default();
         let mut fast = Cadence::default();
         for _ in 0..100 {
-            fast.learn(1_200);
+            fast.learn(1_200, 1_000);
         }
         assert_eq!(scaled(&k, fast, true, false), k);
         assert_eq!(scaled(&k, fast, true, true), k);
@@ -233,7 +216,7 @@ mod tests {
         assert_eq!(unknown.evidence_half_life, UNESTABLISHED_HALF_LIFE_MS);
         let mut slow = Cadence::default();
         for _ in 0..100 {
-            slow.learn(90_000);
+            slow.learn(90_000, 90_000);
         }
         assert_eq!(
             scaled(&k, fast, false, false).candidate_timeout,
@@ -270,7 +253,7 @@ mod tests {
         assert_eq!((v.first, v.last, v.silences), (1_000, 121_000, 2));
         let mut c = Cadence::default();
         for _ in 0..50 {
-            c.learn(300);
+            c.learn(300, 250);
         }
         assert!(v.established(c));
         let mut first_visit = VisitLog::default();

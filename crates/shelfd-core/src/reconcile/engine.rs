@@ -624,8 +624,8 @@ impl Engine {
                 if let Some(gap) = r.gap {
                     learn_gap(&mut self.loc_gap[usize::from(loc)], gap, LOC_GAP_FALL_DIV);
                 }
-                if let Some(gap) = r.cadence_gap {
-                    self.loc_cadence[li].learn(gap);
+                if let Some((envelope, gap)) = r.cadence {
+                    self.loc_cadence[li].learn(envelope, gap);
                 }
                 if let Some((streak_level, streak_reads)) = r.own {
                     let l = &mut self.loc_level[usize::from(loc)];
@@ -1209,9 +1209,10 @@ struct ReadResult {
     /// The read was an own read of a present tag: its streak's (level, reads) after it (they
     /// teach the location's resident level and floor).
     own: Option<(i8, u8)>,
-    /// A re-read at the tag's own or best location while its reader was alive: the gap since
-    /// the previous read there (a sample of the location's cadence).
-    cadence_gap: Option<u64>,
+    /// A re-read at the tag's own or best location while its reader was alive: the tag's
+    /// re-read envelope after it and the gap since its previous read there (a sample of the
+    /// location's cadence).
+    cadence: Option<(u32, u64)>,
 }
 
 impl ReadResult {
@@ -1220,7 +1221,7 @@ impl ReadResult {
             outcome,
             gap: None,
             own: None,
-            cadence_gap: None,
+            cadence: None,
         }
     }
 }
@@ -1475,7 +1476,7 @@ fn read_known(
                             tag.slots.swap(0, 1);
                         }
                         let i = tag.slot_of(loc).unwrap_or(i);
-                        let mut cadence_gap = None;
+                        let mut cadence = None;
                         if let Some(prev) = prev.filter(|p| *p >= alive_since && *p > 0 && *p < t)
                         {
                             // Weak reads may be a neighbour's cross-reads of a tag that is not
@@ -1483,7 +1484,7 @@ fn read_known(
                             if tag.status == Status::Candidate && !reads_weak(&tag.slots[i], &r, k)
                             {
                                 learn_gap(&mut tag.gap_hi, t - prev, TAG_GAP_FALL_DIV);
-                                cadence_gap = (i == 0).then_some(t - prev);
+                                cadence = (i == 0).then_some((tag.gap_hi, t - prev));
                             }
                         }
                         let mut outcome = try_confirm(tag, (k, loc_knobs), &r, i, initial_gap, loc_level);
@@ -1506,7 +1507,7 @@ fn read_known(
                             }
                         }
                         ReadResult {
-                            cadence_gap,
+                            cadence,
                             ..ReadResult::of(outcome)
                         }
                     }
@@ -1531,7 +1532,7 @@ fn read_known(
                     outcome: Outcome::Nothing,
                     gap: learned,
                     own: Some((tag.slots[0].level, tag.slots[0].reads)),
-                    cadence_gap: learned,
+                    cadence: learned.map(|g| (tag.gap_hi, g)),
                 };
             }
             let Some(i) = place(tag, &r, (k, loc_knobs), gap, true, portal) else {

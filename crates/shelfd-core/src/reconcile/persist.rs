@@ -222,10 +222,7 @@ impl Engine {
             w.str(sku);
         }
         let c = self.loc_cadence[i];
-        w.u32(c.short_ms);
-        w.u32(c.long_ms);
-        w.f32(c.long_time);
-        w.f32(c.all_time);
+        w.u32(c.mean);
         w.u16(c.samples);
         let v = self.loc_visits[i];
         w.u64(v.first);
@@ -276,10 +273,7 @@ impl Engine {
         }
         if v >= 4 {
             self.loc_cadence[i] = Cadence {
-                short_ms: r.u32()?,
-                long_ms: r.u32()?,
-                long_time: r.f32()?,
-                all_time: r.f32()?,
+                mean: r.u32()?,
                 samples: r.u16()?,
             };
             self.loc_visits[i] = VisitLog {

@@ -118,9 +118,20 @@ fn multiplexed(seed: u64) {
     // First start: every shelf's population forms its baseline; nothing arrives.
     s.run_for(15 * MIN);
     let ev = feed(&mut e, &s.take_records());
-    assert_eq!(of_kind(&ev, "tag.arrived").len(), 0, "seed {seed}: {:?}", kinds(&ev));
+    assert_eq!(
+        of_kind(&ev, "tag.arrived").len(),
+        0,
+        "seed {seed}: {:?}",
+        kinds(&ev)
+    );
     for (i, m) in MUX.iter().enumerate() {
-        assert_eq!(stock_at(&e, m.1), 12, "seed {seed}: {} {:?}", m.1, kinds(&ev));
+        assert_eq!(
+            stock_at(&e, m.1),
+            12,
+            "seed {seed}: {} {:?}",
+            m.1,
+            kinds(&ev)
+        );
         let snap = e.snapshots().into_iter().find(|x| x.location == m.1);
         assert!(snap.is_some_and(|x| x.baseline || !tags[i].is_empty()));
     }
@@ -223,7 +234,12 @@ fn session2(seed: u64) {
     let mut e = Engine::new(s2_topology(), Knobs::default());
     s.run_for(30 * MIN);
     let ev = feed(&mut e, &s.take_records());
-    assert_eq!(of_kind(&ev, "tag.arrived").len(), 0, "seed {seed}: {:?}", kinds(&ev));
+    assert_eq!(
+        of_kind(&ev, "tag.arrived").len(),
+        0,
+        "seed {seed}: {:?}",
+        kinds(&ev)
+    );
     assert_eq!(
         (stock_at(&e, "fast"), stock_at(&e, "s2")),
         (20, 120),
@@ -265,168 +281,4 @@ fn session2(seed: u64) {
     let end = s.now();
     advance(&mut e, end);
     assert_eq!((stock_at(&e, "fast"), stock_at(&e, "s2")), (20, 120));
-}
-
-#[test]
-fn debug_scratch() {
-    let seed: u64 = std::env::var("SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    let (mut s, _tags) = mux_store(seed);
-    let mut e = Engine::new(mux_topology(), Knobs::default());
-    s.run_for(15 * MIN);
-    let recs = s.take_records();
-    let mut out = Vec::new();
-    let mut last_base = (Vec::new(), Vec::new());
-    for r in &recs {
-        e.feed_record(r, &mut out).expect("ok");
-        let b: Vec<bool> = e.snapshots().iter().map(|x| x.baseline).collect();
-        let p = e.present_per_location();
-        let key = (b.clone(), p.clone());
-        if key != last_base {
-            eprintln!("t={} baseline {:?} present {:?} tracked {} {:?}", (r.t() - T0) / 1000, b, p, e.tracked_tags(), r);
-            last_base = key;
-        }
-    }
-    for ev in &out {
-        if ev.body.kind().starts_with("tag.") {
-            eprintln!("MUX {:?} at {}", ev.body, (ev.time_ms - T0) / 1000);
-        }
-        if let EventBody::TagArrived { location, epc, .. } | EventBody::TagMoved { to: location, epc, .. } = &ev.body {
-            eprintln!("arrived {} at {}", location, (ev.time_ms - T0) / 1000);
-            for r in &recs {
-                if let Record::Read(r) = r {
-                    if hex(&r.epc) == *epc {
-                        eprintln!("   read t={} ant={} rssi={:?}", (r.t - T0) / 1000, r.antenna, r.rssi);
-                    }
-                }
-            }
-        }
-    }
-    for (i, m) in MUX.iter().enumerate() {
-        eprintln!("{} cadence {:?}", m.1, e.cadence(i as u16));
-    }
-    let seed: u64 = std::env::var("SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    let (mut s, _fast, slow) = s2_store(seed, 120);
-    let mut e = Engine::new(s2_topology(), Knobs::default());
-    s.run_for(30 * MIN);
-    let mut recs = s.take_records();
-    let mut out = Vec::new();
-    for r in &recs {
-        e.feed_record(r, &mut out).expect("ok");
-    }
-    for ev in &out {
-        if let EventBody::TagArrived { epc, location: from, .. } = &ev.body {
-            eprintln!("S2-FIRST {} {} at {} {epc}", ev.body.kind(), from, (ev.time_ms - T0) / 1000);
-            for r in &recs {
-                if let Record::Read(r) = r {
-                    if hex(&r.epc) == *epc {
-                        eprintln!("   read t={} ant={} rssi={:?}", (r.t - T0) / 1000, r.antenna, r.rssi);
-                    }
-                }
-            }
-        }
-    }
-    for epc in &slow {
-        if e.location_of(epc) != Some(1) {
-            eprintln!("S2-MISSING {} holds={}", hex(epc), e.holds(epc));
-            for r in &recs {
-                if let Record::Read(r) = r {
-                    if r.epc == *epc {
-                        eprintln!("   read t={} ant={} rssi={:?}", (r.t - T0) / 1000, r.antenna, r.rssi);
-                    }
-                }
-            }
-        }
-    }
-    for x in &out {
-        eprintln!("S2-FIRST-EV {:?} at {}", x.body, (x.time_ms - T0) / 1000);
-    }
-    eprintln!("S2-FIRST tracked {} present {:?}", e.tracked_tags(), e.present_per_location());
-    eprintln!("S2-FIRST baselines {:?}", e.snapshots().iter().map(|x| (x.baseline, x.time_ms.saturating_sub(T0) / 1000)).collect::<Vec<_>>());
-    s.add_tags(1, 3, "s2", TagProfile::SESSION2);
-    s.move_tag(&slow[7], None);
-    eprintln!("removed {}", hex(&slow[7]));
-    s.run_for(45 * MIN);
-    let more = s.take_records();
-    let mut out2 = Vec::new();
-    for r in &more {
-        e.feed_record(r, &mut out2).expect("ok");
-    }
-    recs.extend(more);
-    for ev in &out2 {
-        if let EventBody::TagDeparted { epc, from, .. } | EventBody::TagArrived { epc, location: from, .. } = &ev.body {
-            eprintln!("S2 {} {} at {} {epc}", ev.body.kind(), from, (ev.time_ms - T0) / 1000);
-            for r in &recs {
-                if let Record::Read(r) = r {
-                    if hex(&r.epc) == *epc {
-                        eprintln!("   read t={} ant={} rssi={:?}", (r.t - T0) / 1000, r.antenna, r.rssi);
-                    }
-                }
-            }
-        }
-    }
-}
-
-#[test]
-fn debug_mux_move() {
-    let seed: u64 = std::env::var("SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    let (mut s, tags) = mux_store(seed);
-    let mut e = Engine::new(mux_topology(), Knobs::default());
-    s.run_for(15 * MIN);
-    let mut recs = s.take_records();
-    feed(&mut e, &recs);
-    let _new = s.add_tags(1, 40, MUX[5].1, TagProfile::SHELF);
-    s.stray_read(&sim_epc(41, 1), "r1", 2, -62.0);
-    s.move_tag(&tags[2][0], None);
-    let moved = tags[3][0].clone();
-    eprintln!("MOVED {} at {}", hex(&moved), (s.now() - T0) / 1000);
-    s.move_tag(&moved, Some("m5"));
-    s.run_for(15 * MIN);
-    let more = s.take_records();
-    let ev = feed(&mut e, &more);
-    recs.extend(more);
-    for r in &recs {
-        if let Record::Read(r) = r {
-            if r.epc == moved && r.t - T0 > 800_000 && (r.antenna == 5 || r.antenna == 4) {
-                eprintln!("   read t={} ant={} rssi={:?}", (r.t - T0) / 1000, r.antenna, r.rssi);
-            }
-        }
-    }
-    eprintln!("events {:?} loc {:?}", about(&ev, &moved), e.location_of(&moved));
-    for i in 0..6u16 {
-        eprintln!("cad {} {:?}", i, e.cadence(i));
-    }
-}
-
-#[test]
-fn debug_s2_quiet() {
-    let seed: u64 = std::env::var("SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
-    let (mut s, _fast, slow) = s2_store(seed, 120);
-    let mut e = Engine::new(s2_topology(), Knobs::default());
-    s.run_for(30 * MIN);
-    let mut recs = s.take_records();
-    feed(&mut e, &recs);
-    s.add_tags(1, 3, "s2", TagProfile::SESSION2);
-    s.move_tag(&slow[7], None);
-    s.run_for(45 * MIN);
-    let more = s.take_records();
-    feed(&mut e, &more);
-    recs.extend(more);
-    for _ in 0..6 {
-        s.run_for(60 * MIN);
-        let more = s.take_records();
-        let ev = feed(&mut e, &more);
-        recs.extend(more);
-        for x in &ev {
-            if let EventBody::TagDeparted { epc, .. } | EventBody::TagArrived { epc, .. } | EventBody::TagMoved { epc, .. } = &x.body {
-                eprintln!("Q {:?} at {}", x.body, (x.time_ms - T0) / 1000);
-                for r in &recs {
-                    if let Record::Read(r) = r {
-                        if hex(&r.epc) == *epc {
-                            eprintln!("   read t={} ant={} rssi={:?}", (r.t - T0) / 1000, r.antenna, r.rssi);
-                        }
-                    }
-                }
-            }
-        }
-    }
 }

@@ -234,10 +234,7 @@ mod tests {
             (270_000, 45_000, 2, 90_000)
         );
         assert_eq!(s.move_dwell, 45_000);
-        assert_eq!(
-            (s.candidate_timeout, s.arrive_min_reads),
-            (270_000, 2)
-        );
+        assert_eq!((s.candidate_timeout, s.arrive_min_reads), (270_000, 2));
         assert_eq!(
             scaled(&k, slow, true, true).candidate_timeout,
             UNKNOWN_CADENCE_MEMORY_MS

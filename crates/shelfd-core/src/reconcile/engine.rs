@@ -194,6 +194,8 @@ pub struct Engine {
     /// `loc_knobs`): a candidate read only weakly, as a neighbour's cross-read, may belong to
     /// the reader's slowest location.
     pub(super) reader_memory: Vec<u64>,
+    /// Whether each location's cadence is established (derived, with `loc_knobs`).
+    pub(super) loc_established: Vec<bool>,
 }
 
 /// What a read or a sweep decided for one tag; applied by [`Engine::apply`].
@@ -295,6 +297,7 @@ impl Engine {
             loc_knobs: Vec::new(),
             loc_readers,
             reader_memory: Vec::new(),
+            loc_established: Vec::new(),
             k,
         };
         e.refresh_knobs();
@@ -309,6 +312,12 @@ impl Engine {
             .zip(&self.loc_base)
             .zip(&self.loc_visits)
             .map(|((c, b), v)| cadence::scaled(&self.k, *c, v.established(*c), !b.done))
+            .collect();
+        self.loc_established = self
+            .loc_cadence
+            .iter()
+            .zip(&self.loc_visits)
+            .map(|(c, v)| v.established(*c))
             .collect();
         self.reader_memory = self
             .topo
@@ -592,9 +601,6 @@ impl Engine {
         let slow = self.loc_cadence[li].slow();
         self.loc_visits[li].read(t);
         let key = EpcKey::new(epc);
-        if std::env::var("DBG_EPC").is_ok_and(|v| v == key.to_hex()) {
-            eprintln!("DBG on_read t={} loc={loc} rssi={rssi:?} tag={:?}", t % 10_000_000, self.tags.get(&key));
-        }
         let outcome = match self.tags.get_mut(&key) {
             Some(tag) => {
                 let loc_gap = self.loc_gap[usize::from(loc)];
@@ -691,7 +697,9 @@ impl Engine {
         let prior = self
             .loc_knobs
             .get(usize::from(loc))
-            .map_or(self.k.initial_reread_interval, |k| k.initial_reread_interval);
+            .map_or(self.k.initial_reread_interval, |k| {
+                k.initial_reread_interval
+            });
         seed_gap(learned, prior)
     }
 
@@ -823,9 +831,9 @@ impl Engine {
         }
         self.dirty.tags.insert(key.clone());
         let stay = match o {
-            Outcome::Arrived { loc } | Outcome::Returned { loc } | Outcome::Moved { to: loc, .. } => {
-                Some(loc)
-            }
+            Outcome::Arrived { loc }
+            | Outcome::Returned { loc }
+            | Outcome::Moved { to: loc, .. } => Some(loc),
             _ => None,
         };
         if stay.is_some_and(|loc| !self.in_baseline_at(loc)) {
@@ -880,7 +888,13 @@ impl Engine {
                     .map_or(&[][..], |r| &r.antennas[..]);
                 let slot_locs = tag.slots.iter().map(|s| Some(s.loc));
                 let mut seen: [LocIdx; 2] = [NO_LOC; 2];
-                for (n, l) in reader_locs.iter().copied().chain(slot_locs).flatten().enumerate() {
+                for (n, l) in reader_locs
+                    .iter()
+                    .copied()
+                    .chain(slot_locs)
+                    .flatten()
+                    .enumerate()
+                {
                     // Slot locations already covered by the reader's are not counted twice.
                     if n >= reader_locs.len() && reader_locs.contains(&Some(l)) {
                         continue;
@@ -901,8 +915,13 @@ impl Engine {
             }
             let o = sweep_tag(
                 tag,
-                (&self.k, &self.loc_knobs, &self.loc_base, &self.reader_memory),
-                &self.loc_cadence,
+                (
+                    &self.k,
+                    &self.loc_knobs,
+                    &self.loc_base,
+                    &self.reader_memory,
+                ),
+                (&self.loc_cadence, &self.loc_established),
                 &self.kinds,
                 &self.readers,
                 (&self.loc_gap, &self.loc_level),
@@ -1282,7 +1301,8 @@ fn place(
     // between its visits.
     let dwell_at = |l: LocIdx| {
         loc_knobs.get(usize::from(l)).map_or(k.move_dwell, |lk| {
-            lk.move_dwell.max(lk.initial_reread_interval.min(lk.candidate_timeout))
+            lk.move_dwell
+                .max(lk.initial_reread_interval.min(lk.candidate_timeout))
         })
     };
     let left_both = fixed_first
@@ -1329,11 +1349,10 @@ fn try_confirm(
     loc_level: &[Option<f32>],
 ) -> Outcome {
     let (reader, t) = (r.reader, r.t);
-    let hl = k.evidence_half_life;
     let s = tag.slots[i];
     let other = tag.slots[1 - i];
-    let best = other.is_empty()
-        || score_of(&s, t, k, loc_knobs) >= score_of(&other, t, k, loc_knobs);
+    let best =
+        other.is_empty() || score_of(&s, t, k, loc_knobs) >= score_of(&other, t, k, loc_knobs);
     // Reads well below the level resident tags show there may be a neighbour's cross-reads of
     // a tag its own antennas have not read yet: give those a while to turn up.
     let weak = reads_weak(&s, r, k);
@@ -1357,9 +1376,6 @@ fn try_confirm(
     } else {
         (s.reads, s.streak_start())
     };
-    if std::env::var("DBG_EPC").is_ok() {
-        eprintln!("DBG confirm i={i} best={best} weak={weak} dwell={dwell} reads={reads} cross={cross_support} slow={} k.min={} since={}", r.slow, k.arrive_min_reads, t - since);
-    }
     if !(best && reads >= k.arrive_min_reads && t.saturating_sub(since) >= dwell) {
         return Outcome::Nothing;
     }
@@ -1382,7 +1398,11 @@ fn try_confirm(
     // A candidate's own envelope counts too (learned from its re-reads before it confirmed).
     let s0 = tag.slots[0];
     let observed = u64::from(s0.streak_age) / u64::from(s0.reads.max(2) - 1);
-    let own = if was == Status::Candidate { tag.gap_hi } else { 0 };
+    let own = if was == Status::Candidate {
+        tag.gap_hi
+    } else {
+        0
+    };
     tag.gap_hi = initial_gap
         .max(u32::try_from(observed * 2).unwrap_or(u32::MAX))
         .max(own);
@@ -1427,7 +1447,14 @@ fn read_known(
                 return nothing;
             }
             match place(tag, &r, (k, loc_knobs), gap, false, portal) {
-                Some(i) => ReadResult::of(try_confirm(tag, (k, loc_knobs), &r, i, initial_gap, loc_level)),
+                Some(i) => ReadResult::of(try_confirm(
+                    tag,
+                    (k, loc_knobs),
+                    &r,
+                    i,
+                    initial_gap,
+                    loc_level,
+                )),
                 None => stale,
             }
         }
@@ -1477,8 +1504,7 @@ fn read_known(
                         }
                         let i = tag.slot_of(loc).unwrap_or(i);
                         let mut cadence = None;
-                        if let Some(prev) = prev.filter(|p| *p >= alive_since && *p > 0 && *p < t)
-                        {
+                        if let Some(prev) = prev.filter(|p| *p >= alive_since && *p > 0 && *p < t) {
                             // Weak reads may be a neighbour's cross-reads of a tag that is not
                             // here: they teach nothing about this location's clock.
                             if tag.status == Status::Candidate && !reads_weak(&tag.slots[i], &r, k)
@@ -1487,14 +1513,20 @@ fn read_known(
                                 cadence = (i == 0).then_some((tag.gap_hi, t - prev));
                             }
                         }
-                        let mut outcome = try_confirm(tag, (k, loc_knobs), &r, i, initial_gap, loc_level);
+                        let mut outcome =
+                            try_confirm(tag, (k, loc_knobs), &r, i, initial_gap, loc_level);
                         // A weak read here may be a cross-read of a tag whose stronger reads
                         // put it at a slow neighbour: it counts towards confirming it there.
                         let j = 1 - i;
                         let o = tag.slots[j];
                         let slow_other = !o.is_empty()
-                            && loc_cadence.get(usize::from(o.loc)).is_some_and(|c| c.slow());
-                        if outcome == Outcome::Nothing && tag.status == Status::Candidate && slow_other {
+                            && loc_cadence
+                                .get(usize::from(o.loc))
+                                .is_some_and(|c| c.slow());
+                        if outcome == Outcome::Nothing
+                            && tag.status == Status::Candidate
+                            && slow_other
+                        {
                             if let Some(ok) = loc_knobs.get(usize::from(o.loc)) {
                                 let there = Read {
                                     loc: o.loc,
@@ -1503,7 +1535,14 @@ fn read_known(
                                     slow: true,
                                     ..r
                                 };
-                                outcome = try_confirm(tag, (ok, loc_knobs), &there, j, initial_gap, loc_level);
+                                outcome = try_confirm(
+                                    tag,
+                                    (ok, loc_knobs),
+                                    &there,
+                                    j,
+                                    initial_gap,
+                                    loc_level,
+                                );
                             }
                         }
                         ReadResult {
@@ -1607,7 +1646,7 @@ fn read_known(
 fn sweep_tag(
     tag: &mut Tag,
     (k, loc_knobs, loc_base, reader_memory): (&Knobs, &[Knobs], &[LocBaseline], &[u64]),
-    loc_cadence: &[Cadence],
+    (loc_cadence, loc_established): (&[Cadence], &[bool]),
     kinds: &[LocationKind],
     readers: &[Liveness],
     (loc_gap, loc_level): (&[u32], &[Option<f32>]),
@@ -1670,24 +1709,23 @@ fn sweep_tag(
                 .get(usize::from(s0.loc))
                 .is_some_and(|c| c.slow());
             let c1 = tag.slots[1];
-            let heard = if slow
-                && !c1.is_empty()
-                && c1.lead_start().is_none()
-                && c1.level < s0.level
-            {
-                c1.last
-            } else {
-                0
-            };
+            let heard =
+                if slow && !c1.is_empty() && c1.lead_start().is_none() && c1.level < s0.level {
+                    c1.last
+                } else {
+                    0
+                };
             let from = s0.last.max(heard).max(live.alive_since);
             // The tag's own re-read envelope, or its location's when that is longer (a tag
             // that confirmed quickly among a slow population has not shown its slow side yet).
-            let gap = tag.gap_hi.max(
-                loc_gap
-                    .get(usize::from(tag.slots[0].loc))
-                    .copied()
-                    .unwrap_or(0),
-            );
+            // Where the location's cadence is established, its mean of the tags' envelopes (a
+            // visit cycle, a persistence); before that, the envelope of all its re-read gaps.
+            let l = usize::from(tag.slots[0].loc);
+            let floor = match loc_cadence.get(l) {
+                Some(c) if loc_established.get(l).copied().unwrap_or(false) => c.mean_ms(),
+                _ => loc_gap.get(l).copied().unwrap_or(0),
+            };
+            let gap = tag.gap_hi.max(floor);
             let absence = (u64::from(gap) * u64::from(k.depart_missed_reads)).clamp(
                 k.depart_min_absence,
                 k.depart_max_absence.max(k.depart_min_absence),

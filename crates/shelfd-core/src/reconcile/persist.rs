@@ -6,9 +6,9 @@
 //!
 //! Owns only the codec: it never touches the store (the caller moves bytes in and out).
 
+use super::cadence::{Cadence, LocBaseline, VisitLog};
 use super::engine::{Baseline, Dirty, Engine, SnapMeta};
 use super::epc_key::EpcKey;
-use super::cadence::{Cadence, LocBaseline, VisitLog};
 use super::knobs::Knobs;
 use super::liveness::Liveness;
 use super::stock::SkuCount;
@@ -610,9 +610,10 @@ mod tests {
             loc_cadence,
             loc_base,
             loc_visits,
-            loc_knobs: _,   // derived from `k`, the cadences and the visits (compared below)
-            loc_readers: _,   // derived from the topology
+            loc_knobs: _, // derived from `k`, the cadences and the visits (compared below)
+            loc_readers: _, // derived from the topology
             reader_memory: _, // derived from the knobs
+            loc_established: _, // derived from the cadences and visits
         } = w;
         assert_eq!((topo, kinds, k), (&r.topo, &r.kinds, &r.k));
         let (tw, tr) = (tags_of(w), tags_of(r));
@@ -638,7 +639,10 @@ mod tests {
             (loc_cadence, loc_base, loc_visits),
             (&r.loc_cadence, &r.loc_base, &r.loc_visits)
         );
-        assert_eq!(w.loc_knobs, r.loc_knobs, "knobs follow the restored cadences");
+        assert_eq!(
+            w.loc_knobs, r.loc_knobs,
+            "knobs follow the restored cadences"
+        );
         // Rules: the configured ones (set again at open) and the raised alerts, by SKU name.
         // `due` is not state: a restored engine re-checks its rules once, which is idempotent.
         for i in 0..kinds.len() {

@@ -174,8 +174,9 @@ impl StoreSim {
     /// Adds a reader that multiplexes its antennas: `(port, location id, period ms, dwell ms)`.
     /// It inventories one antenna at a time in rounds of `round_ms`: each antenna gets a slot of
     /// `dwell` once per `period`, its next visit drifting by up to ±20 % of the period (an antenna
-    /// whose visit falls inside another's slot waits for it). A heartbeat follows every round
-    /// when `heartbeat` is set. The first visits start at once, one after the other.
+    /// whose visit falls inside another's slot waits for it). Between slots it inventories
+    /// antennas outside the simulated locations (it never idles). A heartbeat follows every
+    /// round when `heartbeat` is set. The first visits start at once, one after the other.
     pub fn reader_mux(
         &mut self,
         id: &str,
@@ -450,9 +451,11 @@ impl StoreSim {
                     .min_by_key(|&(i, due)| (due, i))
                     .expect("invariant: a multiplexed reader has antennas");
                 if due > t {
+                    // No antenna of these locations is due: the reader inventories the
+                    // antennas it has beyond them (it never idles), a round at a time.
                     mux.active = None;
                     self.readers[ri].mux = Some(mux);
-                    return (Vec::new(), due);
+                    return (Vec::new(), (t + round_ms).min(due.max(t + 1)));
                 }
                 let (period, dwell, _) = mux.visits[a];
                 let drift = (period as f64 * 0.2 * (2.0 * self.rng.unit() - 1.0)) as i64;
@@ -473,9 +476,6 @@ impl StoreSim {
         let t = self.now;
         let reader = self.readers[ri].id.clone();
         let (antennas, next) = self.plan_round(ri, t);
-        if antennas.is_empty() {
-            return next;
-        }
         for (port, loc) in &antennas {
             for ti in 0..self.tags.len() {
                 let tag = &self.tags[ti];
@@ -617,7 +617,11 @@ mod tests {
         let epcs = s.add_tags(50, 1, "a", TagProfile::SESSION2);
         s.run_for(3_000);
         let first = read_times(s.records());
-        assert!(first.len() >= 48, "the first rounds read nearly all: {}", first.len());
+        assert!(
+            first.len() >= 48,
+            "the first rounds read nearly all: {}",
+            first.len()
+        );
         s.run_for(60 * 60_000);
         let times = read_times(s.records());
         let mut gaps: Vec<u64> = times
@@ -641,7 +645,10 @@ mod tests {
         };
         let means: Vec<u64> = epcs.iter().map(mean).collect();
         let (lo, hi) = (means.iter().min(), means.iter().max());
-        assert!(hi.zip(lo).is_some_and(|(h, l)| h - l > 180_000), "{means:?}");
+        assert!(
+            hi.zip(lo).is_some_and(|(h, l)| h - l > 180_000),
+            "{means:?}"
+        );
     }
 
     #[test]
@@ -681,7 +688,8 @@ mod tests {
                 "antenna {antenna}: mean visit period {mean}"
             );
             assert!(
-                gaps.iter().all(|g| *g > period * 7 / 10 && *g < period * 13 / 10 + 3_000),
+                gaps.iter()
+                    .all(|g| *g > period * 7 / 10 && *g < period * 13 / 10 + 3_000),
                 "antenna {antenna}: {gaps:?}"
             );
         }

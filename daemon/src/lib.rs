@@ -16,16 +16,21 @@
 //! - [`store`]: sled behind the small [`store::Store`] trait: state, outbox and meta, atomically.
 //! - [`sim`]: seeded store simulations that produce read logs (tests, benchmarks, demo).
 //! - [`replay`]: `shelfd replay`: the engine on a virtual clock taken from a read log.
-//! - [`bench`]: `shelfd bench`: the figures recorded in `BENCHMARKS.md`.
+//! - `bench` (feature `bench`): `shelfd bench`: the figures recorded in `BENCHMARKS.md`.
 //! - [`run`]: `shelfd run`: the live pipeline (readers, engine thread, store, MQTT publisher).
-//! - [`demo`]: `shelfd demo`: the live demo store (simulated readers, embedded broker, view).
+//! - `demo` (feature `demo`): `shelfd demo`: the live demo store (simulated readers, embedded
+//!   broker, view).
+//!
+//! `demo` and `bench` are tooling, behind default-off features so that the daemon's build, its
+//! package and its tests never compile them (nor the demo's embedded broker, rumqttd).
 //!
 //! Dependency direction is one way: `bin → (replay, store) → reconcile → epc, config`.
 
+#[cfg(feature = "bench")]
 pub mod bench;
-pub mod bench_outbox;
 pub mod config;
 pub mod decode_cmd;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod engine_store;
 pub mod gpio;

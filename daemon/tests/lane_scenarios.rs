@@ -10,6 +10,7 @@ use shelfd_core::readlog::{LaneChange, LaneRecord, Record, TagRead};
 use shelfd_core::reconcile::topology::Lane;
 use shelfd_core::reconcile::{Engine, Input, Knobs, Topology};
 use shelfd_core::sim::{StoreSim, TagProfile};
+use shelfd_testkit::hex;
 use std::sync::Arc;
 
 const T0: u64 = 1_795_338_000_000;
@@ -243,10 +244,6 @@ fn departures(events: &[Event]) -> Vec<(&str, DepartCause, u64)> {
             _ => None,
         })
         .collect()
-}
-
-fn hex(epc: &[u8]) -> String {
-    epc.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]

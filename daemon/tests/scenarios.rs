@@ -9,6 +9,7 @@ use shelfd_core::events::{DepartCause, Event, EventBody, Origin, ReaderState};
 use shelfd_core::readlog::{LinkState, Record, TagRead};
 use shelfd_core::reconcile::{Engine, Input, Knobs, StoreRules, Topology};
 use shelfd_core::sim::{StoreSim, TagProfile};
+use shelfd_testkit::hex;
 use std::collections::BTreeMap;
 
 const T0: u64 = 1_795_338_000_000;
@@ -105,10 +106,6 @@ fn stock_at(e: &Engine, loc: &str) -> u64 {
         .filter(|s| s.location == loc)
         .flat_map(|s| s.counts.into_values())
         .sum()
-}
-
-fn hex(epc: &[u8]) -> String {
-    epc.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Arrives `n` tags at `a` and returns the engine with them confirmed and published.

@@ -1,81 +1,13 @@
-//! `shelfd run` as a child process for the MQTT tests: a config and a read log written into a
-//! temp dir, stderr captured to a file, stopped with SIGTERM or killed with SIGKILL.
+//! `shelfd run` as a child process: started on a config file, stderr appended to `shelfd.log`
+//! next to it, stopped with SIGTERM (asserting a clean exit) or killed with SIGKILL; killed
+//! when dropped.
 
-use super::broker::{signal, wait_until};
-use shelfd_core::readlog::Record;
-use shelfd_core::sim::{StoreSim, TagProfile};
+use crate::binary::shelfd_bin;
+use crate::signal;
+use crate::wait::wait_until;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-/// Start of the simulated read logs (2026-11-22T10:00:00Z).
-pub const LOG_START_MS: u64 = 1_795_341_600_000;
-
-/// Writes a read log in which `tags` new items appear on two shelves, one every `spacing_ms`,
-/// read by reader `r1` once a second (with heartbeats), then `tail_ms` of quiet reading.
-pub fn churn_log(path: &Path, seed: u64, tags: usize, spacing_ms: u64, tail_ms: u64) {
-    let mut sim = StoreSim::new(seed, LOG_START_MS);
-    sim.reader("r1", 1000, &[(1, "shelf-a"), (2, "shelf-b")], true);
-    let mut out = String::new();
-    let flush = |sim: &mut StoreSim, out: &mut String| {
-        for r in sim.take_records() {
-            if let Record::Read(_) | Record::Link { .. } = r {
-                out.push_str(&r.to_json_line());
-                out.push('\n');
-            }
-        }
-    };
-    for i in 0..tags {
-        let shelf = if i % 2 == 0 { "shelf-a" } else { "shelf-b" };
-        sim.add_tags(1, (i % 7) as u32 + 1, shelf, TagProfile::SHELF);
-        sim.run_for(spacing_ms);
-        flush(&mut sim, &mut out);
-    }
-    sim.run_for(tail_ms);
-    flush(&mut sim, &mut out);
-    std::fs::write(path, out).expect("write read log");
-}
-
-/// Writes `dir/shelfd.toml` for store `s1`, gateway `gw-1`, a replay reader over
-/// `dir/reads.jsonl` at `speed`, and `[mqtt]` with `mqtt_lines` (at least `url = …`).
-pub fn write_config(dir: &Path, speed: f64, mqtt_lines: &str) -> PathBuf {
-    let text = format!(
-        r#"[gateway]
-store = "s1"
-id = "gw-1"
-state_dir = "state"
-
-[mqtt]
-keep_alive = "5s"
-{mqtt_lines}
-
-[[reader]]
-id = "r1"
-protocol = "replay"
-file = "reads.jsonl"
-speed = {speed:?}
-antennas = {{ 1 = "shelf-a", 2 = "shelf-b" }}
-
-[[location]]
-id = "shelf-a"
-kind = "shelf"
-
-[[location]]
-id = "shelf-b"
-kind = "shelf"
-
-[reconcile]
-baseline_window = "0s"
-arrive_dwell = "0s"
-arrive_min_reads = 2
-settle_quiet = "0s"
-settle_max = "0s"
-"#
-    );
-    let path = dir.join("shelfd.toml");
-    std::fs::write(&path, text).expect("write config");
-    path
-}
 
 /// A running `shelfd run`.
 pub struct Daemon {
@@ -98,7 +30,7 @@ impl Daemon {
             .append(true)
             .open(&log)
             .expect("open daemon log");
-        let child = Command::new(crate::common::shelfd_bin())
+        let child = Command::new(shelfd_bin())
             .arg("run")
             .arg("--config")
             .arg(config)

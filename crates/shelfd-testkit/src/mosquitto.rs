@@ -1,43 +1,14 @@
 //! A real Mosquitto for the tests: started on a free loopback port with its own config, state
-//! and log in a temp dir; stopped (SIGTERM, it saves its persistence), killed or restarted on
-//! the same port. Optional extra config lines (TLS listener, ACL, password file).
+//! and log in a directory the test owns; stopped (SIGTERM, it saves its persistence), killed or
+//! restarted on the same port. Optional extra config lines (TLS listener, ACL, password file).
+//! Killed when dropped.
 
+use crate::net::free_port;
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// A free TCP port on 127.0.0.1 (bound, then released for the caller).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind a free port")
-        .port()
-}
-
-/// Waits until `cond` holds, polling every 20 ms; panics with `what` after `timeout`.
-pub fn wait_until(what: &str, timeout: Duration, cond: impl FnMut() -> bool) {
-    wait_until_or(what, timeout, cond, String::new);
-}
-
-/// [`wait_until`], with `detail()` (a daemon's log, say) in the failure message.
-pub fn wait_until_or(
-    what: &str,
-    timeout: Duration,
-    mut cond: impl FnMut() -> bool,
-    detail: impl Fn() -> String,
-) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}\n{}",
-            detail()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// One Mosquitto process (and its config, to restart it).
 pub struct Mosquitto {
@@ -127,7 +98,7 @@ impl Mosquitto {
     /// Stops the broker with SIGTERM (it saves its persistence file) and waits for it.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            signal(&child, "TERM");
+            crate::signal(&child, "TERM");
             let _ = child.wait();
         }
     }
@@ -162,12 +133,4 @@ impl Drop for Mosquitto {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// Sends a signal by name with kill(1) (the tests forbid unsafe code).
-pub fn signal(child: &Child, name: &str) {
-    let _ = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(child.id().to_string())
-        .status();
 }

@@ -1,4 +1,4 @@
-//! A test subscriber: a rumqttc client on its own thread with a persistent session (so the
+//! A test subscriber (central's side): a rumqttc client on its own thread with a persistent session (so the
 //! broker queues QoS 1 messages while either side is away), collecting every message.
 
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
@@ -69,7 +69,7 @@ impl Subscriber {
                 }
             }
         });
-        super::broker::wait_until("the subscription", Duration::from_secs(10), || {
+        crate::wait::wait_until("the subscription", Duration::from_secs(10), || {
             *subscribed.lock().expect("lock")
         });
         Subscriber { msgs, client }
@@ -91,7 +91,7 @@ impl Subscriber {
 
     /// Waits until `cond` holds on the messages received.
     pub fn wait_for(&self, what: &str, timeout: Duration, cond: impl Fn(&[Msg]) -> bool) {
-        super::broker::wait_until(what, timeout, || cond(&self.msgs()));
+        crate::wait::wait_until(what, timeout, || cond(&self.msgs()));
     }
 
     /// Waits until no new message arrived for `quiet` (at most `timeout`).

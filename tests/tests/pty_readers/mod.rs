@@ -10,12 +10,17 @@
 //! close-on-exec, so a child process spawned after them inherits the master and keeps the PTY
 //! alive, and an unplug would never reach the daemon as a hang-up. The daemon retries a port
 //! that does not exist yet, so it opens the links as soon as they appear.
+//!
+//! Only `readers_e2e` uses this, and it stays out of shelfd-testkit because it drives the
+//! daemon's own simulators (`shelfd::readers::pty_sim`): the kit never depends on the `shelfd`
+//! package. The PTY links and the config come from the kit.
 
 use shelfd::config::Protocol;
 use shelfd::readers::pty_sim::{RoundSender, SimulatedReaderHandle, spawn_simulated_reader};
 use shelfd::readers::{TagReport, WireOptions};
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use shelfd_testkit::config::{ConfigBuilder, Reader};
+use shelfd_testkit::pty::{by_id_link, point};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -55,7 +60,7 @@ impl PtyReader {
     pub fn expected(&self) -> Vec<(String, String)> {
         self.tags
             .iter()
-            .map(|t| (crate::common::hex(&t.epc), self.location_of(t.antenna)))
+            .map(|t| (shelfd_testkit::hex(&t.epc), self.location_of(t.antenna)))
             .collect()
     }
 
@@ -76,19 +81,6 @@ pub struct PtyReaders {
     tags_placed: Arc<AtomicBool>,
     /// The readers, in spec order.
     pub readers: Vec<PtyReader>,
-}
-
-/// The symlink a reader's port is configured as: `dir/by-id/usb-sim-{id}-port0`.
-pub fn link_path(dir: &Path, id: &str) -> PathBuf {
-    dir.join("by-id").join(format!("usb-sim-{id}-port0"))
-}
-
-/// Points `link` at `target`, replacing it atomically (as udev re-points a by-id link).
-pub fn point(link: &Path, target: &Path) {
-    let tmp = link.with_extension("new");
-    let _ = std::fs::remove_file(&tmp);
-    std::os::unix::fs::symlink(target, &tmp).expect("symlink");
-    std::fs::rename(&tmp, link).expect("re-point symlink");
 }
 
 impl PtyReaders {
@@ -115,7 +107,7 @@ impl PtyReaders {
                     spawn_simulated_reader(spec.protocol, options, cancel.child_token())
                 })
                 .unwrap_or_else(|e| panic!("PTY for {}: {e}", spec.id));
-            let link = link_path(dir, spec.id);
+            let link = by_id_link(dir, spec.id);
             point(&link, handle.path());
             let mut tags = Vec::new();
             for (a, (antenna, _)) in spec.antennas.iter().enumerate() {
@@ -157,14 +149,6 @@ impl PtyReaders {
     /// Puts every reader's tags in view: from the next round on, rounds carry them.
     pub fn place_tags(&self) {
         self.tags_placed.store(true, Ordering::Relaxed);
-    }
-
-    /// The reader with id `id`.
-    pub fn reader(&self, id: &str) -> &PtyReader {
-        self.readers
-            .iter()
-            .find(|r| r.spec.id == id)
-            .unwrap_or_else(|| panic!("no reader {id}"))
     }
 
     /// Unplugs reader `id`: closes its PTY (the driver's fd hangs up) and removes its symlink,
@@ -216,60 +200,31 @@ async fn play(
     }
 }
 
-/// The `[[reader]]` tables of `specs` (ports at [`link_path`] in `dir`, `watchdog` as given)
-/// and a `[[location]]` table (a shelf) for every location they name.
-pub fn config_tables(dir: &Path, specs: &[ReaderSpec], watchdog: &str) -> String {
-    let mut text = String::new();
-    let mut locations = BTreeMap::new();
-    for spec in specs {
-        let antennas: Vec<String> = spec
-            .antennas
-            .iter()
-            .map(|(a, l)| format!("{a} = \"{l}\""))
-            .collect();
-        let _ = write!(
-            text,
-            "[[reader]]\nid = \"{}\"\nprotocol = \"{}\"\nport = \"{}\"\nantennas = {{ {} }}\nwatchdog = \"{watchdog}\"\n\n",
-            spec.id,
-            spec.protocol,
-            link_path(dir, spec.id).display(),
-            antennas.join(", ")
-        );
-        for (_, l) in spec.antennas {
-            locations.insert(*l, ());
-        }
-    }
-    for l in locations.keys() {
-        let _ = write!(text, "[[location]]\nid = \"{l}\"\nkind = \"shelf\"\n\n");
-    }
-    text
-}
-
-/// Writes `dir/shelfd.toml`: store `s1`, gateway `gw-1`, `[mqtt]` to 127.0.0.1:`port`, the
-/// readers of `specs` (see [`config_tables`]), and reconcile knobs that confirm an arrival on
-/// its second read.
+/// `dir/shelfd.toml`: store `s1`, gateway `gw-1`, `[mqtt]` to 127.0.0.1:`port`, one
+/// `[[reader]]` per spec (its port the spec's [`by_id_link`] in `dir`, `watchdog` as given), a
+/// `[[location]]` (a shelf) for every location they name, and
+/// [`ConfigBuilder::quick_reconcile`].
 pub fn write_config(dir: &Path, port: u16, specs: &[ReaderSpec], watchdog: &str) -> PathBuf {
-    let text = format!(
-        r#"[gateway]
-store = "s1"
-id = "gw-1"
-state_dir = "state"
-
-[mqtt]
-url = "mqtt://127.0.0.1:{port}"
-keep_alive = "5s"
-
-[reconcile]
-baseline_window = "0s"
-arrive_dwell = "0s"
-arrive_min_reads = 2
-settle_quiet = "0s"
-settle_max = "0s"
-
-{tables}"#,
-        tables = config_tables(dir, specs, watchdog)
-    );
-    let path = dir.join("shelfd.toml");
-    std::fs::write(&path, text).expect("write config");
-    path
+    let mut config = ConfigBuilder::new("s1", "gw-1")
+        .state_dir("state")
+        .mqtt_port(port)
+        .mqtt("keep_alive", "5s")
+        .quick_reconcile();
+    let mut locations = BTreeSet::new();
+    for spec in specs {
+        config = config.reader(
+            Reader::serial(
+                spec.id,
+                &spec.protocol.to_string(),
+                by_id_link(dir, spec.id),
+            )
+            .antennas(spec.antennas)
+            .set("watchdog", watchdog),
+        );
+        locations.extend(spec.antennas.iter().map(|(_, l)| *l));
+    }
+    for l in locations {
+        config = config.location(l, "shelf");
+    }
+    config.write(dir)
 }

@@ -25,13 +25,12 @@
 pub mod bench;
 pub mod bench_outbox;
 pub mod config;
-pub mod decode_cmd;
+pub use shelfd_readers::decode as decode_cmd;
 pub mod demo;
 pub mod engine_store;
 pub mod gpio;
 pub mod ops;
 pub mod publish;
-pub mod readers;
 pub mod replay;
 pub mod run;
 pub mod store;

@@ -7,8 +7,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use shelfd::config::Protocol;
-use shelfd::readers::WireOptions;
-use shelfd::readers::mercury::{Decoder, MAX_FRAME};
+use shelfd_readers::WireOptions;
+use shelfd_readers::mercury::{Decoder, MAX_FRAME};
 
 fuzz_target!(|data: &[u8]| {
     let options = WireOptions {

@@ -12,8 +12,8 @@
 //! that does not exist yet, so it opens the links as soon as they appear.
 
 use shelfd::config::Protocol;
-use shelfd::readers::pty_sim::{RoundSender, SimulatedReaderHandle, spawn_simulated_reader};
-use shelfd::readers::{TagReport, WireOptions};
+use shelfd_readers::pty_sim::{RoundSender, SimulatedReaderHandle, spawn_simulated_reader};
+use shelfd_readers::{TagReport, WireOptions};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

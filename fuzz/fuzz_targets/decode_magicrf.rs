@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shelfd::config::Protocol;
+use shelfd_readers::Protocol;
 use shelfd_readers::WireOptions;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shelfd::config::Protocol;
+use shelfd_readers::Protocol;
 use shelfd_readers::WireOptions;
 use shelfd_readers::mercury::{Decoder, MAX_FRAME};
 

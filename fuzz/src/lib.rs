@@ -15,7 +15,7 @@
 //! It owns no decoder and never decides what a protocol means: a target names the protocol,
 //! its options and the antenna range its reads can report.
 
-use shelfd::config::Protocol;
+use shelfd_readers::Protocol;
 use shelfd_readers::frame::{Decoded, FrameDecoder, TagReport};
 use shelfd_readers::{WireOptions, wire};
 use std::ops::RangeInclusive;

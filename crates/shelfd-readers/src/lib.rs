@@ -9,7 +9,7 @@
 //! - Protocols, all with the same small shape (a [`frame::FrameDecoder`] that cuts checked
 //!   frames out of bytes, [`frame::HostCommands`] that say what the host sends and when, and a
 //!   [`frame::ReaderSimulator`] that speaks the reader's side byte for byte): [`mercury`],
-//!   [`magicrf`], [`r2000`], [`line`]; [`wire`] picks a protocol's parts. [`gen2`] holds the
+//!   [`magicrf`], [`r2000`], [`line`](mod@line); [`wire`] picks a protocol's parts. [`gen2`] holds the
 //!   Gen2 bits they share.
 //! - [`shelf_link`]: the odd one out: the gateway is the bus master of shelf nodes, so it has
 //!   its own session (a poll loop), on the same lifecycle.

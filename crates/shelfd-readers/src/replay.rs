@@ -9,6 +9,11 @@
 //! end; two replay readers over one file play them twice, which changes nothing (a level that
 //! does not change is no event). At the end of the file the source goes quiet, like a reader
 //! with nothing in view and no heartbeat.
+//!
+//! It runs on the one link lifecycle ([`crate::link::run_link`]): a [`FileConnector`] opens the
+//! file (a missing file is permanent: an error at once, never retried) and a session plays it
+//! once ([`crate::link::SessionEnd::Finished`] at its end, so it is never replayed). It reports
+//! no link states of its own (the log carries them) and never writes the file.
 
 use crate::link::{
     Connector, LinkContext, LinkPolicy, OpenError, ReaderHealth, Session, SessionEnd, run_link,

@@ -75,6 +75,10 @@ impl FileConnector {
 impl Connector for FileConnector {
     type Link = tokio::fs::File;
 
+    fn kind(&self) -> &'static str {
+        "read-log"
+    }
+
     fn target(&self) -> String {
         format!("read log {}", self.path.display())
     }

@@ -17,6 +17,9 @@ pub trait Connector: Send {
     /// The open link: a byte stream both ways.
     type Link: AsyncRead + AsyncWrite + Unpin + Send;
 
+    /// What kind of link this is, for logs (`serial`, `tcp`): "serial link lost: …".
+    fn kind(&self) -> &'static str;
+
     /// What is opened, for logs and errors (`port "/dev/ttyUSB0"`, `tcp 127.0.0.1:4001`).
     fn target(&self) -> String;
 
@@ -76,6 +79,10 @@ impl SerialConnector {
 impl Connector for SerialConnector {
     type Link = SerialStream;
 
+    fn kind(&self) -> &'static str {
+        "serial"
+    }
+
     fn target(&self) -> String {
         format!("port {:?} at {} baud", self.path, self.baud)
     }
@@ -127,6 +134,10 @@ impl TcpConnector {
 
 impl Connector for TcpConnector {
     type Link = TcpStream;
+
+    fn kind(&self) -> &'static str {
+        "tcp"
+    }
 
     fn target(&self) -> String {
         format!("tcp {}", self.address)

@@ -284,7 +284,7 @@ where
     S: Session<C::Link>,
 {
     ctx.link_records = policy.link_records;
-    let target = connector.target();
+    let (kind, target) = (connector.kind(), connector.target());
     let mut backoff = Backoff::new(policy.backoff);
     let mut failing = false;
     loop {
@@ -296,7 +296,7 @@ where
             Ok(mut link) => {
                 failing = false;
                 ctx.health.count(Counter::Connect);
-                tracing::info!(reader = %ctx.reader, %target, "link open");
+                tracing::info!(reader = %ctx.reader, %target, "{kind} link open");
                 let opened = Instant::now();
                 let end = session.run(&mut link, &mut ctx).await;
                 ctx.health.set_link_up(false);
@@ -311,7 +311,7 @@ where
                     SessionEnd::SinkClosed => return Ok(()),
                     SessionEnd::Disconnected(why) => {
                         ctx.health.count(Counter::Disconnect);
-                        tracing::warn!(reader = %ctx.reader, %target, "link lost: {why}");
+                        tracing::warn!(reader = %ctx.reader, %target, "{kind} link lost: {why}");
                         true
                     }
                 }

@@ -9,7 +9,6 @@ use super::kinds::{GpioDirection, LocationKind, Protocol, STANDARD_BAUD_RATES};
 use super::report::{Place, Reporter, Section};
 use super::sections::{
     DockConfig, GpioConfig, LaneConfig, LocationConfig, ProductMapping, ReaderEntry, ReaderSource,
-    SerialLine,
 };
 use super::spans::{Document, Seg, key, raw_str};
 use super::validate::{check_id, check_span};
@@ -175,7 +174,7 @@ fn check_readers(
                 }
             }
             ReaderSource::ShelfLink { line, nodes } => {
-                check_line(item, &line, &mut ports, reporter);
+                check_line(item, line.baud, &mut ports, reporter);
                 let mut seen = HashSet::new();
                 for (i, &node) in nodes.iter().enumerate() {
                     let path = [key("nodes"), Seg::Index(i)];
@@ -191,7 +190,9 @@ fn check_readers(
             ReaderSource::Mercury(line)
             | ReaderSource::R2000(line)
             | ReaderSource::Line(line)
-            | ReaderSource::MagicRf { line, .. } => check_line(item, &line, &mut ports, reporter),
+            | ReaderSource::MagicRf { line, .. } => {
+                check_line(item, line.baud, &mut ports, reporter)
+            }
         }
         if r.antennas.is_empty() && !item.is_tainted("antennas") && protocol != Protocol::ShelfLink
         {
@@ -269,18 +270,35 @@ fn required_key(key: &str, protocol: Protocol) -> String {
     format!("required for protocol {protocol}: {what}")
 }
 
-/// A serial line: an absolute port used by no other reader, a standard baud rate.
+/// A serial line: an absolute port used by no other reader (the entry's own, borrowed for as
+/// long as `ports` lives; a missing one is already reported), a standard baud rate.
 fn check_line<'a>(
     item: &'a Item<ReaderEntry>,
-    line: &SerialLine,
+    baud: u32,
     ports: &mut HashMap<&'a Path, String>,
     reporter: &mut Reporter<'_, '_>,
 ) {
     let at = item.place;
-    // The entry's own port, borrowed for as long as the map lives.
-    let Some(port) = item.value.port.as_deref() else {
-        return;
-    };
+    if let Some(port) = item.value.port.as_deref() {
+        check_port(item, port, ports, reporter);
+    }
+    if !STANDARD_BAUD_RATES.contains(&baud) {
+        let rates: Vec<String> = STANDARD_BAUD_RATES.iter().map(u32::to_string).collect();
+        let message = format!(
+            "{baud} is not a standard baud rate (expected one of {})",
+            rates.join(", ")
+        );
+        reporter.error(at, &[key("baud")], message);
+    }
+}
+
+fn check_port<'a>(
+    item: &Item<ReaderEntry>,
+    port: &'a Path,
+    ports: &mut HashMap<&'a Path, String>,
+    reporter: &mut Reporter<'_, '_>,
+) {
+    let at = item.place;
     if !port.is_absolute() {
         let message = format!(
             "bad port {port:?}: expected an absolute path such as \"/dev/serial/by-id/usb-…\""
@@ -296,15 +314,6 @@ fn check_line<'a>(
                 slot.insert(reporter.label(at, &[]));
             }
         }
-    }
-    if !STANDARD_BAUD_RATES.contains(&line.baud) {
-        let rates: Vec<String> = STANDARD_BAUD_RATES.iter().map(u32::to_string).collect();
-        let message = format!(
-            "{} is not a standard baud rate (expected one of {})",
-            line.baud,
-            rates.join(", ")
-        );
-        reporter.error(at, &[key("baud")], message);
     }
 }
 

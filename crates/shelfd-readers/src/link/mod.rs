@@ -364,3 +364,170 @@ async fn write_shutdown<L: AsyncWrite + Unpin>(link: &mut L, commands: Vec<Vec<u
         tracing::debug!(%reader, "shutdown commands not written");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+    use tokio::io::DuplexStream;
+
+    /// What one open does.
+    #[derive(Debug, Clone, Copy)]
+    enum Open {
+        Link,
+        Fail { permanent: bool },
+    }
+
+    /// Opens what it is told to, in order: an in-memory link or an error.
+    struct ScriptedConnector {
+        opens: VecDeque<Open>,
+        peers: Vec<DuplexStream>,
+    }
+
+    impl Connector for ScriptedConnector {
+        type Link = DuplexStream;
+
+        fn kind(&self) -> &'static str {
+            "memory"
+        }
+
+        fn target(&self) -> String {
+            "memory link".into()
+        }
+
+        async fn open(&mut self) -> Result<DuplexStream, OpenError> {
+            match self.opens.pop_front().unwrap_or(Open::Link) {
+                Open::Link => {
+                    let (ours, theirs) = tokio::io::duplex(64);
+                    self.peers.push(theirs);
+                    Ok(ours)
+                }
+                Open::Fail { permanent } => Err(OpenError {
+                    target: self.target(),
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                    permanent,
+                }),
+            }
+        }
+    }
+
+    /// Reports Up, then ends as told.
+    struct ScriptedSession {
+        ends: VecDeque<SessionEnd>,
+    }
+
+    impl<L: Send> Session<L> for ScriptedSession {
+        async fn run(&mut self, _link: &mut L, ctx: &mut LinkContext) -> SessionEnd {
+            if let Err(end) = ctx.up().await {
+                return end;
+            }
+            self.ends.pop_front().unwrap_or(SessionEnd::Finished)
+        }
+    }
+
+    fn links(rx: &mut mpsc::Receiver<Record>) -> Vec<LinkState> {
+        let mut states = Vec::new();
+        while let Ok(record) = rx.try_recv() {
+            if let Record::Link { link, .. } = record {
+                states.push(link);
+            }
+        }
+        states
+    }
+
+    /// A lost link is reported down once and reopened after a backoff, a failed reopen is not
+    /// a second Down, and a finished source stops without reopening.
+    #[tokio::test(start_paused = true)]
+    async fn reopens_after_a_disconnect_and_stops_when_finished() {
+        let connector = ScriptedConnector {
+            opens: [Open::Link, Open::Fail { permanent: false }, Open::Link].into(),
+            peers: Vec::new(),
+        };
+        let mut session = ScriptedSession {
+            ends: [
+                SessionEnd::Disconnected("test".into()),
+                SessionEnd::Finished,
+            ]
+            .into(),
+        };
+        let (tx, mut rx) = mpsc::channel(16);
+        let health = Arc::new(ReaderHealth::new("m1"));
+        let ctx = LinkContext::new("m1", tx, health.clone(), CancellationToken::new());
+        let start = Instant::now();
+        let done = run_link(connector, &mut session, ctx, LinkPolicy::default()).await;
+        assert!(done.is_ok(), "{done:?}");
+        assert_eq!(
+            links(&mut rx),
+            [
+                LinkState::Up,
+                LinkState::Down,
+                LinkState::Up,
+                LinkState::Down
+            ]
+        );
+        let s = health.snapshot();
+        assert_eq!((s.opens, s.connects, s.disconnects), (3, 2, 1));
+        assert!(!s.link_up);
+        // Two backoff delays: about 250 ms, then about 500 ms (±25 %).
+        let waited = start.elapsed();
+        assert!(
+            (Duration::from_millis(560)..=Duration::from_millis(940)).contains(&waited),
+            "{waited:?}"
+        );
+    }
+
+    /// A connector that says retrying cannot help ends the lifecycle at once with its error;
+    /// without link records nothing is reported.
+    #[tokio::test(start_paused = true)]
+    async fn a_permanent_open_error_is_returned_at_once() {
+        let connector = ScriptedConnector {
+            opens: [Open::Fail { permanent: true }].into(),
+            peers: Vec::new(),
+        };
+        let mut session = ScriptedSession {
+            ends: VecDeque::new(),
+        };
+        let (tx, mut rx) = mpsc::channel(16);
+        let health = Arc::new(ReaderHealth::new("m1"));
+        let ctx = LinkContext::new("m1", tx, health, CancellationToken::new());
+        let policy = LinkPolicy {
+            link_records: false,
+            ..LinkPolicy::default()
+        };
+        let err = run_link(connector, &mut session, ctx, policy)
+            .await
+            .expect_err("permanent");
+        assert!(err.permanent);
+        assert!(
+            err.to_string().starts_with("cannot open memory link: "),
+            "{err}"
+        );
+        assert_eq!(links(&mut rx), []);
+    }
+
+    /// A reader that never opens is reported down once, whatever the number of retries, and a
+    /// cancel ends the backoff wait at once.
+    #[tokio::test(start_paused = true)]
+    async fn cancel_stops_the_backoff_wait() {
+        let connector = ScriptedConnector {
+            opens: [Open::Fail { permanent: false }; 8].into(),
+            peers: Vec::new(),
+        };
+        let mut session = ScriptedSession {
+            ends: VecDeque::new(),
+        };
+        let (tx, mut rx) = mpsc::channel(16);
+        let health = Arc::new(ReaderHealth::new("m1"));
+        let cancel = CancellationToken::new();
+        let ctx = LinkContext::new("m1", tx, health.clone(), cancel.clone());
+        let task = tokio::spawn(async move {
+            run_link(connector, &mut session, ctx, LinkPolicy::default()).await
+        });
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        cancel.cancel();
+        let done = tokio::time::timeout(Duration::from_millis(10), task).await;
+        assert!(matches!(done, Ok(Ok(Ok(())))), "{done:?}");
+        assert_eq!(links(&mut rx), [LinkState::Down], "one Down per outage");
+        assert!(health.snapshot().opens >= 3);
+    }
+}

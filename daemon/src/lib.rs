@@ -29,7 +29,7 @@
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod config;
-pub mod decode_cmd;
+pub use shelfd_readers::decode as decode_cmd;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod engine_store;
@@ -37,7 +37,6 @@ pub mod gpio;
 pub mod health;
 pub mod ops;
 pub mod publish;
-pub mod readers;
 pub mod replay;
 pub mod run;
 pub mod store;

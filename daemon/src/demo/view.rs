@@ -7,8 +7,8 @@
 use super::central::{Applied, CentralView, LocationStock};
 use super::describe::{SkuNames, describe_with};
 use crate::config::Protocol;
-use crate::readers::serial::ReaderHealthSnapshot;
 use shelfd_core::events::EventBody;
+use shelfd_readers::ReaderHealthSnapshot;
 use std::fmt::Write as _;
 use std::time::Duration;
 

@@ -26,7 +26,7 @@
 //! | `shelfd_store_size_bytes` | gauge | |
 
 use crate::health::PipelineState;
-use crate::readers::serial::ReaderHealthSnapshot;
+use shelfd_readers::ReaderHealthSnapshot;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -9,7 +9,6 @@
 //! It learns about new events, outbox health and the end of the engine through
 //! [`crate::health::PipelineState`], and about changed retained snapshots through the [`SnapshotBoard`].
 
-pub mod backoff;
 pub mod commands;
 pub mod connect;
 pub mod epcis;

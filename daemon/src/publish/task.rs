@@ -22,7 +22,6 @@
 //! entry the broker acknowledged is deleted, the rest stay in the outbox on disk, `offline` was
 //! published (retained) when a connection was up, and the connection was closed cleanly.
 
-use super::backoff::Backoff;
 use super::commands::EngineCommand;
 use super::connect::{self, INFLIGHT_WINDOW};
 use super::epcis::EpcisMapping;
@@ -35,6 +34,7 @@ use crate::store::OutboxEntry;
 use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Outgoing, Packet, QoS,
 };
+use shelfd_core::backoff::{Backoff, BackoffPolicy};
 use shelfd_core::commands::{self, Command, CommandError, CommandResult};
 use shelfd_core::topics::{Topic, Topics};
 use std::collections::VecDeque;
@@ -89,7 +89,7 @@ enum ConnectionEnd {
 
 /// Runs until `cancel` and the engine's final commit, then stops as the module docs say.
 pub async fn run_publisher(mut p: Publisher, cancel: CancellationToken) {
-    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(60));
+    let mut backoff = Backoff::new(BackoffPolicy::BROKER);
     loop {
         match connection(&mut p, &cancel, &mut backoff).await {
             ConnectionEnd::Stopped => return,

@@ -16,8 +16,8 @@
 //! package. The PTY links and the config come from the kit.
 
 use shelfd::config::Protocol;
-use shelfd::readers::pty_sim::{RoundSender, SimulatedReaderHandle, spawn_simulated_reader};
-use shelfd::readers::{TagReport, WireOptions};
+use shelfd_readers::pty_sim::{RoundSender, SimulatedReaderHandle, spawn_simulated_reader};
+use shelfd_readers::{TagReport, WireOptions};
 use shelfd_testkit::config::{ConfigBuilder, Reader};
 use shelfd_testkit::pty::{by_id_link, point};
 use std::collections::BTreeSet;

@@ -1181,8 +1181,33 @@ mod tests {
 
         #[test]
         fn arbitrary_payloads_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            let _ = Event::from_slice(&bytes);
-            let _ = StockSnapshot::from_slice(&bytes);
+            // What reads back writes a payload that reads back to itself (as the fuzz target
+            // `event_payload` checks on its corpus).
+            if let Ok((origin, event)) = Event::from_slice(&bytes) {
+                let again = Event::from_json(&event.to_json(&origin));
+                prop_assert_eq!(again, Ok((origin, event)));
+            }
+            if let Ok((origin, snapshot)) = StockSnapshot::from_slice(&bytes) {
+                let again = StockSnapshot::from_json(&snapshot.to_json(&origin));
+                prop_assert_eq!(again, Ok((origin, snapshot)));
+            }
+        }
+
+        #[test]
+        fn mangled_payloads_never_panic(
+            (_, body) in kind_and_body(),
+            cut in 0usize..400,
+            insert in "\\PC{0,6}",
+        ) {
+            let payload = Event { seq: 9, time_ms: 0, body }.to_json(&origin());
+            let cut = cut.min(payload.len());
+            if let (Some(a), Some(b)) = (payload.get(..cut), payload.get(cut..)) {
+                let mangled = format!("{a}{insert}{b}");
+                if let Ok((origin, event)) = Event::from_json(&mangled) {
+                    let again = Event::from_json(&event.to_json(&origin));
+                    prop_assert_eq!(again, Ok((origin, event)));
+                }
+            }
         }
     }
 

@@ -268,8 +268,8 @@ impl<S: Store + 'static> EngineLoop<S> {
         Ok(())
     }
 
-    /// Applies the outbox cap ([`kept_when_full`]): oldest `tag.*` events go first (snapshots restore the truth they
-    /// carried), then anything oldest. Counts the drops durably.
+    /// Applies the outbox cap ([`kept_when_full`]): oldest `tag.*` events go first (snapshots
+    /// restore the truth they carried), then anything oldest. Counts the drops durably.
     fn enforce_cap(&mut self) -> Result<(), StoreError> {
         let stats = self.engine.store().outbox_stats();
         if stats.entries <= self.cap.max_entries && stats.bytes <= self.cap.max_bytes {

@@ -268,6 +268,7 @@ fn store(out: &mut impl Write) -> anyhow::Result<()> {
                 deletes: vec![],
                 events: vec![OutboxEntry {
                     seq,
+                    kind: shelfd_core::events::EventKind::TagArrived,
                     payload: payload.clone(),
                 }],
             };

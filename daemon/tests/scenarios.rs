@@ -87,13 +87,16 @@ fn feed(e: &mut Engine, records: &[Record]) -> Vec<Event> {
 fn kinds(events: &[Event]) -> BTreeMap<&'static str, usize> {
     let mut m = BTreeMap::new();
     for e in events {
-        *m.entry(e.body.kind()).or_insert(0) += 1;
+        *m.entry(e.body.kind().as_str()).or_insert(0) += 1;
     }
     m
 }
 
 fn of_kind<'a>(events: &'a [Event], kind: &str) -> Vec<&'a Event> {
-    events.iter().filter(|e| e.body.kind() == kind).collect()
+    events
+        .iter()
+        .filter(|e| e.body.kind().as_str() == kind)
+        .collect()
 }
 
 fn count(events: &[Event], kind: &str) -> usize {
@@ -836,7 +839,7 @@ fn b11_an_arrival_corrected_within_the_settle_window_publishes_no_transient() {
     let ev = feed(&mut e, &recs);
     let deltas: Vec<String> = ev
         .iter()
-        .filter(|x| x.body.kind() == "stock.changed")
+        .filter(|x| x.body.kind().as_str() == "stock.changed")
         .map(|x| format!("{:?}", x.body))
         .collect();
     assert!(

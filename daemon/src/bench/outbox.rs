@@ -35,6 +35,7 @@ fn fill(dir: &Path, n: u64) -> anyhow::Result<()> {
         let events = (seq..batch_end)
             .map(|s| OutboxEntry {
                 seq: s,
+                kind: shelfd_core::events::EventKind::TagArrived,
                 payload: payload(s),
             })
             .collect();
@@ -211,7 +212,7 @@ fn drain_with(dir: &Path, port: u16, events: u64, out: &mut impl Write) -> anyho
                 .context("no event for 30 s")??;
             if let Event::Incoming(Packet::Publish(p)) = event {
                 received += 1;
-                let seq = crate::publish::event_seq(&p.payload).unwrap_or(0);
+                let seq = shelfd_core::events::Event::from_slice(&p.payload).map_or(0, |(_, e)| e.seq);
                 in_order &= seq > last_seq;
                 last_seq = seq;
             }

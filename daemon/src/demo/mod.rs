@@ -25,7 +25,7 @@ pub mod rig;
 pub mod script;
 pub mod view;
 
-pub use describe::{describe, describe_with, event_from_json};
+pub use describe::{describe, describe_with};
 pub use view::ViewMode;
 
 use crate::config::{self, Config, MqttUrl};

@@ -195,7 +195,7 @@ fn run(cli: Cli, log: shelfd::ops::logging::LogHandle) -> anyhow::Result<ExitCod
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             let result =
-                shelfd::decode_cmd::run(protocol, hex, &mut std::io::stdin().lock(), &mut out);
+                shelfd_readers::decode::run(protocol, hex, &mut std::io::stdin().lock(), &mut out);
             out.flush().context("writing stdout")?;
             match result {
                 Ok(summary) => {

@@ -23,8 +23,12 @@ rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup com
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy -D warnings"
-cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo clippy -D warnings (every feature, then the daemon as shipped: no features)"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+cargo clippy -p shelfd --all-targets -- -D warnings
+# `shelfd demo` and `shelfd bench` are default-off features of shelfd; the e2e crate (tests/)
+# turns them on, so under --workspace the daemon, its unit tests and the binary the e2e tests
+# run all have them.
 echo "== cargo test"
 cargo test --workspace
 echo "== firmware for thumbv7em-none-eabihf (Cortex-M4F)"

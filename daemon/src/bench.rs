@@ -16,6 +16,7 @@ use shelfd_core::reconcile::{Engine, Input, Knobs, Topology};
 use std::io::Write;
 use std::time::Instant;
 
+pub mod outbox;
 pub mod readers;
 
 fn rss_bytes() -> u64 {
@@ -102,7 +103,7 @@ pub fn run(tags: usize, seconds: u64, only: &str, out: &mut impl Write) -> anyho
         replay(tags.min(20_000), seconds, out)?;
     }
     if only == "outbox" {
-        crate::bench_outbox::run(1_000_000, out)?;
+        outbox::run(1_000_000, out)?;
     }
     if only == "all" || only == "store" {
         store(out)?;
@@ -267,6 +268,7 @@ fn store(out: &mut impl Write) -> anyhow::Result<()> {
                 deletes: vec![],
                 events: vec![OutboxEntry {
                     seq,
+                    kind: shelfd_core::events::EventKind::TagArrived,
                     payload: payload.clone(),
                 }],
             };

@@ -329,6 +329,7 @@ impl<S: Store> EngineStore<S> {
             .iter()
             .map(|e| OutboxEntry {
                 seq: e.seq,
+                kind: e.body.kind(),
                 payload: e.to_json(&self.origin).into_bytes(),
             })
             .collect();
@@ -376,7 +377,7 @@ fn log_notice(notice: &Notice) {
 mod tests {
     use super::*;
     use crate::store::MemoryStore;
-    use shelfd_core::events::EventBody;
+    use shelfd_core::events::{EventBody, EventKind};
     use shelfd_core::sim::{StoreSim, TagProfile, sim_epc};
     use std::io::Write;
     use std::sync::{Arc, Mutex};
@@ -446,7 +447,7 @@ mod tests {
         s.move_tag(&epcs[0], None);
         s.move_tag(&epcs[1], None);
         let ev = run(&mut es, &mut s, 150_000);
-        assert_eq!(count_of(&ev, "tag.departed"), 2);
+        assert_eq!(count_of(&ev, EventKind::TagDeparted), 2);
         assert_eq!(low(&ev), []);
         // A reload raises the safety stock to 3: the next sweep alerts, and it is committed to
         // the outbox with the next seq.
@@ -458,7 +459,7 @@ mod tests {
         assert_eq!(low(&ev), [(2, 3)]);
         assert_eq!(ev[0].seq, seq);
         let outbox = es.store().outbox_after(seq - 1, 10).expect("outbox");
-        assert!(String::from_utf8_lossy(&outbox[0].payload).contains("\"alert.low_stock\""));
+        assert_eq!(outbox[0].kind, EventKind::AlertLowStock);
         // Alerts are not EPCIS events: the mapping skips them without an error.
         let epcis = crate::publish::epcis::EpcisMapping::from_config(&config(false, 3))
             .expect("epcis setup")
@@ -474,7 +475,7 @@ mod tests {
         assert_eq!(low(&run(&mut es, &mut s, 5_000)), []);
     }
 
-    fn count_of(events: &[Event], kind: &str) -> usize {
+    fn count_of(events: &[Event], kind: EventKind) -> usize {
         events.iter().filter(|e| e.body.kind() == kind).count()
     }
 

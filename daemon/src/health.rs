@@ -3,8 +3,8 @@
 //! reader drivers' counters ([`ReaderHealths`]). Plain shared data: the producers (engine
 //! thread, publisher, drivers) write it, `ops` reads it; this module depends on neither side.
 
-use crate::readers::serial::{ReaderHealth, ReaderHealthSnapshot};
 use serde::{Deserialize, Serialize};
+use shelfd_readers::{ReaderHealth, ReaderHealthSnapshot};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// What the engine side tells the publisher (a `tokio::sync::watch` value).

@@ -5,34 +5,44 @@
 //! in a local sled store and publishes deltas and retained snapshots to the central inventory.
 //!
 //! ## Layout
-//! - [`config`]: the typed TOML schema and its validation (errors name file, line and field).
-//! - [`epc`]: GS1 EPC Tag Data Standard decoding (SGTIN, SSCC, SGLN, GRAI, GIAI, GID, "+").
-//! - [`readlog`]: the JSON Lines read-log contract (input of `shelfd replay`).
-//! - [`reconcile`]: the pure engine: inputs with timestamps in, domain events out. No I/O.
-//! - [`dock`]: receiving docks: door sessions, shipments (ASNs), `dock.receipt`s. Pure, driven by
-//!   the engine.
-//! - [`gpio`]: door sensors and light stacks on Linux GPIO, behind embedded-hal traits.
-//! - [`events`]: event payloads (JSON, version 1) and their envelope.
-//! - [`store`]: sled behind the small [`store::Store`] trait: state, outbox and meta, atomically.
-//! - [`sim`]: seeded store simulations that produce read logs (tests, benchmarks, demo).
+//! The daemon is the I/O around two crates it builds on: `shelfd_core` (the pure domain: EPCs,
+//! the read-log and event contracts, topics, commands, the engine, docks) and `shelfd_readers`
+//! (wire protocols, their simulators and the one reader-link lifecycle). Here:
+//! - [`config`]: the typed TOML schema and its validation (errors name file, line and field),
+//!   and [`config::engine_setup`], the one place config sections become the engine's types.
+//! - [`store`]: sled behind the small [`store::Store`] trait: state, outbox (with each entry's
+//!   event kind) and meta, atomically.
+//! - [`engine_store`]: the engine bound to its store: restore, feed, one atomic commit per step.
 //! - [`replay`]: `shelfd replay`: the engine on a virtual clock taken from a read log.
-//! - [`bench`]: `shelfd bench`: the figures recorded in `BENCHMARKS.md`.
+//! - [`publish`]: the MQTT side: connection options, the publisher task, commands handed to the
+//!   engine thread, presence, EPCIS documents.
+//! - [`gpio`]: door sensors and light stacks on Linux GPIO, behind embedded-hal traits.
+//! - [`health`]: the live figures the pipeline's parts share (outbox, last seq, reader counters).
+//! - [`ops`]: systemd notify, logging, metrics, `status`: they read [`health`], never `run` or
+//!   `publish`.
 //! - [`run`]: `shelfd run`: the live pipeline (readers, engine thread, store, MQTT publisher).
-//! - [`demo`]: `shelfd demo`: the live demo store (simulated readers, embedded broker, view).
+//! - `bench` (feature `bench`): `shelfd bench`: the figures recorded in `BENCHMARKS.md`.
+//! - `demo` (feature `demo`): `shelfd demo`: the live demo store (simulated readers, embedded
+//!   broker, view).
 //!
-//! Dependency direction is one way: `bin → (replay, store) → reconcile → epc, config`.
+//! `demo` and `bench` are tooling, behind default-off features so that the daemon's build, its
+//! package and its tests never compile them (nor the demo's embedded broker, rumqttd).
+//!
+//! Dependencies between the modules go one way (no cycles; `tests/tests/layering.rs` checks it):
+//! `run → (ops, publish, engine_store, gpio)`, `publish → (ops, health)`, `replay →
+//! (engine_store, publish)`, `engine_store → (config, store)`, `ops → health`; `config`,
+//! `store` and `health` depend on no other module here.
 
+#[cfg(feature = "bench")]
 pub mod bench;
-pub mod bench_outbox;
 pub mod config;
-pub mod decode_cmd;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod engine_store;
 pub mod gpio;
 pub mod health;
 pub mod ops;
 pub mod publish;
-pub mod readers;
 pub mod replay;
 pub mod run;
 pub mod store;

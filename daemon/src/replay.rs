@@ -193,10 +193,9 @@ fn commit_and_print<S: Store>(
     let (events, _) = es.commit()?;
     buf.clear();
     for e in &events {
-        let payload = e.to_json(es.origin());
         match format {
-            ReplayFormat::Json => buf.push_str(&payload),
-            ReplayFormat::Epcis(mapping) => match mapping.document(payload.as_bytes())? {
+            ReplayFormat::Json => buf.push_str(&e.to_json(es.origin())),
+            ReplayFormat::Epcis(mapping) => match mapping.event_document(es.origin(), e)? {
                 Some(document) => {
                     buf.push_str(&document);
                     summary.documents += 1;

@@ -13,6 +13,8 @@ use shelfd_core::dock::asn::AsnContent;
 use shelfd_core::dock::{Light, StoredAsn};
 use shelfd_core::readlog::Record;
 use shelfd_core::sim::{StoreSim, TagProfile, sim_epc};
+use shelfd_testkit::config::{ConfigBuilder, Dock, Reader};
+use shelfd_testkit::hex;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -20,94 +22,64 @@ use std::path::Path;
 const T0: u64 = 1_795_338_000_000;
 const HOUR: u64 = 3_600_000;
 
-const CONFIG: &str = r#"
-[gateway]
-store = "s1"
-id = "gw-1"
-
-[[reader]]
-id = "r1"
-protocol = "replay"
-file = "unused.jsonl"
-antennas = { 1 = "dock-1", 2 = "dock-1", 3 = "dock-2", 4 = "dock-2", 5 = "backroom", 6 = "dock-3" }
-
-[[location]]
-id = "dock-1"
-kind = "dock"
-
-[[location]]
-id = "dock-2"
-kind = "dock"
-
-[[location]]
-id = "dock-3"
-kind = "dock"
-
-[[location]]
-id = "backroom"
-kind = "backroom"
-
-[[dock]]
-id = "door-1"
-location = "dock-1"
-door_gpio = "door-1-sensor"
-lights = { receiving = "door-1-amber", complete = "door-1-green", problem = "door-1-red" }
-dwell = "10s"
-asn_ttl = "2h"
-
-[[dock]]
-id = "door-2"
-location = "dock-2"
-door_gpio = "door-2-sensor"
-dwell = "10s"
-
-[[dock]]
-id = "door-3"
-location = "dock-3"
-quiet = "20s"
-
-[[gpio]]
-name = "door-1-sensor"
-chip = "/dev/gpiochip0"
-line = 1
-direction = "input"
-
-[[gpio]]
-name = "door-2-sensor"
-chip = "/dev/gpiochip0"
-line = 2
-direction = "input"
-
-[[gpio]]
-name = "door-1-amber"
-chip = "/dev/gpiochip0"
-line = 3
-direction = "output"
-
-[[gpio]]
-name = "door-1-green"
-chip = "/dev/gpiochip0"
-line = 4
-direction = "output"
-
-[[gpio]]
-name = "door-1-red"
-chip = "/dev/gpiochip0"
-line = 5
-direction = "output"
-
-[reconcile]
-baseline_window = "0s"
-settle_quiet = "1s"
-settle_max = "2s"
-"#;
-
-fn config() -> Config {
-    shelfd::config::parse(CONFIG, Path::new("docks.toml")).expect("valid config")
+/// The store of these tests: replay reader `r1` (antennas 1–2 on `dock-1`, 3–4 on `dock-2`, 5 on
+/// `backroom`, 6 on `dock-3`); door-1 with a sensor, three lights, a 10 s dwell and 2 h ASN
+/// TTL; door-2 with a sensor; door-3 without one (20 s quiet rule).
+fn docks_config() -> ConfigBuilder {
+    const CHIP: &str = "/dev/gpiochip0";
+    let mut builder =
+        ConfigBuilder::new("s1", "gw-1").reader(Reader::replay("r1", "unused.jsonl").antennas(&[
+            (1, "dock-1"),
+            (2, "dock-1"),
+            (3, "dock-2"),
+            (4, "dock-2"),
+            (5, "backroom"),
+            (6, "dock-3"),
+        ]));
+    for (id, kind) in [
+        ("dock-1", "dock"),
+        ("dock-2", "dock"),
+        ("dock-3", "dock"),
+        ("backroom", "backroom"),
+    ] {
+        builder = builder.location(id, kind);
+    }
+    builder = builder
+        .dock(
+            Dock::new("door-1", "dock-1")
+                .door_gpio("door-1-sensor")
+                .lights(&[
+                    ("receiving", "door-1-amber"),
+                    ("complete", "door-1-green"),
+                    ("problem", "door-1-red"),
+                ])
+                .set("dwell", "10s")
+                .set("asn_ttl", "2h"),
+        )
+        .dock(
+            Dock::new("door-2", "dock-2")
+                .door_gpio("door-2-sensor")
+                .set("dwell", "10s"),
+        )
+        .dock(Dock::new("door-3", "dock-3").set("quiet", "20s"));
+    for (name, line, direction) in [
+        ("door-1-sensor", 1, "input"),
+        ("door-2-sensor", 2, "input"),
+        ("door-1-amber", 3, "output"),
+        ("door-1-green", 4, "output"),
+        ("door-1-red", 5, "output"),
+    ] {
+        builder = builder.gpio(name, CHIP, line, direction);
+    }
+    builder
+        .reconcile("baseline_window", "0s")
+        .reconcile("settle_quiet", "1s")
+        .reconcile("settle_max", "2s")
 }
 
-fn hex(epc: &[u8]) -> String {
-    epc.iter().map(|b| format!("{b:02x}")).collect()
+fn config() -> Config {
+    let text = docks_config().render();
+    shelfd::config::parse(&text, Path::new("docks.toml")).expect("valid config")
 }
 
 fn hexes(epcs: &[Vec<u8>]) -> Vec<String> {
@@ -1094,10 +1066,19 @@ fn the_largest_receipt_and_its_epcis_document_fit_one_mqtt_packet() {
     let limit = shelfd::publish::connect::MAX_OUTGOING_PACKET_BYTES - 1024;
     assert!(payload.len() < limit, "{} bytes", payload.len());
     assert!(payload.ends_with(r#","truncated":true}"#));
-    let text = format!(
-        "{CONFIG}\n[epcis]\nenabled = true\nlocation_uri_prefix = \"https://id.example.com/s1/loc/\"\n\
-         shipment_uri_prefix = \"https://id.example.com/asn/\"\n"
-    );
+    let text = docks_config()
+        .table("epcis", "enabled", true)
+        .table(
+            "epcis",
+            "location_uri_prefix",
+            "https://id.example.com/s1/loc/",
+        )
+        .table(
+            "epcis",
+            "shipment_uri_prefix",
+            "https://id.example.com/asn/",
+        )
+        .render();
     let config = shelfd::config::parse(&text, Path::new("docks.toml")).expect("config");
     let mapping = shelfd::publish::epcis::EpcisMapping::new(&config).expect("mapping");
     let document = mapping

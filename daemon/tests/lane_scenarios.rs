@@ -10,6 +10,7 @@ use shelfd_core::readlog::{LaneChange, LaneRecord, Record, TagRead};
 use shelfd_core::reconcile::topology::Lane;
 use shelfd_core::reconcile::{Engine, Input, Knobs, Topology};
 use shelfd_core::sim::{StoreSim, TagProfile};
+use shelfd_testkit::hex;
 use std::sync::Arc;
 
 const T0: u64 = 1_795_338_000_000;
@@ -204,7 +205,7 @@ fn records_of_unconfigured_lanes_change_nothing() {
     ev.extend(feed(&mut e, &[other_node]));
     e.advance(T0 + 120_000, &mut ev);
     assert!(
-        ev.iter().all(|x| x.body.kind() == "reader.status"),
+        ev.iter().all(|x| x.body.kind().as_str() == "reader.status"),
         "{ev:#?}"
     );
     assert_eq!(e.lane_stats().unmapped, 2);
@@ -220,7 +221,9 @@ fn stocked_tagged(seed: u64) -> (StoreSim, Engine, Vec<Vec<u8>>, String) {
     let mut e = Engine::new(topo(Some(&sku)), no_baseline());
     let ev = feed(&mut e, &s.take_records());
     assert_eq!(
-        ev.iter().filter(|x| x.body.kind() == "tag.arrived").count(),
+        ev.iter()
+            .filter(|x| x.body.kind().as_str() == "tag.arrived")
+            .count(),
         10
     );
     (s, e, epcs, sku)
@@ -243,10 +246,6 @@ fn departures(events: &[Event]) -> Vec<(&str, DepartCause, u64)> {
             _ => None,
         })
         .collect()
-}
-
-fn hex(epc: &[u8]) -> String {
-    epc.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]

@@ -9,6 +9,7 @@ use shelfd_core::events::{DepartCause, Event, EventBody, Origin, ReaderState};
 use shelfd_core::readlog::{LinkState, Record, TagRead};
 use shelfd_core::reconcile::{Engine, Input, Knobs, StoreRules, Topology};
 use shelfd_core::sim::{StoreSim, TagProfile};
+use shelfd_testkit::hex;
 use std::collections::BTreeMap;
 
 const T0: u64 = 1_795_338_000_000;
@@ -86,13 +87,16 @@ fn feed(e: &mut Engine, records: &[Record]) -> Vec<Event> {
 fn kinds(events: &[Event]) -> BTreeMap<&'static str, usize> {
     let mut m = BTreeMap::new();
     for e in events {
-        *m.entry(e.body.kind()).or_insert(0) += 1;
+        *m.entry(e.body.kind().as_str()).or_insert(0) += 1;
     }
     m
 }
 
 fn of_kind<'a>(events: &'a [Event], kind: &str) -> Vec<&'a Event> {
-    events.iter().filter(|e| e.body.kind() == kind).collect()
+    events
+        .iter()
+        .filter(|e| e.body.kind().as_str() == kind)
+        .collect()
 }
 
 fn count(events: &[Event], kind: &str) -> usize {
@@ -105,10 +109,6 @@ fn stock_at(e: &Engine, loc: &str) -> u64 {
         .filter(|s| s.location == loc)
         .flat_map(|s| s.counts.into_values())
         .sum()
-}
-
-fn hex(epc: &[u8]) -> String {
-    epc.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Arrives `n` tags at `a` and returns the engine with them confirmed and published.
@@ -839,7 +839,7 @@ fn b11_an_arrival_corrected_within_the_settle_window_publishes_no_transient() {
     let ev = feed(&mut e, &recs);
     let deltas: Vec<String> = ev
         .iter()
-        .filter(|x| x.body.kind() == "stock.changed")
+        .filter(|x| x.body.kind().as_str() == "stock.changed")
         .map(|x| format!("{:?}", x.body))
         .collect();
     assert!(

@@ -7,14 +7,15 @@
 //! what lets the unplug test measure the driver's CPU time from `/proc/thread-self/stat`. No
 //! test sleeps to wait for something; the one fixed window is the idle measurement itself.
 
-use shelfd::config::{Protocol, ReaderConfig};
-use shelfd::readers::pty_sim::{SimulatedReaderHandle, play_store_sim, spawn_simulated_reader};
-use shelfd::readers::serial::{ReaderHealth, ReaderHealthSnapshot, run_serial_reader};
-use shelfd::readers::{TagReport, WireOptions};
 use shelfd_core::readlog::{LinkState, Record, TagRead};
 use shelfd_core::sim::{StoreSim, TagProfile};
 use shelfd_core::timefmt::now_ms;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use shelfd_readers::pty_sim::{SimulatedReaderHandle, play_store_sim, spawn_simulated_reader};
+use shelfd_readers::{
+    DEFAULT_BAUD, Protocol, ReaderHealth, ReaderHealthSnapshot, ReaderSettings, run_serial_reader,
+};
+use shelfd_readers::{TagReport, WireOptions};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,23 +26,23 @@ use tokio_util::sync::CancellationToken;
 /// Generous bound for anything that should happen "soon" on a loaded 2-core machine.
 const SOON: Duration = Duration::from_secs(10);
 
-fn config(id: &str, port: &Path, antennas: &[u16], watchdog: Duration) -> ReaderConfig {
-    ReaderConfig {
+/// A `line` reader on `port` with these antennas: its settings and its port.
+fn config(
+    id: &str,
+    port: &Path,
+    antennas: &[u16],
+    watchdog: Duration,
+) -> (ReaderSettings, PathBuf) {
+    let settings = ReaderSettings {
         id: id.into(),
         protocol: Protocol::Line,
-        port: Some(port.to_path_buf()),
-        baud: None,
-        file: None,
-        speed: None,
-        antennas: antennas
-            .iter()
-            .map(|&a| (a, format!("loc-{a}")))
-            .collect::<BTreeMap<_, _>>(),
-        nodes: Vec::new(),
-        framing: None,
-        power_dbm: None,
+        wire: WireOptions {
+            antennas: antennas.to_vec(),
+            ..WireOptions::default()
+        },
         watchdog,
-    }
+    };
+    (settings, port.to_path_buf())
 }
 
 fn tag(antenna: u16, epc: &[u8], rssi: Option<f32>) -> TagReport {
@@ -58,15 +59,22 @@ struct Driver {
     rx: mpsc::Receiver<Record>,
     health: Arc<ReaderHealth>,
     cancel: CancellationToken,
-    task: JoinHandle<Result<(), shelfd::readers::serial::SerialSetupError>>,
+    task: JoinHandle<Result<(), shelfd_readers::ReaderSetupError>>,
 }
 
 impl Driver {
-    fn start(cfg: ReaderConfig) -> Driver {
+    fn start((cfg, port): (ReaderSettings, PathBuf)) -> Driver {
         let (tx, rx) = mpsc::channel(256);
         let health = Arc::new(ReaderHealth::new(cfg.id.clone()));
         let cancel = CancellationToken::new();
-        let task = tokio::spawn(run_serial_reader(cfg, tx, health.clone(), cancel.clone()));
+        let task = tokio::spawn(run_serial_reader(
+            cfg,
+            port,
+            DEFAULT_BAUD,
+            tx,
+            health.clone(),
+            cancel.clone(),
+        ));
         Driver {
             rx,
             health,
@@ -346,8 +354,11 @@ async fn cancel_while_the_channel_is_full_still_returns() {
     let (tx, mut rx) = mpsc::channel(1);
     let health = Arc::new(ReaderHealth::new("r1"));
     let cancel = CancellationToken::new();
+    let (cfg, port) = config("r1", sim.path(), &[1], Duration::from_secs(30));
     let task = tokio::spawn(run_serial_reader(
-        config("r1", sim.path(), &[1], Duration::from_secs(30)),
+        cfg,
+        port,
+        DEFAULT_BAUD,
         tx,
         health.clone(),
         cancel.clone(),

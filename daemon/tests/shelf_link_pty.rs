@@ -6,12 +6,10 @@
 //!
 //! No test sleeps to wait for something: each waits for the record it expects, with a bound.
 
-use shelfd::config::{LaneConfig, Protocol, ReaderConfig};
-use shelfd::readers::serial::ReaderHealth;
-use shelfd::readers::shelf_link::run_shelf_link_reader;
-use shelfd::readers::shelf_link::sim::NodeBusSimulator;
 use shelfd_core::readlog::{LaneChange, LaneRecord, LinkState, Record};
-use std::collections::BTreeMap;
+use shelfd_readers::shelf_link::sim::NodeBusSimulator;
+use shelfd_readers::shelf_link::{BusSettings, LaneSetup, run_shelf_link_reader};
+use shelfd_readers::{DEFAULT_BAUD, ReaderHealth};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,32 +20,25 @@ use tokio_util::sync::CancellationToken;
 /// 1.5 s of simulated time to call a change settled).
 const SOON: Duration = Duration::from_secs(15);
 
-fn reader(port: &Path) -> ReaderConfig {
-    ReaderConfig {
+/// The bus `bus1` with nodes 3 and 7 and these lanes.
+fn reader(lanes: Vec<LaneSetup>) -> BusSettings {
+    BusSettings {
         id: "bus1".into(),
-        protocol: Protocol::ShelfLink,
-        port: Some(port.to_path_buf()),
-        baud: None,
-        file: None,
-        speed: None,
-        antennas: BTreeMap::from([(1, "shelf-a".to_string())]),
         nodes: vec![3, 7],
-        framing: None,
-        power_dbm: None,
+        antennas: vec![1],
+        lanes,
         watchdog: Duration::from_secs(5),
     }
 }
 
-fn lane(node: u8, lane: u8, unit_weight: f64) -> LaneConfig {
-    LaneConfig {
-        reader: Some("bus1".into()),
+/// A lane of `unit_weight` grams, with the default tolerance (a quarter of it).
+fn lane(node: u8, lane: u8, unit_weight: f64) -> LaneSetup {
+    let unit_mg = (unit_weight * 1000.0).round() as u32;
+    LaneSetup {
         node,
         lane,
-        location: "shelf-a".into(),
-        sku: "water-1l".into(),
-        unit_weight,
-        tolerance: None,
-        tagged: false,
+        unit_mg,
+        tolerance_mg: unit_mg / 4,
     }
 }
 
@@ -107,8 +98,9 @@ async fn picks_puts_weights_and_tag_reads_cross_the_bus() {
     let health = Arc::new(ReaderHealth::new("bus1"));
     let lanes = vec![lane(3, 0, 250.0), lane(7, 1, 100.0)];
     let driver = tokio::spawn(run_shelf_link_reader(
-        reader(&path),
-        lanes,
+        reader(lanes),
+        path,
+        DEFAULT_BAUD,
         tx,
         health.clone(),
         cancel.clone(),
@@ -204,19 +196,22 @@ async fn picks_puts_weights_and_tag_reads_cross_the_bus() {
     assert!(health.snapshot().disconnects >= 1);
 }
 
+/// A bus always has a port now (the config's `ReaderSource::ShelfLink` requires one); a port
+/// the serial library cannot take is still a setup error naming the reader.
 #[tokio::test]
-async fn a_reader_without_a_port_is_a_setup_error() {
+async fn a_port_that_is_not_utf8_is_a_setup_error() {
+    use std::os::unix::ffi::OsStrExt;
     let (tx, _rx) = mpsc::channel(4);
-    let mut cfg = reader(Path::new("/dev/null"));
-    cfg.port = None;
+    let port = Path::new(std::ffi::OsStr::from_bytes(b"/dev/tty\xff")).to_path_buf();
     let err = run_shelf_link_reader(
-        cfg,
-        Vec::new(),
+        reader(Vec::new()),
+        port,
+        DEFAULT_BAUD,
         tx,
         Arc::new(ReaderHealth::new("bus1")),
         CancellationToken::new(),
     )
     .await
-    .expect_err("no port");
+    .expect_err("not UTF-8");
     assert!(err.to_string().contains("\"bus1\""), "{err}");
 }

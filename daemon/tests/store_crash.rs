@@ -246,6 +246,7 @@ fn run_child(dir: &Path) -> ! {
             events: (0..n)
                 .map(|i| OutboxEntry {
                     seq: first + i,
+                    kind: shelfd_core::events::EventKind::TagArrived,
                     payload: format!(
                         r#"{{"seq":{},"batch":{batch},"i":{i},"n":{n},"pad":"{pad}"}}"#,
                         first + i

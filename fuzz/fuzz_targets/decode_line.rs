@@ -6,10 +6,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shelfd::config::Protocol;
-use shelfd::readers::WireOptions;
-use shelfd::readers::frame::Decoded;
-use shelfd::readers::line::{self, Decoder};
+use shelfd_readers::Protocol;
+use shelfd_readers::WireOptions;
+use shelfd_readers::frame::Decoded;
+use shelfd_readers::line::{self, Decoder};
 
 fuzz_target!(|data: &[u8]| {
     let options = WireOptions {

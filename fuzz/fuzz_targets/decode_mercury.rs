@@ -6,9 +6,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shelfd::config::Protocol;
-use shelfd::readers::WireOptions;
-use shelfd::readers::mercury::{Decoder, MAX_FRAME};
+use shelfd_readers::Protocol;
+use shelfd_readers::WireOptions;
+use shelfd_readers::mercury::{Decoder, MAX_FRAME};
 
 fuzz_target!(|data: &[u8]| {
     let options = WireOptions {

@@ -6,8 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shelfd::config::Protocol;
-use shelfd::readers::WireOptions;
+use shelfd_readers::Protocol;
+use shelfd_readers::WireOptions;
 
 fuzz_target!(|data: &[u8]| {
     let options = WireOptions {

@@ -15,9 +15,9 @@
 //! It owns no decoder and never decides what a protocol means: a target names the protocol,
 //! its options and the antenna range its reads can report.
 
-use shelfd::config::Protocol;
-use shelfd::readers::frame::{Decoded, FrameDecoder, TagReport};
-use shelfd::readers::{WireOptions, wire};
+use shelfd_readers::Protocol;
+use shelfd_readers::frame::{Decoded, FrameDecoder, TagReport};
+use shelfd_readers::{WireOptions, wire};
 use std::ops::RangeInclusive;
 
 /// Longest EPC a PC word can announce, in bytes (31 words).
@@ -256,7 +256,7 @@ pub fn check_scripted(
     let mut decoded = Vec::new();
     // The reader writes `bytes`; the host decodes them and answers, which may make the reader
     // write more.
-    let mut exchange = |simulator: &mut Box<dyn shelfd::readers::ReaderSimulator>,
+    let mut exchange = |simulator: &mut Box<dyn shelfd_readers::ReaderSimulator>,
                         bytes: Vec<u8>| {
         let mut pending = bytes;
         let mut turns = 0;

@@ -9,15 +9,13 @@
 //! GPIO hardware is not part of this: the configured chip does not exist on a build machine, so
 //! the daemon logs it and runs on (door levels come from the read log, as in `shelfd replay`).
 
-mod common;
-mod mqtt_support;
-
-use mqtt_support::broker::{Mosquitto, wait_until_or};
-use mqtt_support::daemon::Daemon;
-use mqtt_support::subscriber::{Msg, Subscriber};
 use serde_json::{Value, json};
 use shelfd_core::readlog::{LinkState, Record, TagRead};
 use shelfd_core::sim::sim_epc;
+use shelfd_testkit::Daemon;
+use shelfd_testkit::config::{ConfigBuilder, Dock, Reader};
+use shelfd_testkit::{Mosquitto, wait_until_or};
+use shelfd_testkit::{Msg, Subscriber};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
@@ -27,63 +25,28 @@ const LONG: Duration = Duration::from_secs(60);
 const PREFIX: &str = "shelfd/v1/s1/gw-1";
 const T0: u64 = 1_795_341_600_000;
 
+/// Store `s1`, gateway `gw-1`: a replay reader on the pipe `reads.fifo`, two antennas on
+/// `dock-1`, door `door-1` with its sensor and two lights on a GPIO chip that does not exist
+/// here, and [`ConfigBuilder::quick_reconcile`].
 fn write_config(dir: &Path, port: u16) -> std::path::PathBuf {
-    let text = format!(
-        r#"[gateway]
-store = "s1"
-id = "gw-1"
-state_dir = "state"
-
-[mqtt]
-url = "mqtt://127.0.0.1:{port}"
-keep_alive = "5s"
-
-[[reader]]
-id = "r1"
-protocol = "replay"
-file = "reads.fifo"
-antennas = {{ 1 = "dock-1", 2 = "dock-1" }}
-
-[[location]]
-id = "dock-1"
-kind = "dock"
-
-[[dock]]
-id = "door-1"
-location = "dock-1"
-door_gpio = "door-1-sensor"
-lights = {{ receiving = "door-1-amber", complete = "door-1-green" }}
-dwell = "1s"
-
-[[gpio]]
-name = "door-1-sensor"
-chip = "/dev/gpiochip-absent-in-tests"
-line = 1
-direction = "input"
-
-[[gpio]]
-name = "door-1-amber"
-chip = "/dev/gpiochip-absent-in-tests"
-line = 2
-direction = "output"
-
-[[gpio]]
-name = "door-1-green"
-chip = "/dev/gpiochip-absent-in-tests"
-line = 3
-direction = "output"
-
-[reconcile]
-baseline_window = "0s"
-arrive_dwell = "0s"
-arrive_min_reads = 2
-settle_quiet = "0s"
-settle_max = "0s"
-"#
-    );
-    let path = dir.join("shelfd.toml");
-    std::fs::write(&path, text).expect("write config");
-    path
+    const CHIP: &str = "/dev/gpiochip-absent-in-tests";
+    ConfigBuilder::new("s1", "gw-1")
+        .state_dir("state")
+        .mqtt_port(port)
+        .mqtt("keep_alive", "5s")
+        .reader(Reader::replay("r1", "reads.fifo").antennas(&[(1, "dock-1"), (2, "dock-1")]))
+        .location("dock-1", "dock")
+        .dock(
+            Dock::new("door-1", "dock-1")
+                .door_gpio("door-1-sensor")
+                .lights(&[("receiving", "door-1-amber"), ("complete", "door-1-green")])
+                .set("dwell", "1s"),
+        )
+        .gpio("door-1-sensor", CHIP, 1, "input")
+        .gpio("door-1-amber", CHIP, 2, "output")
+        .gpio("door-1-green", CHIP, 3, "output")
+        .quick_reconcile()
+        .write(dir)
 }
 
 /// The write end of the daemon's replay pipe. Lines carry `t` = the time since the first line
@@ -174,7 +137,7 @@ fn wait(daemon: &Daemon, what: &str, cond: impl FnMut() -> bool) {
 }
 
 fn hex(epc: &[u8]) -> String {
-    common::hex(epc)
+    shelfd_testkit::hex(epc)
 }
 
 fn results<'a>(msgs: &'a [Msg], id: &str) -> Vec<&'a Msg> {

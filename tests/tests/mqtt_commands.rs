@@ -2,12 +2,10 @@
 //! `cmd/{op}/result`; malformed, unknown, oversized and retained commands get precise errors
 //! (or are ignored), change nothing and never stop the daemon.
 
-mod common;
-mod mqtt_support;
-
-use mqtt_support::broker::{Mosquitto, wait_until};
-use mqtt_support::daemon::{Daemon, churn_log, write_config};
-use mqtt_support::subscriber::{Msg, Subscriber};
+use shelfd_testkit::Daemon;
+use shelfd_testkit::readlogs::{churn_config, churn_log};
+use shelfd_testkit::{Mosquitto, wait_until};
+use shelfd_testkit::{Msg, Subscriber};
 use std::time::Duration;
 
 const LONG: Duration = Duration::from_secs(60);
@@ -24,11 +22,7 @@ fn commands_get_results_and_bad_ones_change_nothing() {
     let broker = Mosquitto::start(&tmp.path().join("broker"), "");
     let sub = Subscriber::start(broker.port, "central-cmd", "shelfd/v1/s1/gw-1/#");
     churn_log(&tmp.path().join("reads.jsonl"), 11, 8, 200, 2_000);
-    let config = write_config(
-        tmp.path(),
-        4.0,
-        &format!("url = \"mqtt://127.0.0.1:{}\"", broker.port),
-    );
+    let config = churn_config(4.0).mqtt_port(broker.port).write(tmp.path());
     let mut daemon = Daemon::start(&config);
     daemon.wait_log("replay source finished", LONG);
     wait_until("the snapshots", LONG, || {

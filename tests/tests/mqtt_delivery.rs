@@ -2,12 +2,10 @@
 //! order, through broker restarts, a daemon `kill -9` and a long outage. A subscriber with a
 //! persistent session checks every seq number.
 
-mod common;
-mod mqtt_support;
-
-use mqtt_support::broker::{Mosquitto, wait_until};
-use mqtt_support::daemon::{Daemon, churn_log, write_config};
-use mqtt_support::subscriber::Subscriber;
+use shelfd_testkit::Daemon;
+use shelfd_testkit::Subscriber;
+use shelfd_testkit::readlogs::{churn_config, churn_log};
+use shelfd_testkit::{Mosquitto, wait_until};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
@@ -16,7 +14,7 @@ const LONG: Duration = Duration::from_secs(60);
 
 fn setup(dir: &Path, tags: usize, spacing_ms: u64, speed: f64, port: u16) -> std::path::PathBuf {
     churn_log(&dir.join("reads.jsonl"), 7, tags, spacing_ms, 5_000);
-    write_config(dir, speed, &format!("url = \"mqtt://127.0.0.1:{port}\""))
+    churn_config(speed).mqtt_port(port).write(dir)
 }
 
 /// Every seq from 1 to `last` was received, and first receipts are in ascending order.
@@ -52,7 +50,7 @@ fn events_arrive_once_in_order_with_contiguous_seq_and_status() {
     sub.wait_quiet(Duration::from_millis(1500), LONG);
     daemon.stop();
     let last = daemon.final_next_seq() - 1;
-    let replayed = common::shelfd([
+    let replayed = shelfd_testkit::shelfd([
         "replay",
         "--config",
         config.to_str().expect("utf-8"),

@@ -3,11 +3,10 @@
 //! and SIGHUP applies hot keys (log level, reconcile knobs), reports the keys that need a
 //! restart and keeps the running config when the file is invalid.
 
-mod common;
-mod mqtt_support;
-
-use mqtt_support::broker::{Mosquitto, free_port, wait_until};
-use mqtt_support::daemon::{Daemon, churn_log, write_config};
+use shelfd_testkit::ConfigBuilder;
+use shelfd_testkit::Daemon;
+use shelfd_testkit::readlogs::{churn_config, churn_log};
+use shelfd_testkit::{Mosquitto, free_port, wait_until};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -42,7 +41,7 @@ fn sample(body: &str, series: &str) -> Option<f64> {
 
 /// `shelfd status --config config`: (exit code, stdout).
 fn status(config: &Path) -> (Option<i32>, String) {
-    let run = common::shelfd(["status", "--config", config.to_str().expect("utf-8 path")]);
+    let run = shelfd_testkit::shelfd(["status", "--config", config.to_str().expect("utf-8 path")]);
     (run.code, run.stdout)
 }
 
@@ -51,17 +50,12 @@ fn metrics_status_and_reload_on_a_running_daemon() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let broker = Mosquitto::start(&tmp.path().join("broker"), "");
     churn_log(&tmp.path().join("reads.jsonl"), 5, 12, 300, 120_000);
-    let config = write_config(
-        tmp.path(),
-        1.0,
-        &format!("url = \"mqtt://127.0.0.1:{}\"", broker.port),
-    );
     let metrics_port = free_port();
-    let valid = std::fs::read_to_string(&config).expect("config")
-        + &format!(
-            "\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n\n[log]\nlevel = \"info\"\n"
-        );
-    std::fs::write(&config, &valid).expect("write config");
+    let valid = churn_config(1.0)
+        .mqtt_port(broker.port)
+        .table("metrics", "listen", format!("127.0.0.1:{metrics_port}"))
+        .table("log", "level", "info");
+    let config = valid.write(tmp.path());
     // No RUST_LOG: the config's [log] level rules, so a reload can change it.
     let mut daemon = Daemon::start_with_env(&config, &[("RUST_LOG", "")]);
 
@@ -120,15 +114,12 @@ fn metrics_status_and_reload_on_a_running_daemon() {
     }
 
     // Reload: a new log level and a reconcile knob apply; a broker change waits for a restart.
-    let changed = valid
-        .replace("level = \"info\"", "level = \"debug\"")
-        .replace(
-            "settle_max = \"0s\"",
-            "settle_max = \"0s\"\nmove_ratio = 4.5",
-        )
-        .replace("keep_alive = \"5s\"", "keep_alive = \"7s\"");
-    assert_ne!(changed, valid);
-    std::fs::write(&config, changed).expect("write config");
+    valid
+        .clone()
+        .table("log", "level", "debug")
+        .reconcile("move_ratio", 4.5)
+        .mqtt("keep_alive", "7s")
+        .write(tmp.path());
     daemon.signal("HUP");
     daemon.wait_log("reload: applied", WAIT);
     let log = daemon.log();
@@ -150,18 +141,16 @@ fn metrics_status_and_reload_on_a_running_daemon() {
     daemon.wait_log("DEBUG", WAIT);
 
     // An invalid file keeps the running config and says why.
-    std::fs::write(
-        &config,
-        "[gateway]\nstore = \"s1\"\nid = \"gw-1\"\nbogus = 1\n",
-    )
-    .expect("write");
+    ConfigBuilder::new("s1", "gw-1")
+        .gateway("bogus", 1)
+        .write(tmp.path());
     daemon.signal("HUP");
     daemon.wait_log("keeping the running config", WAIT);
     assert!(daemon.log().contains("bogus"), "the error names the key");
     assert!(scrape(metrics_port).contains("shelfd_mqtt_connected 1"));
 
     // A clean stop: status says so (exit 3, LSB "not running") with the store's figures.
-    std::fs::write(&config, &valid).expect("write config");
+    valid.write(tmp.path());
     daemon.stop();
     let (code, shown) = status(&config);
     assert_eq!(code, Some(3), "{shown}");
@@ -183,7 +172,7 @@ fn metrics_status_and_reload_on_a_running_daemon() {
 #[test]
 fn status_of_a_state_dir_that_never_ran_is_an_error() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let run = common::shelfd([
+    let run = shelfd_testkit::shelfd([
         "status",
         "--state-dir",
         tmp.path().to_str().expect("utf-8 path"),

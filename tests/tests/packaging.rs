@@ -1,15 +1,14 @@
 //! Packaging: the `cargo deb` metadata names files that exist and installs the example config as
 //! a conffile without starting the service; the systemd unit keeps the directives an installer
 //! relies on; and systemd itself accepts the unit (`systemd-analyze verify`) and scores its
-//! hardening (`systemd-analyze security`), run against the binary these tests built.
-
-mod common;
+//! hardening (`systemd-analyze security`), run against the binary these tests built; and the
+//! daemon as packaged (no features) does not depend on the demo's embedded broker.
 
 use std::path::Path;
 use std::process::Command;
 
 fn deb_metadata() -> toml::Table {
-    let path = common::workspace_root().join("daemon/Cargo.toml");
+    let path = shelfd_testkit::workspace_root().join("daemon/Cargo.toml");
     let text = std::fs::read_to_string(&path).expect("daemon/Cargo.toml");
     let manifest: toml::Table = text.parse().expect("daemon/Cargo.toml parses");
     manifest["package"]["metadata"]["deb"]
@@ -21,7 +20,7 @@ fn deb_metadata() -> toml::Table {
 #[test]
 fn deb_assets_exist_and_the_config_is_a_conffile_of_a_service_not_started() {
     let deb = deb_metadata();
-    let daemon = common::workspace_root().join("daemon");
+    let daemon = shelfd_testkit::workspace_root().join("daemon");
     let assets = deb["assets"].as_array().expect("assets");
     let mut destinations = Vec::new();
     for asset in assets {
@@ -92,7 +91,7 @@ fn deb_assets_exist_and_the_config_is_a_conffile_of_a_service_not_started() {
 }
 
 fn unit_text() -> String {
-    std::fs::read_to_string(common::workspace_root().join("systemd/shelfd.service"))
+    std::fs::read_to_string(shelfd_testkit::workspace_root().join("systemd/shelfd.service"))
         .expect("systemd/shelfd.service")
 }
 
@@ -145,7 +144,9 @@ fn systemd_verifies_the_unit_and_scores_its_hardening() {
     let dir = tempfile::tempdir().expect("temp dir");
     // The unit as installed, with ExecStart pointing at the binary these tests built (verify
     // checks that the executables exist).
-    let bin = common::shelfd_bin().to_str().expect("utf-8 binary path");
+    let bin = shelfd_testkit::shelfd_bin()
+        .to_str()
+        .expect("utf-8 binary path");
     let unit = unit_text().replace("/usr/bin/shelfd", bin);
     let path = dir.path().join("shelfd.service");
     std::fs::write(&path, unit).expect("write unit");
@@ -172,4 +173,54 @@ fn systemd_verifies_the_unit_and_scores_its_hardening() {
         .unwrap_or_else(|| panic!("no exposure level in: {report}"));
     // 0 is fully locked down, 10 fully exposed; serial and GPIO access keep us above 0.
     assert!(score <= 2.0, "exposure level {score} > 2.0:\n{report}");
+}
+
+/// The names of the normal (non-dev, non-build) dependencies of `shelfd` with `features`, as
+/// `cargo tree` resolves them from the lock file.
+fn shelfd_dependencies(features: &[&str]) -> Vec<String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(shelfd_testkit::workspace_root()).args([
+        "tree",
+        "--locked",
+        "--offline",
+        "-p",
+        "shelfd",
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ]);
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    let out = cmd.output().expect("run cargo tree");
+    assert!(
+        out.status.success(),
+        "cargo tree: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("cargo tree prints UTF-8")
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_daemon_without_features_does_not_depend_on_the_demo_broker() {
+    let plain = shelfd_dependencies(&[]);
+    assert!(plain.iter().any(|p| p == "rumqttc"), "{plain:?}");
+    assert!(
+        !plain.iter().any(|p| p == "rumqttd"),
+        "rumqttd is a dependency of shelfd without features: {plain:?}"
+    );
+    let demo = shelfd_dependencies(&["demo"]);
+    assert!(
+        demo.iter().any(|p| p == "rumqttd"),
+        "--features demo must bring the embedded broker: {demo:?}"
+    );
 }

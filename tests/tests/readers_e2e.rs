@@ -6,15 +6,14 @@
 //!
 //! Nothing here sleeps to wait for something: every wait is on a condition with a timeout.
 
-mod common;
-mod mqtt_support;
+use shelfd_testkit::Daemon;
+use shelfd_testkit::{Mosquitto, wait_until};
+mod pty_readers;
 
-use mqtt_support::broker::{Mosquitto, wait_until};
-use mqtt_support::daemon::Daemon;
-use mqtt_support::pty_readers::{PtyReaders, ReaderSpec, write_config};
-use mqtt_support::subscriber::{Msg, Subscriber};
+use pty_readers::{PtyReaders, ReaderSpec, write_config};
 use serde_json::Value;
 use shelfd::config::Protocol;
+use shelfd_testkit::{Msg, Subscriber};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 

@@ -3,11 +3,9 @@
 //! runs, `STATUS=` is one line with the outbox and broker, SIGHUP does not stop it, and SIGTERM
 //! sends `STOPPING=1`.
 
-mod common;
-mod mqtt_support;
-
-use mqtt_support::broker::free_port;
-use mqtt_support::daemon::{Daemon, churn_log, write_config};
+use shelfd_testkit::Daemon;
+use shelfd_testkit::free_port;
+use shelfd_testkit::readlogs::{churn_config, churn_log};
 use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
@@ -45,11 +43,7 @@ fn ready_watchdog_status_and_stopping() {
         .expect("timeout");
     churn_log(&tmp.path().join("reads.jsonl"), 2, 5, 200, 2_000);
     // Nothing listens on this port: the broker is down, which must not delay READY.
-    let config = write_config(
-        tmp.path(),
-        1.0,
-        &format!("url = \"mqtt://127.0.0.1:{}\"", free_port()),
-    );
+    let config = churn_config(1.0).mqtt_port(free_port()).write(tmp.path());
     let sock = sock_path.display().to_string();
     let mut daemon = Daemon::start_with_env(
         &config,

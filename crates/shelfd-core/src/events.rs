@@ -1,4 +1,5 @@
-//! Event payloads (JSON, version 1): the contract central systems consume over MQTT.
+//! Event payloads (JSON, version 1): the contract central systems consume over MQTT, written and
+//! read by the same types.
 //!
 //! Every event carries the envelope
 //! `{"v":1,"type":…,"store":…,"gateway":…,"seq":N,"time":"…Z", …fields}`; `seq` is per gateway,
@@ -6,14 +7,157 @@
 //! change that caused the event). `stock.snapshot` is retained state, not an event: it has no
 //! `seq` of its own and carries `as_of_seq`, the last event seq it reflects.
 //!
-//! This module owns the payload shapes and their serialization. It never decides *when* an event
-//! happens (that is [`crate::reconcile`]) and never publishes (that is the publisher).
+//! [`EventKind`] is the one list of event types (`ALL`, `as_str`, `Display`/`FromStr`, serde);
+//! [`EventBody`] is the one shape of each type's fields (`#[serde(tag = "type")]`, serialized and
+//! deserialized). [`Event::to_json`] / [`Event::from_json`] and [`StockSnapshot::to_json`] /
+//! [`StockSnapshot::from_json`] write and read whole payloads, envelope included, so a
+//! central-side consumer reads exactly what the gateway wrote. Topic routing, the outbox cap,
+//! metrics, EPCIS and the demo all go through these types.
+//!
+//! This module owns the payload shapes and their (de)serialization. It never decides *when* an
+//! event happens (that is [`crate::reconcile`]) and never publishes (that is the publisher).
 
-use serde::Serialize;
+use serde::ser::{Impossible, SerializeMap, SerializeStruct};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
 
 /// Payload format version carried in every envelope as `v`.
 pub const PAYLOAD_VERSION: u8 = 1;
+
+/// The name of the envelope field that carries an event's [`EventKind`].
+const TYPE_FIELD: &str = "type";
+
+/// Declares [`EventKind`], [`EventKind::ALL`] and [`EventKind::as_str`] from one list, so that
+/// `ALL` holds every kind by construction.
+macro_rules! event_kinds {
+    ($($(#[$doc:meta])* $variant:ident = $wire:literal,)*) => {
+        /// The type of an event: the `type` of its envelope and the last level of its topic
+        /// (`…/event/{type}`). [`EventKind::ALL`] lists every one; [`EventBody::kind`] gives the
+        /// kind of a body.
+        ///
+        /// ```
+        /// use shelfd_core::events::EventKind;
+        /// assert_eq!(EventKind::TagArrived.as_str(), "tag.arrived");
+        /// assert_eq!("dock.receipt".parse::<EventKind>(), Ok(EventKind::DockReceipt));
+        /// assert!("tag.teleported".parse::<EventKind>().is_err());
+        /// assert_eq!(EventKind::ALL.len(), 11);
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum EventKind {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl EventKind {
+            /// Every event kind, in the order of the contract table (DESIGN.md, "Events").
+            pub const ALL: [EventKind; [$($wire),*].len()] = [$(EventKind::$variant),*];
+
+            /// The kind as the payload's `type` and the topic spell it.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(EventKind::$variant => $wire,)*
+                }
+            }
+        }
+    };
+}
+
+event_kinds! {
+    /// `tag.arrived`: a tag was confirmed at a stock location.
+    TagArrived = "tag.arrived",
+    /// `tag.moved`: a present tag was confirmed at another stock location.
+    TagMoved = "tag.moved",
+    /// `tag.departed`: a present tag left stock.
+    TagDeparted = "tag.departed",
+    /// `tag.sold`: an item in stock was sold.
+    TagSold = "tag.sold",
+    /// `tag.returned`: a sold item showed up on a shelf after the hold-off.
+    TagReturned = "tag.returned",
+    /// `stock.changed`: the count of one SKU at one location changed.
+    StockChanged = "stock.changed",
+    /// `alert.exit`: an unsold item left through an exit portal.
+    AlertExit = "alert.exit",
+    /// `alert.low_stock`: a planogram SKU fell below the location's safety stock.
+    AlertLowStock = "alert.low_stock",
+    /// `alert.misplaced`: a tag was confirmed where its SKU does not belong.
+    AlertMisplaced = "alert.misplaced",
+    /// `reader.status`: a reader went online or offline.
+    ReaderStatus = "reader.status",
+    /// `dock.receipt`: a receiving session at a dock door ended.
+    DockReceipt = "dock.receipt",
+}
+
+impl EventKind {
+    /// The position of the kind in [`EventKind::ALL`] (for per-kind arrays such as counters).
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A `type` that is not one of [`EventKind::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown event type {kind:?}")]
+pub struct UnknownEventKind {
+    /// The type as written.
+    pub kind: String,
+}
+
+impl FromStr for EventKind {
+    type Err = UnknownEventKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        EventKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownEventKind { kind: s.to_owned() })
+    }
+}
+
+impl Serialize for EventKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for EventKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why a payload could not be read back ([`Event::from_json`], [`StockSnapshot::from_json`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    /// The envelope's `v` is not [`PAYLOAD_VERSION`].
+    #[error("payload version {found}, this build reads version {PAYLOAD_VERSION}")]
+    Version {
+        /// The `v` of the payload.
+        found: u64,
+    },
+    /// The JSON is not the shape of the payload (a missing or mistyped field, an unknown
+    /// `type`, not JSON at all); `reason` is serde's message, naming the field or value.
+    #[error("not a {what} payload: {reason}")]
+    Shape {
+        /// What was expected (`event`, `stock.snapshot`).
+        what: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The envelope's `time` is not the RFC 3339 form shelfd writes.
+    #[error("time {time:?} is not an RFC 3339 UTC time with milliseconds")]
+    Time {
+        /// The time as written.
+        time: String,
+    },
+}
 
 /// A domain event before serialization: what happened and when (gateway time, ms).
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +171,7 @@ pub struct Event {
 }
 
 /// Why a tag left its location.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DepartCause {
     /// It missed its expected re-reads on a reader that was alive.
@@ -41,7 +185,7 @@ pub enum DepartCause {
 }
 
 /// State reported in `reader.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReaderState {
     /// Reading (or sending heartbeats).
@@ -51,7 +195,7 @@ pub enum ReaderState {
 }
 
 /// Outcome of a dock receipt (`dock.receipt` `status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReceiptStatus {
     /// Everything expected was read and nothing else.
@@ -95,7 +239,7 @@ impl ReceiptStatus {
 }
 
 /// Per-SKU counts of a `dock.receipt` (`by_sku` values).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkuTally {
     /// Items of the SKU the shipment announced.
     pub expected: u64,
@@ -103,24 +247,31 @@ pub struct SkuTally {
     pub received: u64,
 }
 
-/// The type-specific fields of an event. Field order here is the order in the JSON.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
+/// The type-specific fields of an event, tagged by `type` (the variant renames are the
+/// [`EventKind::as_str`] spellings; a test holds the two together). Field order here is the
+/// order in the JSON. A nullable field (`sku`, `shipment`) must be present, as `null` when it
+/// has no value; `truncated` is written only when true.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
 pub enum EventBody {
     /// `tag.arrived`: a tag was confirmed at a stock location.
+    #[serde(rename = "tag.arrived")]
     TagArrived {
         /// EPC, lowercase hex.
         epc: String,
         /// GTIN-14 (or mapped SKU); null for tags that decode to no product.
+        #[serde(deserialize_with = "nullable")]
         sku: Option<String>,
         /// Location id.
         location: String,
     },
     /// `tag.moved`: a present tag was confirmed at another stock location.
+    #[serde(rename = "tag.moved")]
     TagMoved {
         /// EPC, lowercase hex.
         epc: String,
         /// SKU or null.
+        #[serde(deserialize_with = "nullable")]
         sku: Option<String>,
         /// Previous location id.
         from: String,
@@ -128,10 +279,12 @@ pub enum EventBody {
         to: String,
     },
     /// `tag.departed`: a present tag left stock.
+    #[serde(rename = "tag.departed")]
     TagDeparted {
         /// EPC, lowercase hex.
         epc: String,
         /// SKU or null.
+        #[serde(deserialize_with = "nullable")]
         sku: Option<String>,
         /// Location it left.
         from: String,
@@ -141,10 +294,12 @@ pub enum EventBody {
         cause: DepartCause,
     },
     /// `tag.sold`: an item in stock was read at a POS (or sold by a POS command).
+    #[serde(rename = "tag.sold")]
     TagSold {
         /// EPC, lowercase hex.
         epc: String,
         /// SKU or null.
+        #[serde(deserialize_with = "nullable")]
         sku: Option<String>,
         /// POS location id.
         location: String,
@@ -152,19 +307,23 @@ pub enum EventBody {
         from: String,
     },
     /// `tag.returned`: a sold item showed up on a shelf after the hold-off.
+    #[serde(rename = "tag.returned")]
     TagReturned {
         /// EPC, lowercase hex.
         epc: String,
         /// SKU or null.
+        #[serde(deserialize_with = "nullable")]
         sku: Option<String>,
         /// Location id.
         location: String,
     },
     /// `stock.changed`: the aggregated count change of one SKU at one location.
+    #[serde(rename = "stock.changed")]
     StockChanged {
         /// Location id.
         location: String,
         /// SKU or null.
+        #[serde(deserialize_with = "nullable")]
         sku: Option<String>,
         /// Net change since the previous `stock.changed` of this (location, sku).
         delta: i64,
@@ -172,10 +331,12 @@ pub enum EventBody {
         count: u64,
     },
     /// `alert.exit`: an unsold item left through an exit portal.
+    #[serde(rename = "alert.exit")]
     AlertExit {
         /// EPC, lowercase hex.
         epc: String,
         /// SKU or null.
+        #[serde(deserialize_with = "nullable")]
         sku: Option<String>,
         /// Exit location id.
         location: String,
@@ -183,10 +344,12 @@ pub enum EventBody {
         from: String,
     },
     /// `dock.receipt`: a receiving session at a dock door ended (see [`crate::dock`]).
+    #[serde(rename = "dock.receipt")]
     DockReceipt {
         /// Dock id.
         dock: String,
         /// The shipment (ASN) the session was matched with; null when none was open.
+        #[serde(deserialize_with = "nullable")]
         shipment: Option<String>,
         /// `complete`, `short`, `over` or `mismatch`.
         status: ReceiptStatus,
@@ -203,15 +366,17 @@ pub enum EventBody {
         by_sku: BTreeMap<String, SkuTally>,
         /// Present (true) only when `missing`, `unexpected` or `by_sku` were cut to their
         /// bounds to fit one message (see [`crate::dock::receipt`]); counts stay complete.
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         truncated: bool,
     },
     /// `alert.low_stock`: the settled count of a planogram SKU fell below the location's safety
     /// stock (raised once; re-armed when the count recovers).
+    #[serde(rename = "alert.low_stock")]
     AlertLowStock {
         /// Location id.
         location: String,
         /// SKU (a planogram GTIN).
+        #[serde(deserialize_with = "nullable")]
         sku: Option<String>,
         /// The settled count.
         count: u64,
@@ -220,10 +385,12 @@ pub enum EventBody {
     },
     /// `alert.misplaced`: a tag was confirmed at a location whose planogram does not list its
     /// SKU (once per stay).
+    #[serde(rename = "alert.misplaced")]
     AlertMisplaced {
         /// EPC, lowercase hex.
         epc: String,
         /// SKU.
+        #[serde(deserialize_with = "nullable")]
         sku: Option<String>,
         /// Location id where it is.
         location: String,
@@ -231,6 +398,7 @@ pub enum EventBody {
         expected: Vec<String>,
     },
     /// `reader.status`: a reader went online or offline.
+    #[serde(rename = "reader.status")]
     ReaderStatus {
         /// Reader id.
         reader: String,
@@ -242,22 +410,28 @@ pub enum EventBody {
 }
 
 impl EventBody {
-    /// The event's `type` string.
-    pub fn kind(&self) -> &'static str {
+    /// The event's kind (its `type`).
+    pub fn kind(&self) -> EventKind {
         match self {
-            EventBody::TagArrived { .. } => "tag.arrived",
-            EventBody::TagMoved { .. } => "tag.moved",
-            EventBody::TagDeparted { .. } => "tag.departed",
-            EventBody::TagSold { .. } => "tag.sold",
-            EventBody::TagReturned { .. } => "tag.returned",
-            EventBody::StockChanged { .. } => "stock.changed",
-            EventBody::AlertExit { .. } => "alert.exit",
-            EventBody::AlertLowStock { .. } => "alert.low_stock",
-            EventBody::AlertMisplaced { .. } => "alert.misplaced",
-            EventBody::ReaderStatus { .. } => "reader.status",
-            EventBody::DockReceipt { .. } => "dock.receipt",
+            EventBody::TagArrived { .. } => EventKind::TagArrived,
+            EventBody::TagMoved { .. } => EventKind::TagMoved,
+            EventBody::TagDeparted { .. } => EventKind::TagDeparted,
+            EventBody::TagSold { .. } => EventKind::TagSold,
+            EventBody::TagReturned { .. } => EventKind::TagReturned,
+            EventBody::StockChanged { .. } => EventKind::StockChanged,
+            EventBody::AlertExit { .. } => EventKind::AlertExit,
+            EventBody::AlertLowStock { .. } => EventKind::AlertLowStock,
+            EventBody::AlertMisplaced { .. } => EventKind::AlertMisplaced,
+            EventBody::ReaderStatus { .. } => EventKind::ReaderStatus,
+            EventBody::DockReceipt { .. } => EventKind::DockReceipt,
         }
     }
+}
+
+/// A nullable field that must be present: `null` reads as `None`, a missing field is an error
+/// (serde would otherwise default a missing `Option` to `None`).
+fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)
 }
 
 /// Who publishes: the store and gateway ids of the envelope.
@@ -269,17 +443,217 @@ pub struct Origin {
     pub gateway: String,
 }
 
-#[derive(Serialize)]
+/// The envelope and body of an event as written: a map whose entries are `v`, `type`, `store`,
+/// `gateway`, `seq`, `time`, then the body's fields in their order.
+///
+/// serde's internally tagged enums put the tag first within the body, so flattening the body
+/// after the envelope would write `type` after `time`. Instead the envelope writes `type` itself
+/// (from [`EventBody::kind`]) and the body's fields go through [`FieldsInto`], which forwards
+/// every field but the tag into the same map.
 struct EventEnvelope<'a> {
-    v: u8,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    store: &'a str,
-    gateway: &'a str,
+    origin: &'a Origin,
+    event: &'a Event,
+}
+
+impl Serialize for EventEnvelope<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = self.event;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("v", &PAYLOAD_VERSION)?;
+        map.serialize_entry(TYPE_FIELD, &e.body.kind())?;
+        map.serialize_entry("store", &self.origin.store)?;
+        map.serialize_entry("gateway", &self.origin.gateway)?;
+        map.serialize_entry("seq", &e.seq)?;
+        map.serialize_entry("time", &crate::timefmt::rfc3339_ms(e.time_ms))?;
+        e.body.serialize(FieldsInto(&mut map))?;
+        map.end()
+    }
+}
+
+/// A serializer that takes one struct (an [`EventBody`] variant as its internally tagged
+/// serialization presents it) and writes its fields, except the `type` tag, as entries of the
+/// enclosing map. Anything but a struct is an error: every body is a struct variant.
+struct FieldsInto<'m, M>(&'m mut M);
+
+impl<M: SerializeMap> SerializeStruct for FieldsInto<'_, M> {
+    type Ok = ();
+    type Error = M::Error;
+
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), M::Error> {
+        if key == TYPE_FIELD {
+            return Ok(());
+        }
+        self.0.serialize_entry(key, value)
+    }
+
+    fn end(self) -> Result<(), M::Error> {
+        Ok(())
+    }
+}
+
+/// The error of [`FieldsInto`] for anything but a struct.
+fn not_a_struct<E: serde::ser::Error>(what: &str) -> E {
+    E::custom(format!(
+        "an event body serializes as a struct, not as {what}"
+    ))
+}
+
+macro_rules! reject {
+    ($($method:ident($($arg:ty),*) => $what:literal;)*) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<(), M::Error> {
+            Err(not_a_struct($what))
+        })*
+    };
+}
+
+impl<'m, M: SerializeMap> Serializer for FieldsInto<'m, M> {
+    type Ok = ();
+    type Error = M::Error;
+    type SerializeSeq = Impossible<(), M::Error>;
+    type SerializeTuple = Impossible<(), M::Error>;
+    type SerializeTupleStruct = Impossible<(), M::Error>;
+    type SerializeTupleVariant = Impossible<(), M::Error>;
+    type SerializeMap = Impossible<(), M::Error>;
+    type SerializeStruct = Self;
+    type SerializeStructVariant = Impossible<(), M::Error>;
+
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Self, M::Error> {
+        Ok(self)
+    }
+
+    reject! {
+        serialize_bool(bool) => "a bool";
+        serialize_i8(i8) => "an integer";
+        serialize_i16(i16) => "an integer";
+        serialize_i32(i32) => "an integer";
+        serialize_i64(i64) => "an integer";
+        serialize_u8(u8) => "an integer";
+        serialize_u16(u16) => "an integer";
+        serialize_u32(u32) => "an integer";
+        serialize_u64(u64) => "an integer";
+        serialize_f32(f32) => "a number";
+        serialize_f64(f64) => "a number";
+        serialize_char(char) => "a char";
+        serialize_str(&str) => "a string";
+        serialize_bytes(&[u8]) => "bytes";
+        serialize_none() => "null";
+        serialize_unit() => "unit";
+        serialize_unit_struct(&'static str) => "a unit struct";
+        serialize_unit_variant(&'static str, u32, &'static str) => "a unit variant";
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, _value: &T) -> Result<(), M::Error> {
+        Err(not_a_struct("an option"))
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        _value: &T,
+    ) -> Result<(), M::Error> {
+        Err(not_a_struct("a newtype struct"))
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<(), M::Error> {
+        Err(not_a_struct("a newtype variant"))
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, M::Error> {
+        Err(not_a_struct("a sequence"))
+    }
+
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, M::Error> {
+        Err(not_a_struct("a tuple"))
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, M::Error> {
+        Err(not_a_struct("a tuple struct"))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, M::Error> {
+        Err(not_a_struct("a tuple variant"))
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, M::Error> {
+        Err(not_a_struct("a map"))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, M::Error> {
+        Err(not_a_struct("a struct variant"))
+    }
+}
+
+/// An event payload as read: the envelope, with the body (and its `type`) flattened in.
+#[derive(Deserialize)]
+struct EventIn {
+    v: u64,
+    store: String,
+    gateway: String,
     seq: u64,
     time: String,
     #[serde(flatten)]
-    body: &'a EventBody,
+    body: EventBody,
+}
+
+/// Only the version of a payload, to tell a newer version from a malformed payload.
+#[derive(Deserialize)]
+struct VersionIn {
+    v: u64,
+}
+
+/// Reads `T` from `payload`, reporting a foreign `v` before a shape error (a newer version may
+/// well have another shape).
+fn read_payload<'a, T: Deserialize<'a>>(
+    payload: &'a [u8],
+    what: &'static str,
+    version: impl Fn(&T) -> u64,
+) -> Result<T, PayloadError> {
+    let check = |found: u64| match found {
+        found if found == u64::from(PAYLOAD_VERSION) => Ok(()),
+        found => Err(PayloadError::Version { found }),
+    };
+    match serde_json::from_slice::<T>(payload) {
+        Ok(read) => check(version(&read)).map(|()| read),
+        Err(e) => {
+            if let Ok(VersionIn { v }) = serde_json::from_slice::<VersionIn>(payload) {
+                check(v)?;
+            }
+            Err(PayloadError::Shape {
+                what,
+                reason: e.to_string(),
+            })
+        }
+    }
+}
+
+fn read_time(time: String) -> Result<u64, PayloadError> {
+    crate::timefmt::parse_rfc3339_ms(&time).ok_or(PayloadError::Time { time })
 }
 
 impl Event {
@@ -298,15 +672,45 @@ impl Event {
     /// ```
     pub fn to_json(&self, origin: &Origin) -> String {
         let env = EventEnvelope {
-            v: PAYLOAD_VERSION,
-            kind: self.body.kind(),
-            store: &origin.store,
-            gateway: &origin.gateway,
-            seq: self.seq,
-            time: crate::timefmt::rfc3339_ms(self.time_ms),
-            body: &self.body,
+            origin,
+            event: self,
         };
         serde_json::to_string(&env).expect("invariant: event payloads always serialize")
+    }
+
+    /// Reads a whole event payload (envelope and body) back: who published it and the event.
+    /// Fields the contract does not name are ignored; a missing field, an unknown `type`, a
+    /// `v` other than [`PAYLOAD_VERSION`] or a `time` not in shelfd's form is an error.
+    ///
+    /// ```
+    /// use shelfd_core::events::*;
+    /// let payload = concat!(
+    ///     r#"{"v":1,"type":"tag.moved","store":"s1","gateway":"gw-1","seq":3,"#,
+    ///     r#""time":"2026-11-22T10:00:00.000Z","epc":"30","sku":null,"from":"a","to":"b"}"#);
+    /// let (origin, event) = Event::from_json(payload).unwrap();
+    /// assert_eq!(origin, Origin { store: "s1".into(), gateway: "gw-1".into() });
+    /// assert_eq!(event.body.kind(), EventKind::TagMoved);
+    /// assert_eq!(event.to_json(&origin), payload);
+    /// assert_eq!(Event::from_json(&payload.replace(r#""v":1"#, r#""v":2"#)),
+    ///     Err(PayloadError::Version { found: 2 }));
+    /// ```
+    pub fn from_json(payload: &str) -> Result<(Origin, Event), PayloadError> {
+        Self::from_slice(payload.as_bytes())
+    }
+
+    /// [`Event::from_json`] of payload bytes (as they come off MQTT or out of the outbox).
+    pub fn from_slice(payload: &[u8]) -> Result<(Origin, Event), PayloadError> {
+        let read: EventIn = read_payload(payload, "event", |e: &EventIn| e.v)?;
+        let event = Event {
+            seq: read.seq,
+            time_ms: read_time(read.time)?,
+            body: read.body,
+        };
+        let origin = Origin {
+            store: read.store,
+            gateway: read.gateway,
+        };
+        Ok((origin, event))
     }
 }
 
@@ -326,11 +730,19 @@ pub struct StockSnapshot {
     pub as_of_seq: u64,
 }
 
+/// The `type` of a snapshot payload: one value, `stock.snapshot` (not an [`EventKind`]: a
+/// snapshot is state, not an event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+enum SnapshotType {
+    #[serde(rename = "stock.snapshot")]
+    StockSnapshot,
+}
+
 #[derive(Serialize)]
 struct SnapshotEnvelope<'a> {
     v: u8,
     #[serde(rename = "type")]
-    kind: &'static str,
+    kind: SnapshotType,
     store: &'a str,
     gateway: &'a str,
     time: String,
@@ -340,7 +752,24 @@ struct SnapshotEnvelope<'a> {
     as_of_seq: u64,
 }
 
+#[derive(Deserialize)]
+struct SnapshotIn {
+    v: u64,
+    #[serde(rename = "type")]
+    _kind: SnapshotType,
+    store: String,
+    gateway: String,
+    time: String,
+    location: String,
+    counts: BTreeMap<String, u64>,
+    baseline: bool,
+    as_of_seq: u64,
+}
+
 impl StockSnapshot {
+    /// The `type` of every snapshot payload.
+    pub const TYPE: &'static str = "stock.snapshot";
+
     /// The exact retained JSON payload.
     ///
     /// ```
@@ -352,11 +781,12 @@ impl StockSnapshot {
     ///     r#"{"v":1,"type":"stock.snapshot","store":"s1","gateway":"gw-1","#,
     ///     r#""time":"2026-11-22T10:00:00.000Z","location":"shelf-a1","#,
     ///     r#""counts":{"80614141123458":3},"baseline":true,"as_of_seq":0}"#));
+    /// assert_eq!(StockSnapshot::from_json(&s.to_json(&origin)), Ok((origin, s)));
     /// ```
     pub fn to_json(&self, origin: &Origin) -> String {
         let env = SnapshotEnvelope {
             v: PAYLOAD_VERSION,
-            kind: "stock.snapshot",
+            kind: SnapshotType::StockSnapshot,
             store: &origin.store,
             gateway: &origin.gateway,
             time: crate::timefmt::rfc3339_ms(self.time_ms),
@@ -367,11 +797,35 @@ impl StockSnapshot {
         };
         serde_json::to_string(&env).expect("invariant: snapshots always serialize")
     }
+
+    /// Reads a whole retained snapshot payload back: who published it and the snapshot. Same
+    /// rules as [`Event::from_json`]; a `type` other than `stock.snapshot` is an error.
+    pub fn from_json(payload: &str) -> Result<(Origin, StockSnapshot), PayloadError> {
+        Self::from_slice(payload.as_bytes())
+    }
+
+    /// [`StockSnapshot::from_json`] of payload bytes.
+    pub fn from_slice(payload: &[u8]) -> Result<(Origin, StockSnapshot), PayloadError> {
+        let read: SnapshotIn = read_payload(payload, Self::TYPE, |s: &SnapshotIn| s.v)?;
+        let snapshot = StockSnapshot {
+            location: read.location,
+            time_ms: read_time(read.time)?,
+            counts: read.counts,
+            baseline: read.baseline,
+            as_of_seq: read.as_of_seq,
+        };
+        let origin = Origin {
+            store: read.store,
+            gateway: read.gateway,
+        };
+        Ok((origin, snapshot))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn origin() -> Origin {
         Origin {
@@ -539,5 +993,333 @@ mod tests {
             (v["type"].as_str(), v["location"].as_str()),
             (Some("alert.exit"), Some("x"))
         );
+    }
+
+    /// Any text, including quotes, escapes and non-ASCII.
+    fn text() -> impl Strategy<Value = String> {
+        "\\PC{0,12}"
+    }
+
+    fn sku() -> impl Strategy<Value = Option<String>> {
+        proptest::option::of("[0-9]{14}|null|\\PC{0,6}")
+    }
+
+    fn texts() -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec(text(), 0..4)
+    }
+
+    /// Arbitrary bodies of `kind`. The match is exhaustive: a kind without a body variant does
+    /// not compile here, and [`every_kind_has_its_variant_and_every_variant_its_kind`] checks
+    /// that each arm builds the variant of its kind.
+    fn body_of(kind: EventKind) -> BoxedStrategy<EventBody> {
+        match kind {
+            EventKind::TagArrived => (text(), sku(), text())
+                .prop_map(|(epc, sku, location)| EventBody::TagArrived { epc, sku, location })
+                .boxed(),
+            EventKind::TagMoved => (text(), sku(), text(), text())
+                .prop_map(|(epc, sku, from, to)| EventBody::TagMoved { epc, sku, from, to })
+                .boxed(),
+            EventKind::TagDeparted => (
+                text(),
+                sku(),
+                text(),
+                text(),
+                prop::sample::select(vec![
+                    DepartCause::Missing,
+                    DepartCause::Exit,
+                    DepartCause::Picked,
+                ]),
+            )
+                .prop_map(
+                    |(epc, sku, from, last_seen, cause)| EventBody::TagDeparted {
+                        epc,
+                        sku,
+                        from,
+                        last_seen,
+                        cause,
+                    },
+                )
+                .boxed(),
+            EventKind::TagSold => (text(), sku(), text(), text())
+                .prop_map(|(epc, sku, location, from)| EventBody::TagSold {
+                    epc,
+                    sku,
+                    location,
+                    from,
+                })
+                .boxed(),
+            EventKind::TagReturned => (text(), sku(), text())
+                .prop_map(|(epc, sku, location)| EventBody::TagReturned { epc, sku, location })
+                .boxed(),
+            EventKind::StockChanged => (text(), sku(), any::<i64>(), any::<u64>())
+                .prop_map(|(location, sku, delta, count)| EventBody::StockChanged {
+                    location,
+                    sku,
+                    delta,
+                    count,
+                })
+                .boxed(),
+            EventKind::AlertExit => (text(), sku(), text(), text())
+                .prop_map(|(epc, sku, location, from)| EventBody::AlertExit {
+                    epc,
+                    sku,
+                    location,
+                    from,
+                })
+                .boxed(),
+            EventKind::AlertLowStock => (text(), sku(), any::<u64>(), any::<u64>())
+                .prop_map(
+                    |(location, sku, count, threshold)| EventBody::AlertLowStock {
+                        location,
+                        sku,
+                        count,
+                        threshold,
+                    },
+                )
+                .boxed(),
+            EventKind::AlertMisplaced => (text(), sku(), text(), texts())
+                .prop_map(|(epc, sku, location, expected)| EventBody::AlertMisplaced {
+                    epc,
+                    sku,
+                    location,
+                    expected,
+                })
+                .boxed(),
+            EventKind::ReaderStatus => (
+                text(),
+                prop::sample::select(vec![ReaderState::Online, ReaderState::Offline]),
+                text(),
+            )
+                .prop_map(|(reader, state, since)| EventBody::ReaderStatus {
+                    reader,
+                    state,
+                    since,
+                })
+                .boxed(),
+            EventKind::DockReceipt => (
+                (text(), proptest::option::of(text())),
+                prop::sample::select(ReceiptStatus::ALL.to_vec()),
+                (any::<u64>(), any::<u64>()),
+                (texts(), texts()),
+                proptest::collection::btree_map(
+                    text(),
+                    (any::<u64>(), any::<u64>())
+                        .prop_map(|(expected, received)| SkuTally { expected, received }),
+                    0..3,
+                ),
+                any::<bool>(),
+            )
+                .prop_map(
+                    |(
+                        (dock, shipment),
+                        status,
+                        (expected, received),
+                        (missing, unexpected),
+                        by_sku,
+                        truncated,
+                    )| {
+                        EventBody::DockReceipt {
+                            dock,
+                            shipment,
+                            status,
+                            expected,
+                            received,
+                            missing,
+                            unexpected,
+                            by_sku,
+                            truncated,
+                        }
+                    },
+                )
+                .boxed(),
+        }
+    }
+
+    fn kind_and_body() -> impl Strategy<Value = (EventKind, EventBody)> {
+        prop::sample::select(EventKind::ALL.to_vec())
+            .prop_flat_map(|kind| (Just(kind), body_of(kind)))
+    }
+
+    /// Gateway times up to the year 9999.
+    const MAX_TIME_MS: u64 = 253_402_300_799_999;
+
+    proptest! {
+        #[test]
+        fn every_kind_round_trips_through_its_payload(
+            (kind, body) in kind_and_body(),
+            seq in any::<u64>(),
+            time_ms in 0..=MAX_TIME_MS,
+            store in "[a-z0-9-]{1,8}",
+            gateway in "[a-z0-9-]{1,8}",
+        ) {
+            prop_assert_eq!(body.kind(), kind);
+            let origin = Origin { store, gateway };
+            let event = Event { seq, time_ms, body };
+            let json = event.to_json(&origin);
+            let head = format!(
+                r#"{{"v":1,"type":"{kind}","store":"{}","gateway":"{}","seq":{seq},"time":"{}""#,
+                origin.store,
+                origin.gateway,
+                crate::timefmt::rfc3339_ms(time_ms)
+            );
+            prop_assert!(json.starts_with(&head), "{} does not start with {}", json, head);
+            prop_assert_eq!(Event::from_json(&json), Ok((origin, event)));
+        }
+
+        #[test]
+        fn snapshots_round_trip(
+            location in text(),
+            time_ms in 0..=MAX_TIME_MS,
+            counts in proptest::collection::btree_map(text(), any::<u64>(), 0..4),
+            baseline in any::<bool>(),
+            as_of_seq in any::<u64>(),
+        ) {
+            let origin = origin();
+            let s = StockSnapshot { location, time_ms, counts, baseline, as_of_seq };
+            prop_assert_eq!(StockSnapshot::from_json(&s.to_json(&origin)), Ok((origin, s)));
+        }
+
+        #[test]
+        fn arbitrary_payloads_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            // What reads back writes a payload that reads back to itself (as the fuzz target
+            // `event_payload` checks on its corpus).
+            if let Ok((origin, event)) = Event::from_slice(&bytes) {
+                let again = Event::from_json(&event.to_json(&origin));
+                prop_assert_eq!(again, Ok((origin, event)));
+            }
+            if let Ok((origin, snapshot)) = StockSnapshot::from_slice(&bytes) {
+                let again = StockSnapshot::from_json(&snapshot.to_json(&origin));
+                prop_assert_eq!(again, Ok((origin, snapshot)));
+            }
+        }
+
+        #[test]
+        fn mangled_payloads_never_panic(
+            (_, body) in kind_and_body(),
+            cut in 0usize..400,
+            insert in "\\PC{0,6}",
+        ) {
+            let payload = Event { seq: 9, time_ms: 0, body }.to_json(&origin());
+            let cut = cut.min(payload.len());
+            if let (Some(a), Some(b)) = (payload.get(..cut), payload.get(cut..)) {
+                let mangled = format!("{a}{insert}{b}");
+                if let Ok((origin, event)) = Event::from_json(&mangled) {
+                    let again = Event::from_json(&event.to_json(&origin));
+                    prop_assert_eq!(again, Ok((origin, event)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_has_its_variant_and_every_variant_its_kind() {
+        // `EventBody::kind` is an exhaustive match (a variant without a kind does not compile);
+        // `body_of` is an exhaustive match over kinds (a kind without a variant does not
+        // compile); here each kind's arm must build the variant of that kind, whose serde tag
+        // must be the kind's spelling.
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        for (i, kind) in EventKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind.index(), i);
+            assert_eq!(kind.as_str().parse(), Ok(kind));
+            assert_eq!(kind.to_string(), kind.as_str());
+            assert_eq!(
+                serde_json::to_value(kind).expect("serializes"),
+                serde_json::Value::from(kind.as_str())
+            );
+            assert_eq!(
+                serde_json::from_value::<EventKind>(kind.as_str().into()).expect("deserializes"),
+                kind
+            );
+            let body = body_of(kind)
+                .new_tree(&mut runner)
+                .expect("strategy")
+                .current();
+            assert_eq!(body.kind(), kind, "{body:?}");
+            let tagged = serde_json::to_value(&body).expect("serializes");
+            assert_eq!(tagged["type"], kind.as_str(), "{tagged}");
+        }
+        let mut spellings: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+        spellings.sort_unstable();
+        spellings.dedup();
+        assert_eq!(spellings.len(), EventKind::ALL.len());
+    }
+
+    #[test]
+    fn golden_payloads_read_back_to_the_same_bytes() {
+        for golden in [
+            concat!(
+                r#"{"v":1,"type":"tag.departed","store":"s1","gateway":"gw-1","seq":1,"#,
+                r#""time":"1970-01-01T00:00:00.000Z","epc":"ab","sku":null,"from":"a","#,
+                r#""last_seen":"1970-01-01T00:00:00.000Z","cause":"missing"}"#
+            ),
+            concat!(
+                r#"{"v":1,"type":"dock.receipt","store":"s1","gateway":"gw-1","seq":1,"#,
+                r#""time":"1970-01-01T00:00:00.000Z","dock":"dock-2","shipment":null,"#,
+                r#""status":"over","expected":0,"received":0,"missing":[],"unexpected":["ab"],"#,
+                r#""by_sku":{},"truncated":true}"#
+            ),
+        ] {
+            let (origin, event) = Event::from_json(golden).expect(golden);
+            assert_eq!(event.to_json(&origin), golden);
+        }
+    }
+
+    #[test]
+    fn foreign_payloads_are_errors_naming_the_problem() {
+        let arrived = |v: &str, rest: &str| {
+            format!(
+                r#"{{"v":{v},"type":"tag.arrived","store":"s","gateway":"g","seq":1,"time":"2026-11-22T10:00:00.000Z"{rest}}}"#
+            )
+        };
+        assert_eq!(
+            Event::from_json(&arrived("2", r#","epc":"a","sku":null,"location":"x""#)),
+            Err(PayloadError::Version { found: 2 })
+        );
+        // A version 2 payload of another shape still says it is version 2.
+        assert_eq!(
+            Event::from_json(r#"{"v":2,"kind":"tag.arrived"}"#),
+            Err(PayloadError::Version { found: 2 })
+        );
+        let shape = |payload: &str| match Event::from_json(payload) {
+            Err(PayloadError::Shape {
+                what: "event",
+                reason,
+            }) => reason,
+            other => panic!("{payload}: {other:?}"),
+        };
+        assert!(
+            shape(&arrived("1", r#","epc":"a","location":"x""#)).contains("missing field `sku`")
+        );
+        assert!(
+            shape(&arrived("1", r#","epc":"a","sku":3,"location":"x""#)).contains("invalid type")
+        );
+        assert!(
+            shape(r#"{"v":1,"type":"tag.teleported","store":"s","gateway":"g","seq":1,"time":"2026-11-22T10:00:00.000Z"}"#)
+                .contains("tag.teleported")
+        );
+        assert!(shape("not json").contains("expected"));
+        assert_eq!(
+            Event::from_json(
+                &arrived("1", r#","epc":"a","sku":null,"location":"x""#)
+                    .replace("2026-11-22T10:00:00.000Z", "yesterday")
+            ),
+            Err(PayloadError::Time {
+                time: "yesterday".into()
+            })
+        );
+        // A snapshot is not an event, and an event is not a snapshot.
+        let snapshot = StockSnapshot {
+            location: "a".into(),
+            time_ms: 0,
+            counts: BTreeMap::new(),
+            baseline: false,
+            as_of_seq: 0,
+        }
+        .to_json(&origin());
+        assert!(!shape(&snapshot).is_empty());
+        assert!(matches!(
+            StockSnapshot::from_json(&arrived("1", r#","epc":"a","sku":null,"location":"x""#)),
+            Err(PayloadError::Shape { what: "stock.snapshot", reason }) if reason.contains("tag.arrived")
+        ));
     }
 }

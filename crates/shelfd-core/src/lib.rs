@@ -24,6 +24,7 @@
 //! `sim → reconcile → dock → (events, readlog, codec) → (epc, gtin, kinds, timefmt)`;
 //! `commands → dock::asn`; `topics` and `duration` stand alone.
 
+pub mod backoff;
 pub mod codec;
 pub mod commands;
 pub mod dock;

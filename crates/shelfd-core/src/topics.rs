@@ -11,9 +11,12 @@
 //! | `epcis` | out, QoS 1 | no |
 //!
 //! ```
+//! use shelfd_core::events::EventKind;
 //! use shelfd_core::topics::{Topic, Topics};
 //! let t = Topics::new("shelfd/v1", "s042", "gw-1");
-//! assert_eq!(t.build(&Topic::Event("tag.moved".into())), "shelfd/v1/s042/gw-1/event/tag.moved");
+//! assert_eq!(t.build(&Topic::Event(EventKind::TagMoved)), "shelfd/v1/s042/gw-1/event/tag.moved");
+//! assert_eq!(t.parse("shelfd/v1/s042/gw-1/event/dock.receipt"), Some(Topic::Event(EventKind::DockReceipt)));
+//! assert_eq!(t.parse("shelfd/v1/s042/gw-1/event/tag.teleported"), None);
 //! assert_eq!(t.build(&Topic::Stock("shelf-a1".into())), "shelfd/v1/s042/gw-1/stock/shelf-a1");
 //! assert_eq!(t.parse("shelfd/v1/s042/gw-1/cmd/ping"), Some(Topic::Cmd("ping".into())));
 //! assert_eq!(t.parse("shelfd/v1/s042/gw-2/cmd/ping"), None);
@@ -22,11 +25,13 @@
 //! assert_eq!(t.command_filter(), "shelfd/v1/s042/gw-1/cmd/+");
 //! ```
 
+use crate::events::EventKind;
+
 /// One topic of this gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Topic {
-    /// `event/{type}`: one event (`tag.arrived`, `stock.changed`, …).
-    Event(String),
+    /// `event/{type}`: one event of this kind (`tag.arrived`, `stock.changed`, …).
+    Event(EventKind),
     /// `stock/{location}`: the retained `stock.snapshot` of a location.
     Stock(String),
     /// `status`: retained presence (`online`), and the last will (`offline`).
@@ -69,7 +74,7 @@ impl Topics {
     }
 
     /// The topic of a full topic string, or `None` when it is not one of this gateway's (or a
-    /// level is empty or holds a wildcard).
+    /// level is empty or holds a wildcard, or an `event/{type}` names no [`EventKind`]).
     pub fn parse(&self, full: &str) -> Option<Topic> {
         let rest = full.strip_prefix(&self.base)?;
         let levels: Vec<&str> = rest.split('/').collect();
@@ -81,7 +86,7 @@ impl Topics {
         }
         let one = |s: &str| Some(s.to_owned());
         match levels[..] {
-            ["event", kind] => one(kind).map(Topic::Event),
+            ["event", kind] => kind.parse().ok().map(Topic::Event),
             ["stock", location] => one(location).map(Topic::Stock),
             ["status"] => Some(Topic::Status),
             ["cmd", op] => one(op).map(Topic::Cmd),
@@ -113,7 +118,7 @@ mod tests {
 
     fn topic() -> impl Strategy<Value = Topic> {
         prop_oneof![
-            level().prop_map(Topic::Event),
+            prop::sample::select(EventKind::ALL.to_vec()).prop_map(Topic::Event),
             level().prop_map(Topic::Stock),
             Just(Topic::Status),
             level().prop_map(Topic::Cmd),
@@ -148,6 +153,7 @@ mod tests {
             "shelfd/v1/s1/gw/cmd/ping/result/x",
             "shelfd/v1/s2/gw/cmd/ping",
             "shelfd/v1/s1/gw/status/x",
+            "shelfd/v1/s1/gw/event/unknown",
             "shelfd/v1/s1/gw/epcis/x",
             "shelfd/v1/s1/gw/epcis/",
             "other/s1/gw/status",

@@ -16,13 +16,13 @@
 //! touches no file but the PTYs it creates.
 
 use super::median;
-use crate::config::{Protocol, ReaderConfig};
-use crate::readers::frame::{Decoded, FrameDecoder, HostCommands, ReaderSimulator, TagReport};
-use crate::readers::pty_sim::spawn_simulated_reader;
-use crate::readers::serial::{ReaderHealth, run_serial_reader};
-use crate::readers::wire::{self, WireOptions};
+use crate::config::{DEFAULT_BAUD, Protocol};
 use shelfd_core::readlog::Record;
 use shelfd_core::sim::{SimRng, sim_epc};
+use shelfd_readers::frame::{Decoded, FrameDecoder, HostCommands, ReaderSimulator, TagReport};
+use shelfd_readers::pty_sim::spawn_simulated_reader;
+use shelfd_readers::wire::{self, WireOptions};
+use shelfd_readers::{ReaderHealth, ReaderSettings, run_serial_reader};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -401,22 +401,22 @@ async fn drive_and_measure(
     path: std::path::PathBuf,
     cancel: CancellationToken,
 ) -> anyhow::Result<SerialFigures> {
-    let config = ReaderConfig {
+    let config = ReaderSettings {
         id: "bench".into(),
         protocol,
-        port: Some(path),
-        baud: None,
-        file: None,
-        speed: None,
-        antennas: [(1, "bench-shelf".to_string())].into(),
-        nodes: Vec::new(),
-        framing: None,
-        power_dbm: None,
+        wire: WireOptions::default(),
         watchdog: Duration::from_secs(10),
     };
     let (tx, mut rx) = mpsc::channel(crate::run::RECORD_CHANNEL);
     let health = Arc::new(ReaderHealth::new("bench"));
-    let driver = tokio::spawn(run_serial_reader(config, tx, health, cancel.clone()));
+    let driver = tokio::spawn(run_serial_reader(
+        config,
+        path,
+        DEFAULT_BAUD,
+        tx,
+        health,
+        cancel.clone(),
+    ));
     let reads = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counted = reads.clone();
     let drain = tokio::spawn(async move {

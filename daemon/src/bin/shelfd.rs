@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -78,38 +78,48 @@ enum Command {
         format: ReplayFormatArg,
     },
     /// Run the live demo store: simulated readers of every protocol on PTYs, the real
-    /// pipeline, an embedded MQTT broker, and a live view of what central sees.
-    Demo {
-        /// How long to run before stopping by itself, e.g. "10m" or "30s" (Ctrl-C stops
-        /// earlier).
-        #[arg(long = "for", default_value = "10m")]
-        duration: String,
-        /// Random seed of the simulation.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Print every MQTT message as `topic payload` (like `mosquitto_sub -v`) instead of
-        /// the view; the opening lines and the summary go to stderr.
-        #[arg(long, conflicts_with = "plain")]
-        json: bool,
-        /// One line per event and a final summary instead of the live screen (the default
-        /// when stdout is not a terminal).
-        #[arg(long)]
-        plain: bool,
-    },
+    /// pipeline, an embedded MQTT broker, and a live view of what central sees (built with
+    /// `--features demo`).
+    Demo(DemoArgs),
     /// Measure the engine, replay, store and reader-protocol throughput (figures for
-    /// BENCHMARKS.md).
-    Bench {
-        /// Tags tracked by the engine benchmark.
-        #[arg(long, default_value_t = 100_000)]
-        tags: usize,
-        /// Simulated seconds of reads.
-        #[arg(long, default_value_t = 30)]
-        seconds: u64,
-        /// Which benchmark: all, engine, replay, store, decode (reader protocol decoders),
-        /// serial (CPU of live serial input over a PTY).
-        #[arg(long, default_value = "all")]
-        only: String,
-    },
+    /// BENCHMARKS.md; built with `--features bench`).
+    Bench(BenchArgs),
+}
+
+/// `shelfd demo`'s arguments (parsed whether or not the demo is built in, so that `--help` and
+/// argument errors do not depend on the build).
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// How long to run before stopping by itself, e.g. "10m" or "30s" (Ctrl-C stops
+    /// earlier).
+    #[arg(long = "for", default_value = "10m")]
+    duration: String,
+    /// Random seed of the simulation.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Print every MQTT message as `topic payload` (like `mosquitto_sub -v`) instead of
+    /// the view; the opening lines and the summary go to stderr.
+    #[arg(long, conflicts_with = "plain")]
+    json: bool,
+    /// One line per event and a final summary instead of the live screen (the default
+    /// when stdout is not a terminal).
+    #[arg(long)]
+    plain: bool,
+}
+
+/// `shelfd bench`'s arguments.
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Tags tracked by the engine benchmark.
+    #[arg(long, default_value_t = 100_000)]
+    tags: usize,
+    /// Simulated seconds of reads.
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+    /// Which benchmark: all, engine, replay, store, decode (reader protocol decoders),
+    /// serial (CPU of live serial input over a PTY), outbox.
+    #[arg(long, default_value = "all")]
+    only: String,
 }
 
 /// `shelfd replay --format`.
@@ -126,7 +136,7 @@ fn main() -> ExitCode {
     let default_level = match cli.command {
         Command::Run { .. } => "info",
         // rumqttd logs every client disconnect as an error: noise in a demo.
-        Command::Demo { .. } => "warn,rumqttd=off",
+        Command::Demo(_) => "warn,rumqttd=off",
         _ => "warn",
     };
     let log = shelfd::ops::logging::init(default_level);
@@ -185,7 +195,7 @@ fn run(cli: Cli, log: shelfd::ops::logging::LogHandle) -> anyhow::Result<ExitCod
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             let result =
-                shelfd::decode_cmd::run(protocol, hex, &mut std::io::stdin().lock(), &mut out);
+                shelfd_readers::decode::run(protocol, hex, &mut std::io::stdin().lock(), &mut out);
             out.flush().context("writing stdout")?;
             match result {
                 Ok(summary) => {
@@ -288,43 +298,8 @@ fn run(cli: Cli, log: shelfd::ops::logging::LogHandle) -> anyhow::Result<ExitCod
                 Err(e) => Err(e.into()),
             }
         }
-        Command::Demo {
-            duration,
-            seed,
-            json,
-            plain,
-        } => {
-            let duration = shelfd::config::parse_duration(&duration)
-                .map_err(|e| anyhow::anyhow!("--for: {e}"))?;
-            let mode = if json {
-                shelfd::demo::ViewMode::Json
-            } else if plain || !std::io::stdout().is_terminal() {
-                shelfd::demo::ViewMode::Plain
-            } else {
-                shelfd::demo::ViewMode::Live
-            };
-            let options = shelfd::demo::DemoOptions {
-                duration,
-                seed,
-                mode,
-                terminal_size: if mode == shelfd::demo::ViewMode::Live {
-                    terminal_size()
-                } else {
-                    None
-                },
-            };
-            run_demo(&options)
-        }
-        Command::Bench {
-            tags,
-            seconds,
-            only,
-        } => {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            shelfd::bench::run(tags, seconds, &only, &mut out)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Demo(args) => demo(args),
+        Command::Bench(args) => bench(args),
     }
 }
 
@@ -444,19 +419,72 @@ fn cancel_on_stop_signals() -> anyhow::Result<tokio_util::sync::CancellationToke
     Ok(cancel)
 }
 
-/// `shelfd demo` on a multi-threaded runtime, stopped early by SIGINT or SIGTERM.
-fn run_demo(options: &shelfd::demo::DemoOptions) -> anyhow::Result<ExitCode> {
+/// `shelfd demo`: the live demo store on a multi-threaded runtime, stopped by `--for` or early
+/// by SIGINT or SIGTERM.
+#[cfg(feature = "demo")]
+fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    let duration = shelfd::config::parse_duration(&args.duration)
+        .map_err(|e| anyhow::anyhow!("--for: {e}"))?;
+    let mode = if args.json {
+        shelfd::demo::ViewMode::Json
+    } else if args.plain || !std::io::stdout().is_terminal() {
+        shelfd::demo::ViewMode::Plain
+    } else {
+        shelfd::demo::ViewMode::Live
+    };
+    let options = shelfd::demo::DemoOptions {
+        duration,
+        seed: args.seed,
+        mode,
+        terminal_size: if mode == shelfd::demo::ViewMode::Live {
+            terminal_size()
+        } else {
+            None
+        },
+    };
     let runtime = runtime()?;
     runtime.block_on(async {
         let cancel = cancel_on_stop_signals()?;
         // Unlocked handles: log lines from other threads must never wait for the demo.
         let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
-        shelfd::demo::run(options, cancel, &mut stdout, &mut stderr).await?;
+        shelfd::demo::run(&options, cancel, &mut stdout, &mut stderr).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
 
+#[cfg(not(feature = "demo"))]
+fn demo(_: DemoArgs) -> anyhow::Result<ExitCode> {
+    Ok(not_built_in("demo"))
+}
+
+/// `shelfd bench`: prints the figures of BENCHMARKS.md.
+#[cfg(feature = "bench")]
+fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    shelfd::bench::run(args.tags, args.seconds, &args.only, &mut out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "bench"))]
+fn bench(_: BenchArgs) -> anyhow::Result<ExitCode> {
+    Ok(not_built_in("bench"))
+}
+
+/// A tooling subcommand this binary was built without (`feature` off): one line saying how to
+/// get it, exit code 2.
+#[cfg(not(all(feature = "demo", feature = "bench")))]
+fn not_built_in(feature: &str) -> ExitCode {
+    eprintln!(
+        "shelfd {feature}: not built into this binary; run `cargo run --release -p shelfd \
+         --features {feature} -- {feature}`"
+    );
+    ExitCode::from(2)
+}
+
 /// The terminal's (columns, rows) as `stty size` reports them for the terminal on stdin.
+#[cfg(feature = "demo")]
 fn terminal_size() -> Option<(usize, usize)> {
     let out = std::process::Command::new("stty")
         .arg("size")

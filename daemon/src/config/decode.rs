@@ -8,7 +8,7 @@ use super::epcis_section::EpcisConfig;
 use super::report::{Place, Reporter, Section};
 use super::sections::{
     DockConfig, GatewayConfig, GpioConfig, LaneConfig, LocationConfig, LogConfig, MetricsConfig,
-    MqttConfig, ProductMapping, ReaderConfig,
+    MqttConfig, ProductMapping, ReaderEntry,
 };
 use super::spans::{RawValue, Seg, locate, remove, value_at};
 use serde::de::DeserializeOwned;
@@ -44,7 +44,7 @@ impl<T> Item<T> {
 pub(crate) struct Draft {
     pub(crate) gateway: Option<Item<GatewayConfig>>,
     pub(crate) mqtt: Option<Item<MqttConfig>>,
-    pub(crate) readers: Vec<Item<ReaderConfig>>,
+    pub(crate) readers: Vec<Item<ReaderEntry>>,
     pub(crate) locations: Vec<Item<LocationConfig>>,
     pub(crate) docks: Vec<Item<DockConfig>>,
     pub(crate) gpios: Vec<Item<GpioConfig>>,

@@ -1,7 +1,7 @@
 //! Config → engine construction: the [`Topology`], [`StoreRules`] and [`DockBook`] of a
 //! validated [`Config`]. The engine's crate knows nothing of the config file; this module is the
 //! one place that turns its sections into the engine's types. It never validates (that is
-//! [`super::validate`]): it assumes a config that passed it and skips what it cannot resolve.
+//! `config::validate`): it assumes a config that passed it and skips what it cannot resolve.
 
 use super::Config;
 use shelfd_core::dock::{DEFAULT_QUIET_MS, DockBook, DockSpec, SessionRule};

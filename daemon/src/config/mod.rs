@@ -47,6 +47,7 @@ pub use mqtt_url::{MQTT_PORT, MQTTS_PORT, MqttUrl, MqttUrlError};
 pub use sections::{
     ANTENNA_RANGE, DEFAULT_REPLAY_SPEED, DockConfig, DockLights, GatewayConfig, GpioConfig,
     LaneConfig, LocationConfig, LogConfig, MetricsConfig, MqttConfig, ProductMapping, ReaderConfig,
+    ReaderSource, SerialLine,
 };
 pub use shelfd_core::duration::{DurationError, format_duration, parse_duration};
 pub use shelfd_core::gtin::check_gtin14;
@@ -191,7 +192,11 @@ fn assemble(draft: decode::Draft) -> Option<Config> {
     Some(Config {
         gateway: draft.gateway?.value,
         mqtt: draft.mqtt?.value,
-        readers: draft.readers.into_iter().map(|i| i.value).collect(),
+        readers: draft
+            .readers
+            .into_iter()
+            .map(|i| i.value.into_config())
+            .collect::<Option<_>>()?,
         locations: draft.locations.into_iter().map(|i| i.value).collect(),
         docks: draft.docks.into_iter().map(|i| i.value).collect(),
         gpios: draft.gpios.into_iter().map(|i| i.value).collect(),

@@ -8,10 +8,11 @@ use super::{mqtt_url, size};
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 use shelfd_core::duration;
+use shelfd_readers::WireOptions;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// `[gateway]`: who this daemon is. Required.
@@ -93,54 +94,47 @@ fn default_outbox_max_bytes() -> u64 {
     512 << 20
 }
 
-/// One `[[reader]]`: an RFID reader (or shelf-node bus, or replayed read log) and what its
-/// antennas cover.
+/// One `[[reader]]` as written in the file: every key of every protocol, each optional. Only
+/// decoding sees this shape (so that one run reports every shape error at its line); the
+/// validator turns it into the [`ReaderConfig`] sum type, reporting a key the protocol does
+/// not have (see [`ReaderSource::keys`]) and a key it requires but lacks.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ReaderConfig {
+pub(crate) struct ReaderEntry {
     /// Reader id, unique; 1–64 characters of `[A-Za-z0-9_-]`. Required.
-    pub id: String,
-    /// Wire protocol. Required.
-    pub protocol: Protocol,
-    /// Serial device, an absolute path (prefer `/dev/serial/by-id/…`). Required for every
-    /// protocol but `replay`, rejected for `replay`. Need not exist (readers are hot-plugged).
+    pub(crate) id: String,
+    /// Wire protocol; decides which of the keys below the reader has. Required.
+    pub(crate) protocol: Protocol,
+    /// Every protocol but `replay` (required there): [`SerialLine::port`].
     #[serde(default)]
-    pub port: Option<PathBuf>,
-    /// Baud rate, one of [`super::STANDARD_BAUD_RATES`]. Optional: the protocol's default
-    /// (115200) applies; rejected for `replay`. See [`ReaderConfig::baud_rate`].
+    pub(crate) port: Option<PathBuf>,
+    /// Every protocol but `replay`: [`SerialLine::baud`].
     #[serde(default)]
-    pub baud: Option<u32>,
-    /// `replay` only (required there): the read-log file, resolved against the config file's
-    /// directory when relative.
+    pub(crate) baud: Option<u32>,
+    /// `replay` only (required there): [`ReaderSource::Replay`]'s `file`.
     #[serde(default)]
-    pub file: Option<PathBuf>,
-    /// `replay` only: pacing multiplier (2.0 = twice as fast), > 0. Default 1.0; see
-    /// [`ReaderConfig::replay_speed`].
+    pub(crate) file: Option<PathBuf>,
+    /// `replay` only: [`ReaderSource::Replay`]'s `speed`.
     #[serde(default)]
-    pub speed: Option<f64>,
-    /// Antenna number (1..=64) → location id. Required and non-empty for RFID readers (every
-    /// protocol but `shelf-link`); several antennas may cover one location (their reads pool).
-    /// Optional for `shelf-link`: the antenna ports of the nodes' own RFID modules, shared by
-    /// every node on the bus.
+    pub(crate) speed: Option<f64>,
+    /// Every protocol: [`ReaderConfig::antennas`].
     #[serde(default, deserialize_with = "deserialize_antennas")]
-    pub antennas: BTreeMap<u16, String>,
-    /// `shelf-link` only (required there): the addresses (1..=254) of the shelf nodes on this
-    /// bus, polled in this order. Their lanes are `[[lane]]`s.
+    pub(crate) antennas: BTreeMap<u16, String>,
+    /// `shelf-link` only (required there): [`ReaderSource::ShelfLink`]'s `nodes`.
     #[serde(default)]
-    pub nodes: Vec<u8>,
-    /// `magicrf` only: frame header/end bytes, `"bb-7e"` (default) or `"aa-dd"` (some R200
-    /// boards).
+    pub(crate) nodes: Vec<u8>,
+    /// `magicrf` only: [`ReaderSource::MagicRf`]'s `framing`.
     #[serde(default)]
-    pub framing: Option<MagicRfFraming>,
-    /// Transmit power in dBm, 0..=33. Optional: the reader's own setting is kept.
+    pub(crate) framing: Option<MagicRfFraming>,
+    /// Every protocol: [`ReaderConfig::power_dbm`].
     #[serde(default)]
-    pub power_dbm: Option<f64>,
-    /// Reopen the port after this much silence (no reads, no heartbeats), 1s..=1h. Default 10s.
+    pub(crate) power_dbm: Option<f64>,
+    /// Every protocol: [`ReaderConfig::watchdog`].
     #[serde(
         default = "default_watchdog",
         deserialize_with = "duration::deserialize"
     )]
-    pub watchdog: Duration,
+    pub(crate) watchdog: Duration,
 }
 
 fn default_watchdog() -> Duration {
@@ -150,20 +144,239 @@ fn default_watchdog() -> Duration {
 /// Default pacing of a `replay` reader.
 pub const DEFAULT_REPLAY_SPEED: f64 = 1.0;
 
-impl ReaderConfig {
-    /// The baud rate to open the port with: `baud`, else the protocol's default; `None` for
-    /// `replay`.
-    pub fn baud_rate(&self) -> Option<u32> {
-        if self.protocol.is_serial() {
-            self.baud.or(self.protocol.default_baud())
-        } else {
-            None
+/// One `[[reader]]`: an RFID reader (or shelf-node bus, or replayed read log) and what its
+/// antennas cover. The keys every protocol has are fields; the keys of one protocol are in its
+/// [`ReaderSource`] variant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReaderConfig {
+    /// Reader id, unique; 1–64 characters of `[A-Za-z0-9_-]`. Required.
+    pub id: String,
+    /// Antenna number (1..=64) → location id. Required and non-empty for RFID readers (every
+    /// protocol but `shelf-link`); several antennas may cover one location (their reads pool).
+    /// Optional for `shelf-link`: the antenna ports of the nodes' own RFID modules, shared by
+    /// every node on the bus.
+    pub antennas: BTreeMap<u16, String>,
+    /// `power_dbm`: transmit power in dBm, 0..=33. Optional: the reader's own setting is kept.
+    pub power_dbm: Option<f64>,
+    /// Reopen the link after this much silence (no reads, no heartbeats), 1s..=1h. Default 10s.
+    pub watchdog: Duration,
+    /// `protocol` and the keys only that protocol has.
+    pub source: ReaderSource,
+}
+
+/// The serial line of a reader: `port` and `baud`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SerialLine {
+    /// `port`: the serial device, an absolute path (prefer `/dev/serial/by-id/…`). Required.
+    /// Need not exist (readers are hot-plugged).
+    pub port: PathBuf,
+    /// `baud`: one of [`super::STANDARD_BAUD_RATES`]. Default [`super::DEFAULT_BAUD`].
+    pub baud: u32,
+}
+
+/// A reader's `protocol`, with exactly the keys of that protocol.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReaderSource {
+    /// `protocol = "mercury"`.
+    Mercury(SerialLine),
+    /// `protocol = "magicrf"`.
+    MagicRf {
+        /// `port`, `baud`.
+        line: SerialLine,
+        /// `framing`: frame header/end bytes, `"bb-7e"` (default) or `"aa-dd"` (some R200
+        /// boards).
+        framing: MagicRfFraming,
+    },
+    /// `protocol = "r2000"`.
+    R2000(SerialLine),
+    /// `protocol = "line"`.
+    Line(SerialLine),
+    /// `protocol = "shelf-link"`: a bus of shelf nodes.
+    ShelfLink {
+        /// `port`, `baud`.
+        line: SerialLine,
+        /// `nodes`: the addresses (1..=254) of the shelf nodes on this bus, polled in this
+        /// order; unique, at least one. Their lanes are `[[lane]]`s.
+        nodes: Vec<u8>,
+    },
+    /// `protocol = "replay"`: a read log played as a reader.
+    Replay {
+        /// `file`: the read-log file, resolved against the config file's directory when
+        /// relative. Required.
+        file: PathBuf,
+        /// `speed`: pacing multiplier (2.0 = twice as fast), > 0. Default
+        /// [`DEFAULT_REPLAY_SPEED`].
+        speed: f64,
+    },
+}
+
+impl ReaderSource {
+    /// The keys, besides `id`, `protocol` and the common ones (`antennas`, `power_dbm`,
+    /// `watchdog`), that a reader of `protocol` has.
+    pub const fn keys(protocol: Protocol) -> &'static [&'static str] {
+        match protocol {
+            Protocol::Mercury | Protocol::R2000 | Protocol::Line => &["port", "baud"],
+            Protocol::MagicRf => &["port", "baud", "framing"],
+            Protocol::ShelfLink => &["port", "baud", "nodes"],
+            Protocol::Replay => &["file", "speed"],
         }
     }
 
-    /// The replay pacing multiplier: `speed`, else 1.0.
-    pub fn replay_speed(&self) -> f64 {
-        self.speed.unwrap_or(DEFAULT_REPLAY_SPEED)
+    /// The protocol.
+    pub const fn protocol(&self) -> Protocol {
+        match self {
+            ReaderSource::Mercury(_) => Protocol::Mercury,
+            ReaderSource::MagicRf { .. } => Protocol::MagicRf,
+            ReaderSource::R2000(_) => Protocol::R2000,
+            ReaderSource::Line(_) => Protocol::Line,
+            ReaderSource::ShelfLink { .. } => Protocol::ShelfLink,
+            ReaderSource::Replay { .. } => Protocol::Replay,
+        }
+    }
+
+    /// The serial line; `None` for `replay`.
+    pub const fn line(&self) -> Option<&SerialLine> {
+        match self {
+            ReaderSource::Mercury(line)
+            | ReaderSource::R2000(line)
+            | ReaderSource::Line(line)
+            | ReaderSource::MagicRf { line, .. }
+            | ReaderSource::ShelfLink { line, .. } => Some(line),
+            ReaderSource::Replay { .. } => None,
+        }
+    }
+
+    /// The serial line, to change it (the demo points ports at its PTYs).
+    pub fn line_mut(&mut self) -> Option<&mut SerialLine> {
+        match self {
+            ReaderSource::Mercury(line)
+            | ReaderSource::R2000(line)
+            | ReaderSource::Line(line)
+            | ReaderSource::MagicRf { line, .. }
+            | ReaderSource::ShelfLink { line, .. } => Some(line),
+            ReaderSource::Replay { .. } => None,
+        }
+    }
+
+    /// The variant of `entry`'s protocol with its keys (defaults filled in), and the required
+    /// keys it lacks (empty placeholders in the variant: it is only good for checking the keys
+    /// it has).
+    pub(crate) fn from_entry(entry: &ReaderEntry) -> (ReaderSource, Vec<&'static str>) {
+        let mut missing = Vec::new();
+        let port = entry.port.clone().unwrap_or_else(|| {
+            missing.push("port");
+            PathBuf::new()
+        });
+        let line = SerialLine {
+            port,
+            baud: entry.baud.unwrap_or(super::DEFAULT_BAUD),
+        };
+        let source = match entry.protocol {
+            Protocol::Mercury => ReaderSource::Mercury(line),
+            Protocol::R2000 => ReaderSource::R2000(line),
+            Protocol::Line => ReaderSource::Line(line),
+            Protocol::MagicRf => ReaderSource::MagicRf {
+                line,
+                framing: entry.framing.unwrap_or_default(),
+            },
+            Protocol::ShelfLink => {
+                if entry.nodes.is_empty() {
+                    missing.push("nodes");
+                }
+                ReaderSource::ShelfLink {
+                    line,
+                    nodes: entry.nodes.clone(),
+                }
+            }
+            Protocol::Replay => {
+                missing.clear(); // no port here
+                let file = entry.file.clone().unwrap_or_else(|| {
+                    missing.push("file");
+                    PathBuf::new()
+                });
+                ReaderSource::Replay {
+                    file,
+                    speed: entry.speed.unwrap_or(DEFAULT_REPLAY_SPEED),
+                }
+            }
+        };
+        (source, missing)
+    }
+}
+
+impl ReaderEntry {
+    /// Whether the file sets `key` (one of the protocol-specific keys).
+    pub(crate) fn has(&self, key: &str) -> bool {
+        match key {
+            "port" => self.port.is_some(),
+            "baud" => self.baud.is_some(),
+            "file" => self.file.is_some(),
+            "speed" => self.speed.is_some(),
+            "nodes" => !self.nodes.is_empty(),
+            "framing" => self.framing.is_some(),
+            _ => false,
+        }
+    }
+
+    /// The validated reader; `None` when a required key is missing (already reported).
+    pub(crate) fn into_config(self) -> Option<ReaderConfig> {
+        let (source, missing) = ReaderSource::from_entry(&self);
+        if !missing.is_empty() {
+            return None;
+        }
+        Some(ReaderConfig {
+            id: self.id,
+            antennas: self.antennas,
+            power_dbm: self.power_dbm,
+            watchdog: self.watchdog,
+            source,
+        })
+    }
+}
+
+impl ReaderConfig {
+    /// The wire protocol.
+    pub const fn protocol(&self) -> Protocol {
+        self.source.protocol()
+    }
+
+    /// The serial device; `None` for `replay`.
+    pub fn port(&self) -> Option<&Path> {
+        self.source.line().map(|l| l.port.as_path())
+    }
+
+    /// The baud rate to open the port with; `None` for `replay`.
+    pub fn baud_rate(&self) -> Option<u32> {
+        self.source.line().map(|l| l.baud)
+    }
+
+    /// The read-log file of a `replay` reader.
+    pub fn file(&self) -> Option<&Path> {
+        match &self.source {
+            ReaderSource::Replay { file, .. } => Some(file),
+            _ => None,
+        }
+    }
+
+    /// The node addresses of a `shelf-link` reader (empty for the others).
+    pub fn nodes(&self) -> &[u8] {
+        match &self.source {
+            ReaderSource::ShelfLink { nodes, .. } => nodes,
+            _ => &[],
+        }
+    }
+
+    /// The options of the protocol's wire parts (decoder, commands, simulator).
+    pub fn wire_options(&self) -> WireOptions {
+        let options = WireOptions {
+            antennas: self.antennas.keys().copied().collect(),
+            power_dbm: self.power_dbm,
+            ..WireOptions::default()
+        };
+        match &self.source {
+            ReaderSource::MagicRf { framing, .. } => options.with_framing(*framing),
+            _ => options,
+        }
     }
 }
 

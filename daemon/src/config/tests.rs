@@ -104,8 +104,8 @@ fn example_config_is_valid_and_documents_the_defaults() {
         Some("shelf-a1")
     );
     assert_eq!(
-        config.readers[3].file,
-        Some(PathBuf::from("config/reads.jsonl"))
+        config.readers[3].file(),
+        Some(Path::new("config/reads.jsonl"))
     );
     assert_eq!(config.readers[3].baud_rate(), None);
     assert_eq!(config.readers[1].baud_rate(), Some(115_200));
@@ -119,7 +119,7 @@ fn example_config_is_valid_and_documents_the_defaults() {
     assert_eq!(config.reader_index("nope"), None);
     let shelf_bus = &config.readers[4];
     assert_eq!(
-        (shelf_bus.protocol, &shelf_bus.nodes[..]),
+        (shelf_bus.protocol(), shelf_bus.nodes()),
         (Protocol::ShelfLink, &[1, 2][..])
     );
     assert!(shelf_bus.antennas.is_empty());
@@ -241,8 +241,8 @@ fn demo_config_is_valid() {
         .map(|r| {
             (
                 r.id.as_str(),
-                r.protocol,
-                r.port.as_deref(),
+                r.protocol(),
+                r.port(),
                 r.antennas.iter().map(|(a, l)| (*a, l.as_str())).collect(),
             )
         })
@@ -285,7 +285,7 @@ fn demo_config_is_valid() {
             ("n1", Protocol::ShelfLink, Some(p5.as_path()), vec![]),
         ]
     );
-    assert_eq!(config.readers[4].nodes, [1]);
+    assert_eq!(config.readers[4].nodes(), [1]);
     assert_eq!(
         (
             config.lanes[0].reader.as_deref(),
@@ -1395,6 +1395,101 @@ fn lane_errors_name_the_field_and_the_value() {
             format!(
                 "shelfd.toml:{}: lane #5: weight: unknown key \"weight\" (expected one of reader, node, lane, location, sku, unit_weight, tolerance, tagged)",
                 at("weight = 3", 1)
+            ),
+        ]
+    );
+}
+
+#[test]
+fn framing_comes_from_the_config_and_only_for_magicrf() {
+    let reader = |protocol: &str, extra: &str| {
+        BASE.replace(
+            "protocol = \"mercury\"",
+            &format!("protocol = \"{protocol}\"\n{extra}"),
+        )
+    };
+    let config = valid(&reader("magicrf", "framing = \"aa-dd\""));
+    assert!(matches!(
+        config.readers[0].source,
+        ReaderSource::MagicRf {
+            framing: MagicRfFraming::AaDd,
+            ..
+        }
+    ));
+    let o = config.readers[0].wire_options();
+    assert_eq!((o.magicrf_header, o.magicrf_end), (0xAA, 0xDD));
+    assert_eq!(o.antennas, [1]);
+    let o = valid(&reader("magicrf", "")).readers[0].wire_options();
+    assert_eq!((o.magicrf_header, o.magicrf_end), (0xBB, 0x7E));
+    let text = reader("r2000", "framing = \"aa-dd\"");
+    assert_eq!(
+        error_of(&text),
+        format!(
+            "shelfd.toml:{}: reader \"r1\": framing: only protocol magicrf has a framing (this reader's protocol is r2000)",
+            line_of(&text, "framing")
+        )
+    );
+    let err = error_of(&reader("magicrf", "framing = \"cc-ee\""));
+    assert!(err.contains("cc-ee"), "{err}");
+}
+
+/// Each variant carries exactly its keys; a key of another protocol names the key and the
+/// protocols that have it, at its line.
+#[test]
+fn readers_are_one_variant_per_protocol() {
+    let config = valid(&BASE.replace(
+        "port = \"/dev/ttyUSB0\"",
+        "port = \"/dev/ttyUSB0\"\nbaud = 57600",
+    ));
+    assert_eq!(
+        config.readers[0].source,
+        ReaderSource::Mercury(SerialLine {
+            port: PathBuf::from("/dev/ttyUSB0"),
+            baud: 57_600,
+        })
+    );
+    let text = BASE.replace(
+        "protocol = \"mercury\"\nport = \"/dev/ttyUSB0\"",
+        "protocol = \"replay\"\nfile = \"/dev/null\"\nbaud = 9600\nnodes = [1]",
+    );
+    assert_eq!(
+        errors_of(&text),
+        [
+            format!(
+                "shelfd.toml:{}: reader \"r1\": baud: protocol replay has no baud rate; remove baud",
+                line_of(&text, "baud")
+            ),
+            format!(
+                "shelfd.toml:{}: reader \"r1\": nodes: only protocol shelf-link has nodes (this reader's protocol is replay)",
+                line_of(&text, "nodes")
+            ),
+        ]
+    );
+    let text = BASE.replace(
+        "port = \"/dev/ttyUSB0\"",
+        "port = \"/dev/ttyUSB0\"\nspeed = 2.0",
+    );
+    assert_eq!(
+        error_of(&text),
+        format!(
+            "shelfd.toml:{}: reader \"r1\": speed: only protocol replay has a speed (this reader's protocol is mercury)",
+            line_of(&text, "speed")
+        )
+    );
+    let text = BASE.replace(
+        "protocol = \"mercury\"\nport = \"/dev/ttyUSB0\"",
+        "protocol = \"shelf-link\"",
+    );
+    assert_eq!(
+        errors_of(&text),
+        [
+            format!(
+                "shelfd.toml:{line}: reader \"r1\": port: required for protocol shelf-link: the serial device, e.g. \"/dev/serial/by-id/usb-…\"",
+                line = line_of(&text, "[[reader]]")
+            ),
+            format!(
+                "shelfd.toml:{line}: reader \"r1\": nodes: required for protocol shelf-link: the node addresses on the bus, e.g. nodes = [1, 2]",
+                line = line_of(&text, "[[reader]]")
             ),
         ]
     );

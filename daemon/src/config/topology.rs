@@ -8,7 +8,7 @@ use super::decode::{Draft, Item};
 use super::kinds::{GpioDirection, LocationKind, Protocol, STANDARD_BAUD_RATES};
 use super::report::{Place, Reporter, Section};
 use super::sections::{
-    DockConfig, GpioConfig, LaneConfig, LocationConfig, ProductMapping, ReaderConfig,
+    DockConfig, GpioConfig, LaneConfig, LocationConfig, ProductMapping, ReaderEntry, ReaderSource,
 };
 use super::spans::{Document, Seg, key, raw_str};
 use super::validate::{check_id, check_span};
@@ -145,8 +145,10 @@ fn check_unique_ids(section: Section, reporter: &mut Reporter<'_, '_>) {
     }
 }
 
+/// Readers: no key of another protocol, the protocol's required keys, then each variant's
+/// own values, then the keys every reader has.
 fn check_readers(
-    readers: &[Item<ReaderConfig>],
+    readers: &[Item<ReaderEntry>],
     known: &Known<'_>,
     reporter: &mut Reporter<'_, '_>,
 ) {
@@ -154,136 +156,43 @@ fn check_readers(
     for item in readers {
         let (r, at) = (&item.value, item.place);
         let protocol = r.protocol;
-        if r.framing.is_some() && protocol != Protocol::MagicRf {
-            reporter.error(
-                at,
-                &[key("framing")],
-                format!(
-                    "only protocol magicrf has a framing (this reader's protocol is {protocol})"
-                ),
-            );
+        for &name in FOREIGN_KEYS {
+            if r.has(name) && !ReaderSource::keys(protocol).contains(&name) {
+                reporter.error(at, &[key(name)], foreign_key(name, protocol));
+            }
         }
-        if protocol.is_serial() {
-            match &r.port {
-                None if !item.is_tainted("port") => {
-                    let message = format!(
-                        "required for protocol {protocol}: the serial device, e.g. \"/dev/serial/by-id/usb-…\""
-                    );
-                    reporter.error(at, &[key("port")], message);
-                }
-                None => {}
-                Some(port) if !port.is_absolute() => {
-                    let message = format!(
-                        "bad port {port:?}: expected an absolute path such as \"/dev/serial/by-id/usb-…\""
-                    );
-                    reporter.error(at, &[key("port")], message);
-                }
-                Some(port) => match ports.entry(port.as_path()) {
-                    Entry::Occupied(other) => {
-                        reporter.error(
-                            at,
-                            &[key("port")],
-                            format!("port {port:?} is also used by {}", other.get()),
-                        );
-                    }
-                    Entry::Vacant(slot) => {
-                        slot.insert(reporter.label(at, &[]));
-                    }
-                },
-            }
-            if let Some(baud) = r.baud {
-                if !STANDARD_BAUD_RATES.contains(&baud) {
-                    let rates: Vec<String> =
-                        STANDARD_BAUD_RATES.iter().map(u32::to_string).collect();
-                    reporter.error(
-                        at,
-                        &[key("baud")],
-                        format!(
-                            "{baud} is not a standard baud rate (expected one of {})",
-                            rates.join(", ")
-                        ),
-                    );
-                }
-            }
-            if r.file.is_some() {
-                reporter.error(
-                    at,
-                    &[key("file")],
-                    format!(
-                        "only protocol replay reads a file (this reader's protocol is {protocol})"
-                    ),
-                );
-            }
-            if r.speed.is_some() {
-                reporter.error(
-                    at,
-                    &[key("speed")],
-                    format!(
-                        "only protocol replay has a speed (this reader's protocol is {protocol})"
-                    ),
-                );
-            }
-        } else {
-            if r.port.is_some() {
-                reporter.error(
-                    at,
-                    &[key("port")],
-                    "protocol replay reads `file`, not a serial port; remove port",
-                );
-            }
-            if r.baud.is_some() {
-                reporter.error(
-                    at,
-                    &[key("baud")],
-                    "protocol replay has no baud rate; remove baud",
-                );
-            }
-            if r.file.is_none() && !item.is_tainted("file") {
-                reporter.error(
-                    at,
-                    &[key("file")],
-                    "required for protocol replay: the read-log file (JSON Lines)",
-                );
-            }
-            if let Some(speed) = r.speed {
+        let (source, missing) = ReaderSource::from_entry(r);
+        for name in missing.into_iter().filter(|k| !item.is_tainted(k)) {
+            reporter.error(at, &[key(name)], required_key(name, protocol));
+        }
+        match source {
+            ReaderSource::Replay { speed, .. } => {
                 if !(speed > 0.0 && speed.is_finite()) {
-                    reporter.error(
-                        at,
-                        &[key("speed")],
-                        format!("{speed} is out of range (expected a number greater than 0)"),
-                    );
+                    let message =
+                        format!("{speed} is out of range (expected a number greater than 0)");
+                    reporter.error(at, &[key("speed")], message);
                 }
             }
-        }
-        if protocol == Protocol::ShelfLink {
-            if r.nodes.is_empty() && !item.is_tainted("nodes") {
-                reporter.error(
-                    at,
-                    &[key("nodes")],
-                    "required for protocol shelf-link: the node addresses on the bus, e.g. nodes = [1, 2]",
-                );
-            }
-            let mut seen = HashSet::new();
-            for (i, &node) in r.nodes.iter().enumerate() {
-                let path = [key("nodes"), Seg::Index(i)];
-                if !(1..=254).contains(&node) {
-                    reporter.error(
-                        at,
-                        &path,
-                        format!("node address {node} is out of range (expected 1..=254)"),
-                    );
-                } else if !seen.insert(node) {
-                    reporter.error(at, &path, format!("duplicate node address {node}"));
+            ReaderSource::ShelfLink { line, nodes } => {
+                check_line(item, line.baud, &mut ports, reporter);
+                let mut seen = HashSet::new();
+                for (i, &node) in nodes.iter().enumerate() {
+                    let path = [key("nodes"), Seg::Index(i)];
+                    if !(1..=254).contains(&node) {
+                        let message =
+                            format!("node address {node} is out of range (expected 1..=254)");
+                        reporter.error(at, &path, message);
+                    } else if !seen.insert(node) {
+                        reporter.error(at, &path, format!("duplicate node address {node}"));
+                    }
                 }
             }
-        } else if !r.nodes.is_empty() {
-            reporter.error(
-                at,
-                &[key("nodes")],
-                format!(
-                    "only protocol shelf-link has nodes (this reader's protocol is {protocol})"
-                ),
-            );
+            ReaderSource::Mercury(line)
+            | ReaderSource::R2000(line)
+            | ReaderSource::Line(line)
+            | ReaderSource::MagicRf { line, .. } => {
+                check_line(item, line.baud, &mut ports, reporter)
+            }
         }
         if r.antennas.is_empty() && !item.is_tainted("antennas") && protocol != Protocol::ShelfLink
         {
@@ -320,6 +229,91 @@ fn check_readers(
             Duration::from_secs(3600),
             reporter,
         );
+    }
+}
+
+/// The keys only some protocols have ([`ReaderSource::keys`]).
+const FOREIGN_KEYS: &[&str] = &["port", "baud", "file", "speed", "nodes", "framing"];
+
+/// Why `key` is wrong on a reader of `protocol`, naming the protocols that have it.
+fn foreign_key(key: &str, protocol: Protocol) -> String {
+    let owners: Vec<Protocol> = Protocol::ALL
+        .iter()
+        .copied()
+        .filter(|p| ReaderSource::keys(*p).contains(&key))
+        .collect();
+    match (key, owners.as_slice()) {
+        ("port", _) => format!("protocol {protocol} reads `file`, not a serial port; remove port"),
+        ("baud", _) => format!("protocol {protocol} has no baud rate; remove baud"),
+        (_, [owner]) => {
+            let has = match key {
+                "file" => "reads a file",
+                "speed" => "has a speed",
+                "nodes" => "has nodes",
+                "framing" => "has a framing",
+                other => return format!("protocol {protocol} has no key {other}"),
+            };
+            format!("only protocol {owner} {has} (this reader's protocol is {protocol})")
+        }
+        _ => format!("protocol {protocol} has no key {key}"),
+    }
+}
+
+/// The message of a required key `key` that a reader of `protocol` lacks.
+fn required_key(key: &str, protocol: Protocol) -> String {
+    let what = match key {
+        "port" => "the serial device, e.g. \"/dev/serial/by-id/usb-…\"",
+        "file" => "the read-log file (JSON Lines)",
+        "nodes" => "the node addresses on the bus, e.g. nodes = [1, 2]",
+        _ => "",
+    };
+    format!("required for protocol {protocol}: {what}")
+}
+
+/// A serial line: an absolute port used by no other reader (the entry's own, borrowed for as
+/// long as `ports` lives; a missing one is already reported), a standard baud rate.
+fn check_line<'a>(
+    item: &'a Item<ReaderEntry>,
+    baud: u32,
+    ports: &mut HashMap<&'a Path, String>,
+    reporter: &mut Reporter<'_, '_>,
+) {
+    let at = item.place;
+    if let Some(port) = item.value.port.as_deref() {
+        check_port(item, port, ports, reporter);
+    }
+    if !STANDARD_BAUD_RATES.contains(&baud) {
+        let rates: Vec<String> = STANDARD_BAUD_RATES.iter().map(u32::to_string).collect();
+        let message = format!(
+            "{baud} is not a standard baud rate (expected one of {})",
+            rates.join(", ")
+        );
+        reporter.error(at, &[key("baud")], message);
+    }
+}
+
+fn check_port<'a>(
+    item: &Item<ReaderEntry>,
+    port: &'a Path,
+    ports: &mut HashMap<&'a Path, String>,
+    reporter: &mut Reporter<'_, '_>,
+) {
+    let at = item.place;
+    if !port.is_absolute() {
+        let message = format!(
+            "bad port {port:?}: expected an absolute path such as \"/dev/serial/by-id/usb-…\""
+        );
+        reporter.error(at, &[key("port")], message);
+    } else {
+        match ports.entry(port) {
+            Entry::Occupied(other) => {
+                let message = format!("port {port:?} is also used by {}", other.get());
+                reporter.error(at, &[key("port")], message);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(reporter.label(at, &[]));
+            }
+        }
     }
 }
 
@@ -577,11 +571,11 @@ fn check_products(products: &mut [Item<ProductMapping>], reporter: &mut Reporter
 /// the lane is tagged), the SKU and the weights are sane.
 fn check_lanes(
     lanes: &mut [Item<LaneConfig>],
-    readers: &[Item<ReaderConfig>],
+    readers: &[Item<ReaderEntry>],
     known: &Known<'_>,
     reporter: &mut Reporter<'_, '_>,
 ) {
-    let buses: Vec<&ReaderConfig> = readers
+    let buses: Vec<&ReaderEntry> = readers
         .iter()
         .map(|r| &r.value)
         .filter(|r| r.protocol == Protocol::ShelfLink)

@@ -87,6 +87,10 @@ impl EmbeddedBroker {
 }
 
 /// A port that was free on 127.0.0.1 a moment ago.
+///
+/// The demo's own, not shelfd-testkit's `free_port` (the one every test uses): the demo ships
+/// inside the `shelfd` package (feature `demo`), and a normal dependency on a `publish = false`
+/// test kit would put test helpers into the tool and keep the package from being published.
 fn free_port() -> std::io::Result<u16> {
     let listener = TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))?;
     Ok(listener.local_addr()?.port())

@@ -2,14 +2,15 @@
 //! stock per location (from the retained `stock.snapshot`s, kept current by `stock.changed`
 //! events newer than the snapshot), the latest events, counts per event type and the gateway's
 //! presence. [`CentralView::apply`] takes one message and says what it was
-//! ([`Applied`]), so the plain view can print one line per message.
+//! ([`Applied`]), so the plain view can print one line per message. Events and snapshots are
+//! read with the typed contract ([`Event::from_slice`], [`StockSnapshot::from_slice`]), as any
+//! central consumer would.
 //!
 //! It owns only that picture; it never talks MQTT (that is [`super::feed`]) and never draws
 //! (that is [`super::view`]).
 
-use super::describe::event_from_json;
 use serde_json::Value;
-use shelfd_core::events::{Event, EventBody};
+use shelfd_core::events::{Event, EventBody, EventKind, StockSnapshot};
 use shelfd_core::topics::{Topic, Topics};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -62,7 +63,7 @@ pub struct CentralView {
     topics: Topics,
     stock: Vec<LocationStock>,
     recent: VecDeque<Event>,
-    per_type: BTreeMap<&'static str, u64>,
+    per_type: BTreeMap<EventKind, u64>,
     last_seq: u64,
     events: u64,
     status: Option<String>,
@@ -94,26 +95,34 @@ impl CentralView {
         let Some(topic) = self.topics.parse(topic) else {
             return Applied::Foreign;
         };
-        let Ok(json) = serde_json::from_slice::<Value>(payload) else {
-            return Applied::Foreign;
-        };
         match topic {
-            Topic::Event(_) => match event_from_json(&json) {
-                Some(event) => {
+            Topic::Event(kind) => match Event::from_slice(payload) {
+                Ok((_, event)) if event.body.kind() == kind => {
                     self.on_event(&event);
                     Applied::Event(event)
                 }
-                None => Applied::Foreign,
+                _ => Applied::Foreign,
             },
-            Topic::Stock(location) => self.on_snapshot(location, &json),
-            Topic::Status => match json.get("state").and_then(Value::as_str) {
-                Some(state) => {
-                    self.status = Some(state.to_owned());
-                    Applied::Status(state.to_owned())
+            Topic::Stock(location) => match StockSnapshot::from_slice(payload) {
+                Ok((_, snapshot)) if snapshot.location == location => self.on_snapshot(snapshot),
+                _ => Applied::Foreign,
+            },
+            Topic::Status => {
+                let json = serde_json::from_slice::<Value>(payload).ok();
+                match json.as_ref().and_then(|j| j.get("state")?.as_str()) {
+                    Some(state) => {
+                        self.status = Some(state.to_owned());
+                        Applied::Status(state.to_owned())
+                    }
+                    None => Applied::Foreign,
                 }
-                None => Applied::Foreign,
-            },
-            Topic::Cmd(_) | Topic::CmdResult(_) | Topic::Epcis => Applied::Other,
+            }
+            Topic::Cmd(_) | Topic::CmdResult(_) | Topic::Epcis => {
+                match serde_json::from_slice::<serde::de::IgnoredAny>(payload) {
+                    Ok(_) => Applied::Other,
+                    Err(_) => Applied::Foreign,
+                }
+            }
         }
     }
 
@@ -145,20 +154,18 @@ impl CentralView {
         }
     }
 
-    fn on_snapshot(&mut self, location: String, json: &Value) -> Applied {
-        let Some(counts) = json.get("counts").and_then(Value::as_object) else {
-            return Applied::Foreign;
-        };
-        let as_of_seq = json.get("as_of_seq").and_then(Value::as_u64).unwrap_or(0);
-        let baseline = json.get("baseline").and_then(Value::as_bool) == Some(true);
+    fn on_snapshot(&mut self, snapshot: StockSnapshot) -> Applied {
+        let StockSnapshot {
+            location,
+            counts,
+            baseline,
+            as_of_seq,
+            ..
+        } = snapshot;
         let stock = self.location_mut(&location);
         // A snapshot older than the deltas already applied would undo them.
         if !stock.known || as_of_seq >= stock.as_of_seq {
-            stock.counts = counts
-                .iter()
-                .filter_map(|(sku, n)| Some((sku.clone(), n.as_u64()?)))
-                .filter(|(_, n)| *n > 0)
-                .collect();
+            stock.counts = counts.into_iter().filter(|(_, n)| *n > 0).collect();
             stock.as_of_seq = as_of_seq;
             stock.known = true;
         }
@@ -204,8 +211,8 @@ impl CentralView {
         self.last_seq
     }
 
-    /// Events received per type.
-    pub fn per_type(&self) -> &BTreeMap<&'static str, u64> {
+    /// Events received per kind.
+    pub fn per_type(&self) -> &BTreeMap<EventKind, u64> {
         &self.per_type
     }
 
@@ -308,7 +315,7 @@ mod tests {
         let order: Vec<&str> = v.stock().iter().map(|s| s.location.as_str()).collect();
         assert_eq!(order, ["a", "b", "c"]);
         assert_eq!((v.events(), v.last_seq()), (2, 5));
-        assert_eq!(v.per_type().get("stock.changed"), Some(&2));
+        assert_eq!(v.per_type().get(&EventKind::StockChanged), Some(&2));
     }
 
     #[test]
@@ -343,6 +350,27 @@ mod tests {
         assert_eq!(
             v.apply(&format!("{BASE}cmd/ping/result"), br#"{"id":"1"}"#),
             Applied::Other
+        );
+        // A payload read back whole and typed: a version 2 event, an event on another kind's
+        // topic and a snapshot of another location are not taken.
+        let event = changed(1, "a", 3);
+        assert_eq!(
+            v.apply(
+                &format!("{BASE}event/stock.changed"),
+                event.replace(r#""v":1"#, r#""v":2"#).as_bytes()
+            ),
+            Applied::Foreign
+        );
+        assert_eq!(
+            v.apply(&format!("{BASE}event/tag.arrived"), event.as_bytes()),
+            Applied::Foreign
+        );
+        assert_eq!(
+            v.apply(
+                &format!("{BASE}stock/b"),
+                snapshot("a", 1, 0, false).as_bytes()
+            ),
+            Applied::Foreign
         );
         assert_eq!(v.events(), 0);
     }

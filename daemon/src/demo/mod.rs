@@ -25,11 +25,10 @@ pub mod rig;
 pub mod script;
 pub mod view;
 
-pub use describe::{describe, describe_with, event_from_json};
+pub use describe::{describe, describe_with};
 pub use view::ViewMode;
 
 use crate::config::{self, Config, MqttUrl};
-use crate::readers::serial::ReaderHealthSnapshot;
 use crate::run::{RunError, RunHandles, run_with};
 use broker::{BrokerError, EmbeddedBroker};
 use central::{Applied, CentralView};
@@ -37,6 +36,7 @@ use feed::{CentralFeed, FeedError, FeedMessage};
 use rig::{ReaderRig, RigError};
 use script::{Catalog, StoreScript};
 use shelfd_core::topics::{Topic, Topics};
+use shelfd_readers::ReaderHealthSnapshot;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -70,8 +70,10 @@ pub fn demo_config() -> Config {
 pub fn relocate(mut config: Config, dir: &Path, broker: MqttUrl) -> Config {
     config.gateway.state_dir = dir.join("state");
     for reader in &mut config.readers {
-        if let Some(name) = reader.port.as_ref().and_then(|p| p.file_name()) {
-            reader.port = Some(dir.join("ports").join(name));
+        if let Some(line) = reader.source.line_mut() {
+            if let Some(name) = line.port.file_name() {
+                line.port = dir.join("ports").join(name);
+            }
         }
     }
     config.mqtt.url = broker;
@@ -288,7 +290,7 @@ async fn run_in(
             readers: config
                 .readers
                 .iter()
-                .map(|r| (r.id.clone(), r.protocol))
+                .map(|r| (r.id.clone(), r.protocol()))
                 .collect(),
         },
         names: Catalog::demo(),
@@ -435,7 +437,7 @@ mod tests {
     #[test]
     fn the_demo_store_has_a_reader_of_every_serial_protocol_and_a_shelf_node() {
         let config = demo_config();
-        let protocols: Vec<Protocol> = config.readers.iter().map(|r| r.protocol).collect();
+        let protocols: Vec<Protocol> = config.readers.iter().map(|r| r.protocol()).collect();
         assert_eq!(
             protocols,
             [
@@ -477,7 +479,7 @@ mod tests {
         let ports: Vec<PathBuf> = config
             .readers
             .iter()
-            .filter_map(|r| r.port.clone())
+            .filter_map(|r| r.port().map(Path::to_path_buf))
             .collect();
         assert_eq!(
             ports,

@@ -8,12 +8,12 @@
 //! driver does) and never touches a path outside the ports the config names.
 
 use crate::config::{Config, Protocol};
-use crate::readers::pty_sim::{RoundSender, SimulatedReaderHandle, spawn_simulated_reader};
-use crate::readers::shelf_link::sim::{NodeBusControls, NodeBusHandle, NodeBusSimulator};
-use crate::readers::wire::WireOptions;
+use shelfd_readers::pty_sim::{RoundSender, SimulatedReaderHandle, spawn_simulated_reader};
+use shelfd_readers::shelf_link::sim::{NodeBusControls, NodeBusHandle, NodeBusSimulator};
+
 use std::collections::HashMap;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tokio_util::sync::CancellationToken;
 
 /// A simulated reader could not be set up.
@@ -90,16 +90,16 @@ impl ReaderRig {
         let mut readers = Vec::new();
         for reader in &config.readers {
             let port = reader
-                .port
-                .clone()
+                .port()
+                .map(Path::to_path_buf)
                 .ok_or_else(|| RigError::NoPort(reader.id.clone()))?;
             let simulator_error = |source| RigError::Simulator {
                 reader: reader.id.clone(),
-                protocol: reader.protocol,
+                protocol: reader.protocol(),
                 source,
             };
-            let handle = if reader.protocol == Protocol::ShelfLink {
-                let mut bus = NodeBusSimulator::new(&reader.nodes, 7).map_err(simulator_error)?;
+            let handle = if reader.protocol() == Protocol::ShelfLink {
+                let mut bus = NodeBusSimulator::new(reader.nodes(), 7).map_err(simulator_error)?;
                 for lane in config
                     .lanes
                     .iter()
@@ -114,8 +114,8 @@ impl ReaderRig {
                 RigHandle::Bus(bus.spawn(cancel.clone()))
             } else {
                 let handle = spawn_simulated_reader(
-                    reader.protocol,
-                    WireOptions::from_config(reader),
+                    reader.protocol(),
+                    reader.wire_options(),
                     cancel.clone(),
                 )
                 .map_err(simulator_error)?;
@@ -133,7 +133,7 @@ impl ReaderRig {
             }
             let plugged = RigReader {
                 id: reader.id.clone(),
-                protocol: reader.protocol,
+                protocol: reader.protocol(),
                 port: port.clone(),
                 handle,
             };

@@ -16,9 +16,9 @@
 
 use super::describe::SkuNames;
 use crate::config::{Config, Protocol};
-use crate::readers::pty_sim::{RoundSender, play_store_sim};
-use crate::readers::shelf_link::sim::NodeBusControls;
 use shelfd_core::sim::{StoreSim, TagProfile, sim_epc};
+use shelfd_readers::pty_sim::{RoundSender, play_store_sim};
+use shelfd_readers::shelf_link::sim::NodeBusControls;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -192,7 +192,7 @@ impl StoreScript {
         for reader in config
             .readers
             .iter()
-            .filter(|r| r.protocol != Protocol::ShelfLink)
+            .filter(|r| r.protocol() != Protocol::ShelfLink)
         {
             let antennas: Vec<(u16, &str)> = reader
                 .antennas

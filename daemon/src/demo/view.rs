@@ -7,8 +7,8 @@
 use super::central::{Applied, CentralView, LocationStock};
 use super::describe::{SkuNames, describe_with};
 use crate::config::Protocol;
-use crate::readers::serial::ReaderHealthSnapshot;
 use shelfd_core::events::EventBody;
+use shelfd_readers::ReaderHealthSnapshot;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -195,8 +195,15 @@ pub fn reader_lines(
 }
 
 /// Events per type, e.g. `tag.arrived 4, tag.moved 5`.
+/// Kinds in the alphabetical order of their spelling, as the summary always printed them.
 fn per_type_text(view: &CentralView) -> String {
-    view.per_type()
+    let mut counts: Vec<(&str, u64)> = view
+        .per_type()
+        .iter()
+        .map(|(kind, n)| (kind.as_str(), *n))
+        .collect();
+    counts.sort_unstable();
+    counts
         .iter()
         .map(|(kind, n)| format!("{kind} {n}"))
         .collect::<Vec<_>>()

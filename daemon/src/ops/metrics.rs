@@ -3,8 +3,8 @@
 //!
 //! Owns only numbers and their names. Updates are lock-free (atomics) except the per-location
 //! gauge, which the engine thread replaces once per tick. Label values come from the config
-//! (reader and location ids) or from a fixed list (event types): never from input data such as
-//! EPCs, so the number of series is bounded by the config.
+//! (reader and location ids) or from [`EventKind::ALL`] (event types, one counter per kind):
+//! never from input data such as EPCs, so the number of series is bounded by the config.
 //!
 //! | metric | type | labels |
 //! |---|---|---|
@@ -26,26 +26,12 @@
 //! | `shelfd_store_size_bytes` | gauge | |
 
 use crate::health::PipelineState;
-use crate::readers::serial::ReaderHealthSnapshot;
+use shelfd_core::events::EventKind;
+use shelfd_readers::ReaderHealthSnapshot;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-/// Every event type the engine emits, in exposition order; anything else counts as `other`.
-pub const EVENT_TYPES: [&str; 11] = [
-    "tag.arrived",
-    "tag.moved",
-    "tag.departed",
-    "tag.sold",
-    "tag.returned",
-    "stock.changed",
-    "alert.exit",
-    "alert.low_stock",
-    "alert.misplaced",
-    "reader.status",
-    "dock.receipt",
-];
 
 /// Upper bounds (seconds) of the engine step histogram.
 const STEP_BUCKETS: [f64; 12] = [
@@ -113,7 +99,8 @@ pub struct Metrics {
     records: AtomicU64,
     tags_tracked: AtomicU64,
     store_bytes: AtomicU64,
-    events: [AtomicU64; EVENT_TYPES.len() + 1],
+    /// Committed events per kind, indexed by [`EventKind::index`].
+    events: [AtomicU64; EventKind::ALL.len()],
     present: Mutex<Vec<(String, u64)>>,
     /// Time of one engine step (a batch fed and committed, or a timer tick).
     pub engine_step: Histogram,
@@ -152,21 +139,14 @@ impl Metrics {
         self.records.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// Counts one committed event of type `kind`.
-    pub fn count_event(&self, kind: &str) {
-        let i = EVENT_TYPES
-            .iter()
-            .position(|t| *t == kind)
-            .unwrap_or(EVENT_TYPES.len());
-        self.events[i].fetch_add(1, Ordering::Relaxed);
+    /// Counts one committed event of `kind`.
+    pub fn count_event(&self, kind: EventKind) {
+        self.events[kind.index()].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Committed events of type `kind` so far.
-    pub fn events(&self, kind: &str) -> u64 {
-        EVENT_TYPES
-            .iter()
-            .position(|t| *t == kind)
-            .map_or(0, |i| self.events[i].load(Ordering::Relaxed))
+    /// Committed events of `kind` so far.
+    pub fn events(&self, kind: EventKind) -> u64 {
+        self.events[kind.index()].load(Ordering::Relaxed)
     }
 
     /// Sets the engine gauges: tags tracked, tags present per location, store size.
@@ -193,8 +173,9 @@ impl Metrics {
     ///
     /// ```
     /// use shelfd::ops::metrics::{Metrics, Scrape};
+    /// use shelfd_core::events::EventKind;
     /// let m = Metrics::default();
-    /// m.count_event("tag.arrived");
+    /// m.count_event(EventKind::TagArrived);
     /// let text = m.render(&Scrape::default());
     /// assert!(text.contains("shelfd_events_total{type=\"tag.arrived\"} 1\n"));
     /// assert!(text.contains("# TYPE shelfd_publish_latency_seconds histogram\n"));
@@ -283,11 +264,11 @@ impl Metrics {
             "counter",
             "Events committed to the outbox, by type.",
         );
-        for (i, kind) in EVENT_TYPES.iter().chain(["other"].iter()).enumerate() {
+        for kind in EventKind::ALL {
             let _ = writeln!(
                 out,
                 "shelfd_events_total{{type=\"{kind}\"}} {}",
-                load(&self.events[i])
+                load(&self.events[kind.index()])
             );
         }
         let p = &s.pipeline;
@@ -397,10 +378,9 @@ mod tests {
     }
 
     #[test]
-    fn labels_come_from_the_config_and_a_fixed_type_list() {
+    fn labels_come_from_the_config_and_the_event_kinds() {
         let m = Metrics::default();
-        m.count_event("tag.moved");
-        m.count_event("something.new");
+        m.count_event(EventKind::TagMoved);
         m.set_engine(7, vec![("shelf-a1".into(), 5), ("dock-1".into(), 2)], 4096);
         let scrape = Scrape {
             readers: vec![ReaderHealthSnapshot {
@@ -421,7 +401,7 @@ mod tests {
             "shelfd_tags_tracked 7",
             "shelfd_tags_present{location=\"shelf-a1\"} 5",
             "shelfd_events_total{type=\"tag.moved\"} 1",
-            "shelfd_events_total{type=\"other\"} 1",
+            "shelfd_events_total{type=\"dock.receipt\"} 0",
             "shelfd_mqtt_connected 1",
             "shelfd_store_size_bytes 4096",
         ] {
@@ -445,5 +425,35 @@ mod tests {
                 .unwrap_or(name);
             assert!(declared.contains(&base), "undeclared {name}");
         }
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_own_counter_and_series() {
+        let m = Metrics::default();
+        for (n, kind) in EventKind::ALL.into_iter().enumerate() {
+            for _ in 0..=n {
+                m.count_event(kind);
+            }
+        }
+        let text = m.render(&Scrape::default());
+        for (n, kind) in EventKind::ALL.into_iter().enumerate() {
+            assert_eq!(m.events(kind), n as u64 + 1);
+            let line = format!(
+                "shelfd_events_total{{type=\"{}\"}} {}",
+                kind.as_str(),
+                n + 1
+            );
+            assert!(text.lines().any(|l| l == line), "missing {line:?}");
+        }
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("shelfd_events_total{"))
+            .count();
+        assert_eq!(series, EventKind::ALL.len());
     }
 }

@@ -116,7 +116,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let metrics = Arc::new(Metrics::default());
-        metrics.count_event("tag.sold");
+        metrics.count_event(shelfd_core::events::EventKind::TagSold);
         let cancel = CancellationToken::new();
         let scrape: Arc<dyn Fn() -> Scrape + Send + Sync> = Arc::new(|| Scrape {
             mqtt_connected: true,

@@ -55,7 +55,7 @@ impl Observed {
             .config
             .readers
             .iter()
-            .filter(|r| r.protocol != Protocol::Replay)
+            .filter(|r| r.protocol() != Protocol::Replay)
             .count();
         (up, serial)
     }
@@ -70,16 +70,14 @@ impl Observed {
             .iter()
             .map(|r| {
                 let h = health.iter().find(|h| h.reader == r.id);
-                let (source, link) = match r.protocol {
+                let (source, link) = match r.protocol() {
                     Protocol::Replay => (
-                        r.file
-                            .as_ref()
+                        r.file()
                             .map_or_else(String::new, |f| f.display().to_string()),
                         "replay".to_owned(),
                     ),
                     _ => (
-                        r.port
-                            .as_ref()
+                        r.port()
                             .map_or_else(String::new, |p| p.display().to_string()),
                         if h.is_some_and(|h| h.link_up) {
                             "up"
@@ -91,7 +89,7 @@ impl Observed {
                 };
                 ReaderLine {
                     id: r.id.clone(),
-                    protocol: r.protocol.to_string(),
+                    protocol: r.protocol().to_string(),
                     source,
                     link,
                     reads: h.map_or(0, |h| h.reads),

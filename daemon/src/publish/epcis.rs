@@ -1,6 +1,7 @@
 //! GS1 EPCIS 2.0 output: one `EPCISDocument` (JSON-LD, EPCIS 2.0 JSON binding) holding one
-//! `ObjectEvent` per event that has an EPCIS meaning, derived deterministically from the event's
-//! outbox payload (the JSON the engine wrote) and the config. Documents are never stored: the
+//! `ObjectEvent` per event that has an EPCIS meaning, derived deterministically from the typed
+//! event ([`EpcisMapping::event_document`]; [`EpcisMapping::document`] reads an outbox payload
+//! back with [`Event::from_slice`] first) and the config. Documents are never stored: the
 //! publisher derives a document when it publishes the event (on
 //! `{prefix}/{store}/{gateway}/epcis`, QoS 1, not retained) and `shelfd replay --format epcis`
 //! derives the same bytes. This module owns the mapping and the document shape; it never
@@ -27,7 +28,10 @@
 //! | `tag.departed`, cause `missing` or `picked` | `cycle_counting` | `unknown` | from | — | epcList [epc]; sourceList `location` from |
 //! | `tag.departed`, cause `exit` | `departing` | `unknown` | — | — | epcList [epc]; sourceList `location` from |
 //! | `dock.receipt` | `receiving` | `in_progress` | the dock's location | the dock's location | epcList: the `unexpected` EPCs (possibly `[]`); quantityList: per `by_sku` GTIN, its `received` count (when > 0); bizTransactionList `desadv` (with `shipment_uri_prefix`, when the receipt names a shipment) |
-//! | `stock.changed`, `stock.snapshot`, `alert.*`, `reader.status`, any other type | no document | | | | |
+//! | `stock.changed`, `alert.*`, `reader.status` | no document | | | | |
+//!
+//! Which kinds have a document is [`has_document`], an exhaustive match over [`EventKind`].
+//! A retained `stock.snapshot` is not an event and never reaches the mapping.
 //!
 //! Why these words (all from the CBV 2.0 lists in GS1.md §9.4):
 //! - **Arrivals and moves** say where the item now is: on the sales floor it is being
@@ -68,9 +72,9 @@
 //! - `eventTime` and `creationDate`: the event's `time` (UTC); `eventTimeZoneOffset`: `[epcis]
 //!   time_zone_offset`.
 //!
-//! A payload that is not what the engine writes, or that names a location or dock the config
-//! does not have (events from before a config change), yields an [`EpcisError`]; the publisher
-//! then logs it and publishes the event alone.
+//! A payload that is not an event of the contract, or an event that names a location or dock the
+//! config does not have (events from before a config change), yields an [`EpcisError`]; the
+//! publisher then logs it and publishes the event alone.
 //!
 //! ```
 //! use shelfd::publish::epcis::EpcisMapping;
@@ -98,7 +102,10 @@ pub mod event_id;
 mod tests;
 
 use crate::config::{Config, LocationKind, check_gtin14};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use shelfd_core::events::{
+    DepartCause, Event, EventBody, EventKind, Origin, PayloadError, SkuTally,
+};
 use std::collections::{BTreeMap, HashMap};
 
 /// The JSON-LD context every document references.
@@ -108,15 +115,41 @@ pub const SCHEMA_VERSION: &str = "2.0";
 /// Base of the class-level identifiers: the GS1 Digital Link of a GTIN.
 pub const GTIN_CLASS_BASE: &str = "https://id.gs1.org/01/";
 
-/// The event types that map to a document (every other type maps to none).
-pub const MAPPED_TYPES: [&str; 6] = [
-    "tag.arrived",
-    "tag.moved",
-    "tag.sold",
-    "tag.returned",
-    "tag.departed",
-    "dock.receipt",
+/// The event kinds that map to a document (every other kind maps to none), in
+/// [`EventKind::ALL`] order: the kinds for which [`has_document`] is true.
+pub const MAPPED_TYPES: [EventKind; 6] = [
+    EventKind::TagArrived,
+    EventKind::TagMoved,
+    EventKind::TagDeparted,
+    EventKind::TagSold,
+    EventKind::TagReturned,
+    EventKind::DockReceipt,
 ];
+
+/// Whether events of `kind` have an EPCIS document (see the module docs). Exhaustive, so a new
+/// kind has to be placed here.
+///
+/// ```
+/// use shelfd::publish::epcis::has_document;
+/// use shelfd_core::events::EventKind;
+/// assert!(has_document(EventKind::TagSold));
+/// assert!(!has_document(EventKind::StockChanged));
+/// ```
+pub fn has_document(kind: EventKind) -> bool {
+    match kind {
+        EventKind::TagArrived
+        | EventKind::TagMoved
+        | EventKind::TagDeparted
+        | EventKind::TagSold
+        | EventKind::TagReturned
+        | EventKind::DockReceipt => true,
+        EventKind::StockChanged
+        | EventKind::AlertExit
+        | EventKind::AlertLowStock
+        | EventKind::AlertMisplaced
+        | EventKind::ReaderStatus => false,
+    }
+}
 
 /// An ObjectEvent's `action`. shelfd only ever observes ([`Action::Observe`]); see the module
 /// docs.
@@ -199,22 +232,17 @@ vocabulary! {
     }
 }
 
-/// Why no document could be derived from a payload.
+/// Why no document could be derived from an event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EpcisError {
-    /// The payload is not the JSON the engine writes for its type.
-    #[error("{kind} payload: {reason}")]
-    Payload {
-        /// The event type.
-        kind: String,
-        /// What is wrong.
-        reason: String,
-    },
+    /// The payload is not an event of the contract.
+    #[error("event payload: {0}")]
+    Payload(#[from] PayloadError),
     /// The event names a location the config does not have.
     #[error("{kind} seq {seq}: location {location:?} is not in the config")]
     UnknownLocation {
         /// The event type.
-        kind: String,
+        kind: EventKind,
         /// The event's seq.
         seq: u64,
         /// The location id.
@@ -232,7 +260,7 @@ pub enum EpcisError {
     #[error("{kind} seq {seq}: EPC {epc:?} is not hex of whole 16-bit words")]
     BadEpc {
         /// The event type.
-        kind: String,
+        kind: EventKind,
         /// The event's seq.
         seq: u64,
         /// The EPC as written.
@@ -260,7 +288,7 @@ struct Place {
     kind: LocationKind,
 }
 
-/// Derives EPCIS documents from event payloads for one config (see the module docs).
+/// Derives EPCIS documents from events for one config (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EpcisMapping {
     time_zone_offset: String,
@@ -313,30 +341,26 @@ impl EpcisMapping {
         }
     }
 
-    /// The EPCISDocument of an event payload (one line of JSON, no trailing newline), `None`
-    /// for event types without an EPCIS meaning.
+    /// The EPCISDocument of an event payload (as published: [`Event::from_slice`] reads it
+    /// back), `None` for event kinds without an EPCIS meaning.
     pub fn document(&self, payload: &[u8]) -> Result<Option<String>, EpcisError> {
-        let Some(kind) = super::event_type(payload) else {
-            return Err(EpcisError::Payload {
-                kind: "event".into(),
-                reason: "not a version 1 event payload".into(),
-            });
-        };
-        if !MAPPED_TYPES.contains(&kind) {
+        let (origin, event) = Event::from_slice(payload)?;
+        self.event_document(&origin, &event)
+    }
+
+    /// The EPCISDocument of `event` published by `origin` (one line of JSON, no trailing
+    /// newline), `None` for event kinds without an EPCIS meaning ([`has_document`]).
+    pub fn event_document(&self, origin: &Origin, e: &Event) -> Result<Option<String>, EpcisError> {
+        let kind = e.body.kind();
+        if !has_document(kind) {
             return Ok(None);
         }
-        let env: Envelope = parse(kind, payload)?;
-        if shelfd_core::timefmt::parse_rfc3339_ms(&env.time).is_none() {
-            return Err(EpcisError::Payload {
-                kind: kind.into(),
-                reason: format!("time {:?} is not an RFC 3339 UTC time", env.time),
-            });
-        }
+        let time = shelfd_core::timefmt::rfc3339_ms(e.time_ms);
         let mut event = ObjectEvent {
             kind: "ObjectEvent",
-            event_time: env.time.clone(),
+            event_time: time.clone(),
             event_time_zone_offset: self.time_zone_offset.clone(),
-            event_id: event_id::event_id(&env.store, &env.gateway, env.seq),
+            event_id: event_id::event_id(&origin.store, &origin.gateway, e.seq),
             epc_list: None,
             quantity_list: Vec::new(),
             action: Action::Observe,
@@ -350,76 +374,89 @@ impl EpcisMapping {
         };
         let ctx = Ctx {
             kind,
-            seq: env.seq,
+            seq: e.seq,
             mapping: self,
         };
-        match kind {
-            "tag.arrived" => {
-                let p: TagAt = parse(kind, payload)?;
-                let at = ctx.place(&p.location)?;
+        match &e.body {
+            EventBody::TagArrived { epc, location, .. } => {
+                let at = ctx.place(location)?;
                 (event.biz_step, event.disposition) = at_location(at.kind);
-                event.epc_list = Some(vec![ctx.epc(&p.epc)?]);
+                event.epc_list = Some(vec![ctx.epc(epc)?]);
                 event.read_point = Some(Id::of(at));
                 event.biz_location = Some(Id::of(at));
             }
-            "tag.moved" => {
-                let p: TagMoved = parse(kind, payload)?;
-                let (from, to) = (ctx.place(&p.from)?, ctx.place(&p.to)?);
+            EventBody::TagMoved { epc, from, to, .. } => {
+                let (from, to) = (ctx.place(from)?, ctx.place(to)?);
                 (event.biz_step, event.disposition) = at_location(to.kind);
-                event.epc_list = Some(vec![ctx.epc(&p.epc)?]);
+                event.epc_list = Some(vec![ctx.epc(epc)?]);
                 event.read_point = Some(Id::of(to));
                 event.biz_location = Some(Id::of(to));
                 event.source_list = vec![Source::location(from)];
                 event.destination_list = vec![Destination::location(to)];
             }
-            "tag.sold" => {
-                let p: TagSold = parse(kind, payload)?;
-                let (pos, from) = (ctx.place(&p.location)?, ctx.place(&p.from)?);
+            EventBody::TagSold {
+                epc,
+                location,
+                from,
+                ..
+            } => {
+                let (pos, from) = (ctx.place(location)?, ctx.place(from)?);
                 (event.biz_step, event.disposition) =
                     (BizStep::RetailSelling, Disposition::RetailSold);
-                event.epc_list = Some(vec![ctx.epc(&p.epc)?]);
+                event.epc_list = Some(vec![ctx.epc(epc)?]);
                 event.read_point = Some(Id::of(pos));
                 event.source_list = vec![Source::location(from)];
             }
-            "tag.returned" => {
-                let p: TagAt = parse(kind, payload)?;
-                let at = ctx.place(&p.location)?;
+            EventBody::TagReturned { epc, location, .. } => {
+                let at = ctx.place(location)?;
                 (event.biz_step, event.disposition) = (BizStep::Receiving, Disposition::Returned);
-                event.epc_list = Some(vec![ctx.epc(&p.epc)?]);
+                event.epc_list = Some(vec![ctx.epc(epc)?]);
                 event.read_point = Some(Id::of(at));
                 event.biz_location = Some(Id::of(at));
             }
-            "tag.departed" => {
-                let p: TagDeparted = parse(kind, payload)?;
-                let from = ctx.place(&p.from)?;
-                event.epc_list = Some(vec![ctx.epc(&p.epc)?]);
+            EventBody::TagDeparted {
+                epc, from, cause, ..
+            } => {
+                let from = ctx.place(from)?;
+                event.epc_list = Some(vec![ctx.epc(epc)?]);
                 event.source_list = vec![Source::location(from)];
                 event.disposition = Disposition::Unknown;
-                match p.cause.as_str() {
+                match cause {
                     // A weighed pick is observed like a missed re-read: no longer at `from`.
-                    "missing" | "picked" => {
+                    DepartCause::Missing | DepartCause::Picked => {
                         event.biz_step = BizStep::CycleCounting;
                         event.read_point = Some(Id::of(from));
                     }
-                    "exit" => event.biz_step = BizStep::Departing,
-                    other => {
-                        return Err(EpcisError::Payload {
-                            kind: kind.into(),
-                            reason: format!(
-                                "unknown cause {other:?} (expected missing, picked or exit)"
-                            ),
-                        });
-                    }
+                    DepartCause::Exit => event.biz_step = BizStep::Departing,
                 }
             }
-            "dock.receipt" => self.receipt(&ctx, parse(kind, payload)?, &mut event)?,
-            _ => return Ok(None),
+            EventBody::DockReceipt {
+                dock,
+                shipment,
+                unexpected,
+                by_sku,
+                ..
+            } => self.receipt(
+                &ctx,
+                Receipt {
+                    dock,
+                    shipment: shipment.as_deref(),
+                    unexpected,
+                    by_sku,
+                },
+                &mut event,
+            )?,
+            EventBody::StockChanged { .. }
+            | EventBody::AlertExit { .. }
+            | EventBody::AlertLowStock { .. }
+            | EventBody::AlertMisplaced { .. }
+            | EventBody::ReaderStatus { .. } => return Ok(None),
         }
         let document = Document {
             context: [CONTEXT],
             kind: "EPCISDocument",
             schema_version: SCHEMA_VERSION,
-            creation_date: &env.time,
+            creation_date: &time,
             body: Body {
                 event_list: [event],
             },
@@ -432,19 +469,19 @@ impl EpcisMapping {
     fn receipt(
         &self,
         ctx: &Ctx<'_>,
-        p: Receipt,
+        p: Receipt<'_>,
         event: &mut ObjectEvent,
     ) -> Result<(), EpcisError> {
-        let Some(location) = self.docks.get(&p.dock) else {
+        let Some(location) = self.docks.get(p.dock) else {
             return Err(EpcisError::UnknownDock {
                 seq: ctx.seq,
-                dock: p.dock,
+                dock: p.dock.to_owned(),
             });
         };
         let at = ctx.place(location)?;
         (event.biz_step, event.disposition) = (BizStep::Receiving, Disposition::InProgress);
         let mut epcs = Vec::with_capacity(p.unexpected.len());
-        for epc in &p.unexpected {
+        for epc in p.unexpected {
             let uri = ctx.epc(epc)?;
             if !epcs.contains(&uri) {
                 epcs.push(uri);
@@ -462,7 +499,7 @@ impl EpcisMapping {
             .collect();
         event.read_point = Some(Id::of(at));
         event.biz_location = Some(Id::of(at));
-        if let (Some(prefix), Some(shipment)) = (&self.shipment_uri_prefix, &p.shipment) {
+        if let (Some(prefix), Some(shipment)) = (&self.shipment_uri_prefix, p.shipment) {
             let mut uri = prefix.clone();
             shelfd_core::epc::digital_link::push_percent_encoded(&mut uri, shipment);
             event.biz_transaction_list = vec![BizTransaction {
@@ -509,7 +546,7 @@ pub fn epc_uri(hex: &str) -> Option<String> {
 
 /// What a mapping step needs to resolve names and report errors.
 struct Ctx<'a> {
-    kind: &'a str,
+    kind: EventKind,
     seq: u64,
     mapping: &'a EpcisMapping,
 }
@@ -520,7 +557,7 @@ impl Ctx<'_> {
             .locations
             .get(id)
             .ok_or_else(|| EpcisError::UnknownLocation {
-                kind: self.kind.into(),
+                kind: self.kind,
                 seq: self.seq,
                 location: id.into(),
             })
@@ -528,73 +565,20 @@ impl Ctx<'_> {
 
     fn epc(&self, hex: &str) -> Result<String, EpcisError> {
         epc_uri(hex).ok_or_else(|| EpcisError::BadEpc {
-            kind: self.kind.into(),
+            kind: self.kind,
             seq: self.seq,
             epc: hex.into(),
         })
     }
 }
 
-fn parse<'a, T: Deserialize<'a>>(kind: &str, payload: &'a [u8]) -> Result<T, EpcisError> {
-    serde_json::from_slice(payload).map_err(|e| EpcisError::Payload {
-        kind: kind.into(),
-        reason: e.to_string(),
-    })
-}
-
-// ---- payloads (the fields the mapping reads; others are ignored) -----------------------------
-
-#[derive(Deserialize)]
-struct Envelope {
-    store: String,
-    gateway: String,
-    seq: u64,
-    time: String,
-}
-
-#[derive(Deserialize)]
-struct TagAt {
-    epc: String,
-    location: String,
-}
-
-#[derive(Deserialize)]
-struct TagMoved {
-    epc: String,
-    from: String,
-    to: String,
-}
-
-#[derive(Deserialize)]
-struct TagSold {
-    epc: String,
-    location: String,
-    from: String,
-}
-
-#[derive(Deserialize)]
-struct TagDeparted {
-    epc: String,
-    from: String,
-    cause: String,
-}
-
-#[derive(Deserialize)]
-struct Receipt {
-    dock: String,
-    /// Null when no ASN was open for the session (everything read is unexpected).
-    #[serde(default)]
-    shipment: Option<String>,
-    #[serde(default)]
-    unexpected: Vec<String>,
-    #[serde(default)]
-    by_sku: BTreeMap<String, SkuCounts>,
-}
-
-#[derive(Deserialize)]
-struct SkuCounts {
-    #[serde(default)]
-    received: u64,
+/// The fields of a `dock.receipt` the mapping reads.
+struct Receipt<'a> {
+    dock: &'a str,
+    /// None when no ASN was open for the session (everything read is unexpected).
+    shipment: Option<&'a str>,
+    unexpected: &'a [String],
+    by_sku: &'a BTreeMap<String, SkuTally>,
 }
 
 // ---- the document (field order is the order in the JSON) --------------------------------------

@@ -1,6 +1,6 @@
-//! MQTT publishing: the typed topic grammar ([`topics`]), the presence document ([`status`]),
-//! commands and their results ([`commands`]), GS1 EPCIS 2.0 documents derived from event
-//! payloads ([`epcis`]), connection options with TLS ([`connect`]),
+//! MQTT publishing: the presence document ([`status`]), commands and their results
+//! ([`commands`]), GS1 EPCIS 2.0 documents derived from typed events ([`epcis`]), connection
+//! options with TLS ([`connect`]),
 //! packet-id ↔ outbox-seq bookkeeping ([`inflight`]) and the single publisher task
 //! ([`task::run_publisher`]) that owns the broker connection.
 //!
@@ -8,8 +8,10 @@
 //! outbox entries and tells it which ones the broker acknowledged, through [`OutboxRequest`]s.
 //! It learns about new events, outbox health and the end of the engine through
 //! [`crate::health::PipelineState`], and about changed retained snapshots through the [`SnapshotBoard`].
+//!
+//! An event's topic comes from the kind stored with its outbox entry
+//! ([`crate::store::OutboxEntry::kind`]), never from the payload's bytes.
 
-pub mod backoff;
 pub mod commands;
 pub mod connect;
 pub mod epcis;
@@ -107,43 +109,4 @@ impl SnapshotBoard {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-/// The `type` of an event payload as the engine writes it (`{"v":1,"type":"tag.arrived",…`),
-/// without parsing the whole document; `None` when the payload does not start that way.
-///
-/// ```
-/// use shelfd::publish::event_type;
-/// assert_eq!(event_type(br#"{"v":1,"type":"stock.changed","store":"s"}"#), Some("stock.changed"));
-/// assert_eq!(event_type(b"{}"), None);
-/// ```
-pub fn event_type(payload: &[u8]) -> Option<&str> {
-    let rest = payload.strip_prefix(br#"{"v":1,"type":""#)?;
-    let end = rest.iter().position(|&b| b == b'"')?;
-    let kind = std::str::from_utf8(&rest[..end]).ok()?;
-    let valid = !kind.is_empty()
-        && kind
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_');
-    valid.then_some(kind)
-}
-
-/// The `seq` of an event payload (`…"seq":N,…`), without parsing the whole document.
-///
-/// ```
-/// use shelfd::publish::event_seq;
-/// assert_eq!(event_seq(br#"{"v":1,"type":"tag.moved","store":"s","gateway":"g","seq":42,"time":"x"}"#), Some(42));
-/// assert_eq!(event_seq(b"{}"), None);
-/// ```
-pub fn event_seq(payload: &[u8]) -> Option<u64> {
-    let key = br#""seq":"#;
-    let at = payload.windows(key.len()).position(|w| w == key)? + key.len();
-    let digits = payload[at..]
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .count();
-    std::str::from_utf8(&payload[at..at + digits])
-        .ok()?
-        .parse()
-        .ok()
 }

@@ -5,8 +5,11 @@
 //! - on CONNACK: subscribes to `cmd/+`, publishes the retained `online` status and every
 //!   location's retained snapshot, then drains the outbox from its oldest entry, in seq order,
 //!   QoS 1, at most [`connect::INFLIGHT_WINDOW`] unacknowledged packets at a time;
+//! - publishes each outbox entry on `event/{type}`, the type being the kind stored with the
+//!   entry (never read from the payload);
 //! - with `[epcis]` enabled, publishes right after each event its EPCIS document
-//!   ([`super::epcis`], derived from the event's payload, QoS 1, not retained) on `epcis`;
+//!   ([`super::epcis`], derived from the typed event read back from the payload, QoS 1, not
+//!   retained) on `epcis`;
 //!   an event without an EPCIS meaning goes out alone;
 //! - maps each `Outgoing::Publish(pkid)` to the request it belongs to ([`InFlight`]) and asks
 //!   the store's owner to delete an entry only when the PUBACKs of all its packets (the event
@@ -22,19 +25,19 @@
 //! entry the broker acknowledged is deleted, the rest stay in the outbox on disk, `offline` was
 //! published (retained) when a connection was up, and the connection was closed cleanly.
 
-use super::backoff::Backoff;
 use super::commands::EngineCommand;
 use super::connect::{self, INFLIGHT_WINDOW};
 use super::epcis::EpcisMapping;
 use super::inflight::{InFlight, Sent};
 use super::status::{Presence, StatusDoc};
-use super::{OutboxRequest, SnapshotBoard, event_type};
+use super::{OutboxRequest, SnapshotBoard};
 use crate::config::MqttConfig;
 use crate::health::PipelineState;
 use crate::store::OutboxEntry;
 use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Outgoing, Packet, QoS,
 };
+use shelfd_core::backoff::{Backoff, BackoffPolicy};
 use shelfd_core::commands::{self, Command, CommandError, CommandResult};
 use shelfd_core::topics::{Topic, Topics};
 use std::collections::VecDeque;
@@ -89,7 +92,7 @@ enum ConnectionEnd {
 
 /// Runs until `cancel` and the engine's final commit, then stops as the module docs say.
 pub async fn run_publisher(mut p: Publisher, cancel: CancellationToken) {
-    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(60));
+    let mut backoff = Backoff::new(BackoffPolicy::BROKER);
     loop {
         match connection(&mut p, &cancel, &mut backoff).await {
             ConnectionEnd::Stopped => return,
@@ -472,8 +475,7 @@ async fn pump(p: &mut Publisher, c: &mut Conn) -> Result<(), ConnectionEnd> {
         let Some(entry) = c.staged.pop_front() else {
             break;
         };
-        let kind = event_type(&entry.payload).unwrap_or("unknown");
-        let topic = p.topics.build(&Topic::Event(kind.to_owned()));
+        let topic = p.topics.build(&Topic::Event(entry.kind));
         let document = epcis_document(p, &entry);
         let packets = if document.is_some() { 2 } else { 1 };
         match c
@@ -515,6 +517,9 @@ async fn pump(p: &mut Publisher, c: &mut Conn) -> Result<(), ConnectionEnd> {
 /// goes out alone.
 fn epcis_document(p: &Publisher, entry: &OutboxEntry) -> Option<Vec<u8>> {
     let mapping = p.epcis.as_ref()?;
+    if !super::epcis::has_document(entry.kind) {
+        return None;
+    }
     match mapping.document(&entry.payload) {
         Ok(document) => document.map(String::into_bytes),
         Err(e) => {

@@ -18,8 +18,8 @@ use crate::engine_store::EngineStore;
 use crate::health::{OutboxHealth, PipelineState};
 use crate::ops::metrics::Metrics;
 use crate::publish::commands::EngineCommand;
-use crate::publish::{OutboxRequest, SnapshotBoard, event_type};
-use crate::store::{Commit, Key, KeySpace, Store, StoreError};
+use crate::publish::{OutboxRequest, SnapshotBoard};
+use crate::store::{Commit, Key, KeySpace, Store, StoreError, kept_when_full};
 use shelfd_core::commands::CommandError;
 use shelfd_core::dock::Light;
 use shelfd_core::readlog::Record;
@@ -268,18 +268,17 @@ impl<S: Store + 'static> EngineLoop<S> {
         Ok(())
     }
 
-    /// Applies the outbox cap: oldest `tag.*` events go first (snapshots restore the truth they
-    /// carried), then anything oldest. Counts the drops durably.
+    /// Applies the outbox cap ([`kept_when_full`]): oldest `tag.*` events go first (snapshots
+    /// restore the truth they carried), then anything oldest. Counts the drops durably.
     fn enforce_cap(&mut self) -> Result<(), StoreError> {
         let stats = self.engine.store().outbox_stats();
         if stats.entries <= self.cap.max_entries && stats.bytes <= self.cap.max_bytes {
             return Ok(());
         }
-        let keep = |payload: &[u8]| !event_type(payload).is_some_and(|t| t.starts_with("tag."));
         let dropped = self.engine.store_mut().outbox_drop_oldest(
             self.cap.max_entries,
             self.cap.max_bytes,
-            &keep,
+            &kept_when_full,
         )?;
         if dropped > 0 {
             self.dropped_total += dropped;
@@ -373,6 +372,7 @@ impl<S: Store + 'static> EngineLoop<S> {
 mod tests {
     use super::*;
     use crate::store::MemoryStore;
+    use shelfd_core::events::EventKind;
     use shelfd_core::readlog::TagRead;
     use std::path::Path;
     use tokio_util::sync::CancellationToken;
@@ -447,9 +447,12 @@ settle_max = "0s"
         let stats = lp.engine.store().outbox_stats();
         assert!(stats.entries <= 20, "{stats:?}");
         let kept = lp.engine.store().outbox_first(100).expect("outbox");
-        let kinds: Vec<&str> = kept.iter().filter_map(|e| event_type(&e.payload)).collect();
+        let kinds: Vec<EventKind> = kept.iter().map(|e| e.kind).collect();
         // Arrivals and stock changes: every surviving event is a stock change.
-        assert!(kinds.iter().all(|k| *k == "stock.changed"), "{kinds:?}");
+        assert!(
+            kinds.iter().all(|k| *k == EventKind::StockChanged),
+            "{kinds:?}"
+        );
         let announced = *state_rx.borrow();
         assert!(announced.last_seq >= 60, "{announced:?}");
         let dropped = announced.last_seq - stats.entries;
@@ -531,7 +534,7 @@ settle_max = "0s"
             let arrived = |entries: &[crate::store::OutboxEntry]| {
                 entries
                     .iter()
-                    .filter(|e| event_type(&e.payload) == Some("tag.arrived"))
+                    .filter(|e| e.kind == EventKind::TagArrived)
                     .count()
             };
             assert_eq!(arrived(&fetch(&outbox_tx).await), 0);
@@ -777,7 +780,7 @@ settle_max = "0s"
             let entries = rx.await.expect("entries");
             let receipts: Vec<serde_json::Value> = entries
                 .iter()
-                .filter(|e| event_type(&e.payload) == Some("dock.receipt"))
+                .filter(|e| e.kind == EventKind::DockReceipt)
                 .map(|e| serde_json::from_slice(&e.payload).expect("json"))
                 .collect();
             assert_eq!(receipts.len(), 1);

@@ -19,9 +19,8 @@
 
 pub mod engine_loop;
 pub mod reload;
-pub mod replay_source;
 
-use crate::config::{Config, Protocol, ReaderConfig};
+use crate::config::{Config, LaneConfig, ReaderConfig, ReaderSource};
 use crate::engine_store::{EngineStore, EngineStoreError};
 use crate::health::{PipelineState, ReaderHealths};
 use crate::ops::notify::{self, EngineHeartbeat};
@@ -29,11 +28,12 @@ use crate::ops::observers;
 use crate::publish::status::{StatusDoc, new_boot_id};
 use crate::publish::task::{Publisher, run_publisher};
 use crate::publish::{SnapshotBoard, connect};
-use crate::readers::serial::{ReaderHealth, run_serial_reader};
 use crate::store::{DEFAULT_CACHE_BYTES, SledStore, StoreError};
 use engine_loop::{DockIo, EngineLoop, OutboxCap};
 use shelfd_core::readlog::Record;
 use shelfd_core::topics::Topics;
+use shelfd_readers::shelf_link::{BusSettings, LaneSetup, run_shelf_link_reader};
+use shelfd_readers::{ReaderHealth, ReaderSettings, run_serial_reader};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -241,46 +241,71 @@ pub async fn run_with(
     result
 }
 
-/// One reader's task: its protocol's source until `cancel`. A serial reader's counters are
-/// registered in `healths`.
+/// One reader's task: its protocol's source until `cancel`, on settings built from its
+/// config. A serial reader's counters are registered in `healths`.
 async fn run_reader(
     reader: ReaderConfig,
-    lanes: Vec<crate::config::LaneConfig>,
+    lanes: Vec<LaneConfig>,
     sink: mpsc::Sender<Record>,
     healths: ReaderHealths,
     cancel: CancellationToken,
 ) {
-    match reader.protocol {
-        Protocol::Replay => {
-            let id = reader.id.clone();
-            if let Err(e) = replay_source::run_replay_reader(
-                reader,
+    let id = reader.id.clone();
+    let wire = reader.wire_options();
+    let protocol = reader.protocol();
+    match reader.source {
+        ReaderSource::Replay { file, speed } => {
+            let settings = shelfd_readers::replay::ReplaySettings { id, file, speed };
+            let source = shelfd_readers::replay::run_replay_reader(
+                settings,
                 sink,
                 cancel.clone(),
                 shelfd_core::timefmt::now_ms,
-            )
-            .await
-            {
-                tracing::error!(reader = %id, error = %e, "replay source failed");
-            }
-        }
-        Protocol::ShelfLink => {
-            let health = Arc::new(ReaderHealth::new(&reader.id));
-            healths.register(health.clone());
-            let id = reader.id.clone();
-            let driver = crate::readers::shelf_link::run_shelf_link_reader(
-                reader, lanes, sink, health, cancel,
             );
-            if let Err(e) = driver.await {
-                tracing::error!(reader = %id, error = %e, "shelf-link reader cannot start");
+            if let Err(e) = source.await {
+                tracing::error!(reader = %reader.id, error = %e, "replay source failed");
             }
         }
-        _ => {
-            let health = Arc::new(ReaderHealth::new(&reader.id));
+        ReaderSource::ShelfLink { line, nodes } => {
+            let health = Arc::new(ReaderHealth::new(&id));
             healths.register(health.clone());
-            let id = reader.id.clone();
-            if let Err(e) = run_serial_reader(reader, sink, health, cancel).await {
-                tracing::error!(reader = %id, error = %e, "serial reader cannot start");
+            let lanes = lanes
+                .iter()
+                .filter(|l| l.reader.as_deref() == Some(id.as_str()))
+                .map(|l| LaneSetup {
+                    node: l.node,
+                    lane: l.lane,
+                    unit_mg: l.unit_mg(),
+                    tolerance_mg: l.tolerance_mg(),
+                })
+                .collect();
+            let bus = BusSettings {
+                id,
+                nodes,
+                antennas: wire.antennas,
+                lanes,
+                watchdog: reader.watchdog,
+            };
+            let driver = run_shelf_link_reader(bus, line.port, line.baud, sink, health, cancel);
+            if let Err(e) = driver.await {
+                tracing::error!(reader = %reader.id, error = %e, "shelf-link reader cannot start");
+            }
+        }
+        ReaderSource::Mercury(line)
+        | ReaderSource::MagicRf { line, .. }
+        | ReaderSource::R2000(line)
+        | ReaderSource::Line(line) => {
+            let health = Arc::new(ReaderHealth::new(&id));
+            healths.register(health.clone());
+            let settings = ReaderSettings {
+                id,
+                protocol,
+                wire,
+                watchdog: reader.watchdog,
+            };
+            let driver = run_serial_reader(settings, line.port, line.baud, sink, health, cancel);
+            if let Err(e) = driver.await {
+                tracing::error!(reader = %reader.id, error = %e, "serial reader cannot start");
             }
         }
     }

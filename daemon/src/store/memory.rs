@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 
 use super::keys::{Key, KeySpace};
 use super::{Commit, OutboxEntry, OutboxStats, Store, StoreError, check_commit, plan_drop};
+use shelfd_core::events::EventKind;
 
 /// The store in memory: state keyed by the same bytes as in sled, so scans come out in the same
 /// order, and the outbox by seq. [`Store::flush`] is a no-op and nothing survives a drop.
 #[derive(Debug, Clone)]
 pub struct MemoryStore {
     state: BTreeMap<Vec<u8>, Vec<u8>>,
-    outbox: BTreeMap<u64, Vec<u8>>,
+    outbox: BTreeMap<u64, (EventKind, Vec<u8>)>,
     next_seq: u64,
     stats: OutboxStats,
 }
@@ -34,8 +35,9 @@ impl MemoryStore {
         self.outbox
             .range(first..)
             .take(limit)
-            .map(|(&seq, payload)| OutboxEntry {
+            .map(|(&seq, (kind, payload))| OutboxEntry {
                 seq,
+                kind: *kind,
                 payload: payload.clone(),
             })
             .collect()
@@ -64,7 +66,7 @@ impl Store for MemoryStore {
         for entry in commit.events {
             self.stats.entries += 1;
             self.stats.bytes += entry.payload.len() as u64;
-            self.outbox.insert(entry.seq, entry.payload);
+            self.outbox.insert(entry.seq, (entry.kind, entry.payload));
         }
         Ok(())
     }
@@ -99,7 +101,7 @@ impl Store for MemoryStore {
 
     fn outbox_ack(&mut self, seqs: &[u64]) -> Result<(), StoreError> {
         for seq in seqs {
-            if let Some(payload) = self.outbox.remove(seq) {
+            if let Some((_, payload)) = self.outbox.remove(seq) {
                 self.stats.entries -= 1;
                 self.stats.bytes -= payload.len() as u64;
             }
@@ -115,9 +117,12 @@ impl Store for MemoryStore {
         &mut self,
         max_entries: u64,
         max_bytes: u64,
-        keep: &dyn Fn(&[u8]) -> bool,
+        keep: &dyn Fn(EventKind) -> bool,
     ) -> Result<u64, StoreError> {
-        let entries = self.outbox.iter().map(|(&seq, payload)| Ok((seq, payload)));
+        let entries = self
+            .outbox
+            .iter()
+            .map(|(&seq, (kind, payload))| Ok((seq, *kind, payload.len() as u64)));
         let plan = plan_drop(entries, self.stats, max_entries, max_bytes, keep)?;
         for seq in &plan.seqs {
             self.outbox.remove(seq);

@@ -2,10 +2,13 @@
 //! [`Store`] trait so sled can be replaced (redb is the fallback) without touching its callers.
 //!
 //! Owns the [`Store`] contract, the [`Commit`] unit of work and the rules both implementations
-//! share (seq continuity, reserved keys, the outbox cap policy). It must never interpret a value
-//! (tag, location, reader and snapshot records and event payloads are opaque bytes written by the
-//! engine's codecs), never assign seqs on its own (the engine numbers events, the store only
-//! checks that they continue), and never be called from an async runtime worker.
+//! share (seq continuity, reserved keys, the outbox cap policy, [`kept_when_full`]). An outbox
+//! entry carries its [`EventKind`] beside its payload, so routing and the cap never look inside a
+//! payload. It must never interpret a value (tag, location, reader and snapshot records and
+//! event payloads are opaque bytes written by the engine's codecs; the one exception is reading
+//! the kind of an outbox entry written before kinds were stored, see [`outbox_value`]), never
+//! assign seqs on its own (the engine numbers events, the store only checks that they continue),
+//! and never be called from an async runtime worker.
 //!
 //! # Blocking
 //! Every method blocks on disk I/O ([`SledStore::flush`] waits for the log to be written). The
@@ -14,6 +17,8 @@
 //!
 //! # Layout
 //! - [`keys`]: the key layout of the one tree (`a/`, `d/`, `m/`, `t/`, `l/`, `r/`, `s/`, `o/<u64 BE>`).
+//! - [`outbox_value`]: the bytes of an outbox value (kind, then payload) and how values written
+//!   before the kind was stored are read.
 //! - [`SledStore`]: sled 0.34, one tree, every multi-key update through one `apply_batch`.
 //! - [`MemoryStore`]: the same semantics in memory, for engine tests and benchmarks.
 //! - [`StoreError`]: errors naming the path, key or seq involved.
@@ -21,6 +26,7 @@
 mod error;
 pub mod keys;
 mod memory;
+pub mod outbox_value;
 mod sled_store;
 
 #[cfg(test)]
@@ -29,15 +35,49 @@ mod tests;
 pub use error::StoreError;
 pub use keys::{Key, KeySpace};
 pub use memory::MemoryStore;
+pub use outbox_value::OutboxValueError;
 pub use sled_store::{DEFAULT_CACHE_BYTES, SledStore};
+
+use shelfd_core::events::EventKind;
 
 /// One event waiting in the outbox to be published.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
     /// The event's seq: per gateway, from 1, contiguous, never reused.
     pub seq: u64,
+    /// The event's kind: its topic and its fate when the outbox is full come from here.
+    pub kind: EventKind,
     /// The event as published (JSON bytes); opaque to the store.
     pub payload: Vec<u8>,
+}
+
+/// The outbox cap policy: whether entries of `kind` are kept while older entries of other kinds
+/// can be dropped instead ([`Store::outbox_drop_oldest`]).
+///
+/// `tag.*` events go first: the retained `stock.snapshot`s and `stock.changed` carry the counts
+/// they changed. Stock changes, alerts, reader status and dock receipts are kept. The match is
+/// exhaustive, so a new kind has to be placed here.
+///
+/// ```
+/// use shelfd::store::kept_when_full;
+/// use shelfd_core::events::EventKind;
+/// assert!(!kept_when_full(EventKind::TagMoved));
+/// assert!(kept_when_full(EventKind::DockReceipt));
+/// ```
+pub fn kept_when_full(kind: EventKind) -> bool {
+    match kind {
+        EventKind::TagArrived
+        | EventKind::TagMoved
+        | EventKind::TagDeparted
+        | EventKind::TagSold
+        | EventKind::TagReturned => false,
+        EventKind::StockChanged
+        | EventKind::AlertExit
+        | EventKind::AlertLowStock
+        | EventKind::AlertMisplaced
+        | EventKind::ReaderStatus
+        | EventKind::DockReceipt => true,
+    }
 }
 
 /// What the outbox currently buffers.
@@ -45,7 +85,8 @@ pub struct OutboxEntry {
 pub struct OutboxStats {
     /// Number of entries.
     pub entries: u64,
-    /// Sum of the payload lengths in bytes (keys and sled overhead not counted).
+    /// Sum of the payload lengths in bytes (keys, the stored kinds and sled overhead not
+    /// counted).
     pub bytes: u64,
 }
 
@@ -110,9 +151,9 @@ pub trait Store: Send {
     /// most `max_bytes` payload bytes. Returns how many entries were dropped.
     ///
     /// Policy when full, in this order:
-    /// 1. Entries for which `keep(payload)` is false go first, oldest first, until the outbox is
+    /// 1. Entries for which `keep(kind)` is false go first, oldest first, until the outbox is
     ///    within both bounds. Meant for events a later event or a retained snapshot supersedes
-    ///    (stock deltas), so that the ones nothing replaces (receipts, sales, alerts) survive.
+    ///    ([`kept_when_full`]), so that the ones nothing replaces (receipts, alerts) survive.
     /// 2. If every such entry is gone and the outbox is still over a bound, the oldest remaining
     ///    entries go, whatever `keep` says: the cap is a hard limit on disk use.
     ///
@@ -123,7 +164,7 @@ pub trait Store: Send {
         &mut self,
         max_entries: u64,
         max_bytes: u64,
-        keep: &dyn Fn(&[u8]) -> bool,
+        keep: &dyn Fn(EventKind) -> bool,
     ) -> Result<u64, StoreError>;
 
     /// Writes everything committed so far to disk and waits for it (sled `flush`). On Linux,
@@ -171,18 +212,18 @@ pub(crate) struct DropPlan {
     pub(crate) bytes: u64,
 }
 
-/// Applies the policy of [`Store::outbox_drop_oldest`] to the outbox in ascending seq.
-/// Reads no further than it must; only the kept entries it passed are remembered (seq, size).
-pub(crate) fn plan_drop<P, I>(
+/// Applies the policy of [`Store::outbox_drop_oldest`] to the outbox in ascending seq, given as
+/// (seq, kind, payload length). Reads no further than it must; only the kept entries it passed
+/// are remembered (seq, size).
+pub(crate) fn plan_drop<I>(
     entries: I,
     stats: OutboxStats,
     max_entries: u64,
     max_bytes: u64,
-    keep: &dyn Fn(&[u8]) -> bool,
+    keep: &dyn Fn(EventKind) -> bool,
 ) -> Result<DropPlan, StoreError>
 where
-    P: AsRef<[u8]>,
-    I: IntoIterator<Item = Result<(u64, P), StoreError>>,
+    I: IntoIterator<Item = Result<(u64, EventKind, u64), StoreError>>,
 {
     let mut left = stats;
     let within = |left: &OutboxStats| left.entries <= max_entries && left.bytes <= max_bytes;
@@ -198,10 +239,8 @@ where
         if within(&left) {
             return Ok(plan);
         }
-        let (seq, payload) = entry?;
-        let payload = payload.as_ref();
-        let len = payload.len() as u64;
-        if keep(payload) {
+        let (seq, kind, len) = entry?;
+        if keep(kind) {
             kept.push((seq, len));
         } else {
             drop_entry(&mut plan, &mut left, seq, len);

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use sled::{Batch, IVec};
 
 use super::keys::{self, Key, KeySpace, NEXT_SEQ_KEY, OUTBOX_PREFIX};
+use super::outbox_value;
 use super::{Commit, OutboxEntry, OutboxStats, Store, StoreError, check_commit, plan_drop};
+use shelfd_core::events::EventKind;
 
 /// Default sled page cache: 32 MiB. sled's own default is 1 GiB, and its resident memory can be
 /// several times the configured cache (DEPENDENCIES.md, Q1).
@@ -124,7 +126,7 @@ impl SledStore {
             let (key, value) = item.map_err(|e| self.sled_error("scan outbox".into(), e))?;
             let seq = self.outbox_seq(&key)?;
             stats.entries += 1;
-            stats.bytes += value.len() as u64;
+            stats.bytes += outbox_value::payload_len(&value);
             last = Some(seq);
         }
         let next_seq = match (stored, last) {
@@ -153,6 +155,15 @@ impl SledStore {
             .ok_or_else(|| self.corrupt(format!("bad outbox key {}", keys::escape_bytes(key))))
     }
 
+    /// The kind and payload of the outbox value of `seq` (either format, see [`outbox_value`]).
+    fn outbox_value<'v>(
+        &self,
+        seq: u64,
+        value: &'v [u8],
+    ) -> Result<(EventKind, &'v [u8]), StoreError> {
+        outbox_value::decode(value).map_err(|e| self.corrupt(format!("outbox seq {seq}: {e}")))
+    }
+
     fn outbox_from(&self, first: u64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
@@ -162,9 +173,12 @@ impl SledStore {
             .take(limit)
             .map(|item| {
                 let (key, value) = item.map_err(|e| self.sled_error("read outbox".into(), e))?;
+                let seq = self.outbox_seq(&key)?;
+                let (kind, payload) = self.outbox_value(seq, &value)?;
                 Ok(OutboxEntry {
-                    seq: self.outbox_seq(&key)?,
-                    payload: value.to_vec(),
+                    seq,
+                    kind,
+                    payload: payload.to_vec(),
                 })
             })
             .collect()
@@ -230,7 +244,10 @@ impl Store for SledStore {
         for entry in commit.events {
             added.entries += 1;
             added.bytes += entry.payload.len() as u64;
-            batch.insert(&keys::outbox_key(entry.seq)[..], entry.payload);
+            batch.insert(
+                &keys::outbox_key(entry.seq)[..],
+                outbox_value::encode(entry.kind, &entry.payload),
+            );
         }
         if next_seq != self.next_seq {
             batch.insert(NEXT_SEQ_KEY, &keys::encode_seq(next_seq)[..]);
@@ -296,7 +313,7 @@ impl Store for SledStore {
                 .map_err(|e| self.sled_error(format!("read outbox seq {seq}"), e))?;
             if let Some(value) = value {
                 removed.entries += 1;
-                removed.bytes += value.len() as u64;
+                removed.bytes += outbox_value::payload_len(&value);
                 batch.remove(&key[..]);
             }
         }
@@ -319,11 +336,13 @@ impl Store for SledStore {
         &mut self,
         max_entries: u64,
         max_bytes: u64,
-        keep: &dyn Fn(&[u8]) -> bool,
+        keep: &dyn Fn(EventKind) -> bool,
     ) -> Result<u64, StoreError> {
         let entries = self.db.scan_prefix(OUTBOX_PREFIX).map(|item| {
             let (key, value) = item.map_err(|e| self.sled_error("scan outbox".into(), e))?;
-            Ok((self.outbox_seq(&key)?, value))
+            let seq = self.outbox_seq(&key)?;
+            let (kind, payload) = self.outbox_value(seq, &value)?;
+            Ok((seq, kind, payload.len() as u64))
         });
         let plan = plan_drop(entries, self.stats, max_entries, max_bytes, keep)?;
         if plan.seqs.is_empty() {

@@ -9,6 +9,7 @@ use proptest::prelude::*;
 use tempfile::TempDir;
 
 use super::*;
+use shelfd_core::events::{Event, EventBody, Origin, ReaderState};
 
 /// Opens a store and "reopens" it: for sled, drop and open again on the same dir; for memory,
 /// the same store (it has no restart).
@@ -56,9 +57,19 @@ impl Fixture for MemoryFixture {
     }
 }
 
+/// The kind the tests give a payload: `k…` payloads are of a kind the cap keeps
+/// (`dock.receipt`), every other one of a kind it drops first (`tag.arrived`).
+fn kind_of(payload: &[u8]) -> EventKind {
+    match payload.first() {
+        Some(b'k') => EventKind::DockReceipt,
+        _ => EventKind::TagArrived,
+    }
+}
+
 fn event(seq: u64, payload: &str) -> OutboxEntry {
     OutboxEntry {
         seq,
+        kind: kind_of(payload.as_bytes()),
         payload: payload.as_bytes().to_vec(),
     }
 }
@@ -360,9 +371,9 @@ fn stats_follow_commit_ack_drop_reopen(fx: &mut impl Fixture) {
     assert_eq!(seqs(&all_outbox(&store)), vec![4, 5, 6, 7, 8, 9]);
 }
 
-/// Payloads starting with `k` are the ones to keep.
-fn keep_k(payload: &[u8]) -> bool {
-    payload.first() == Some(&b'k')
+/// Payloads starting with `k` are the ones to keep (see [`kind_of`]).
+fn keep_k(kind: EventKind) -> bool {
+    kind == EventKind::DockReceipt
 }
 
 fn drop_oldest_policy(fx: &mut impl Fixture) {
@@ -658,7 +669,7 @@ proptest! {
                     let commit = Commit {
                         puts,
                         deletes,
-                        events: (first..).zip(events).map(|(seq, payload)| OutboxEntry { seq, payload }).collect(),
+                        events: (first..).zip(events).map(|(seq, payload)| OutboxEntry { seq, kind: kind_of(&payload), payload }).collect(),
                     };
                     let a = sled.commit(commit.clone()).map_err(|e| e.to_string());
                     let b = memory.commit(commit).map_err(|e| e.to_string());
@@ -686,5 +697,138 @@ proptest! {
             }
             assert_same(&sled, &memory)?;
         }
+    }
+}
+
+/// The payload an earlier shelfd wrote for event `seq` of `body`.
+fn legacy_payload(seq: u64, body: EventBody) -> Vec<u8> {
+    let origin = Origin {
+        store: "s1".into(),
+        gateway: "gw-1".into(),
+    };
+    Event {
+        seq,
+        time_ms: 1_795_341_600_000,
+        body,
+    }
+    .to_json(&origin)
+    .into_bytes()
+}
+
+#[test]
+fn an_outbox_written_before_kinds_were_stored_loads_routes_and_drops_by_kind() {
+    let fx = SledFixture::new();
+    let arrived = legacy_payload(
+        1,
+        EventBody::TagArrived {
+            epc: "3074257bf7194e4000001a85".into(),
+            sku: None,
+            location: "shelf-a".into(),
+        },
+    );
+    let status = legacy_payload(
+        2,
+        EventBody::ReaderStatus {
+            reader: "r1".into(),
+            state: ReaderState::Offline,
+            since: "2026-11-22T10:00:00.000Z".into(),
+        },
+    );
+    // The layout of the previous version: `o/<seq BE>` → the bare payload, and `m/next_seq`.
+    {
+        let db = sled::open(fx.state_dir().join("db")).expect("sled");
+        db.insert(keys::outbox_key(1), arrived.clone())
+            .expect("put 1");
+        db.insert(keys::outbox_key(2), status.clone())
+            .expect("put 2");
+        db.insert(keys::NEXT_SEQ_KEY, &keys::encode_seq(3)[..])
+            .expect("next_seq");
+        db.flush().expect("flush");
+    }
+    let mut fx = fx;
+    let mut store = fx.open();
+    assert_eq!(store.next_seq(), 3);
+    assert_eq!(
+        store.outbox_stats(),
+        OutboxStats {
+            entries: 2,
+            bytes: (arrived.len() + status.len()) as u64
+        }
+    );
+    assert_eq!(
+        all_outbox(&store),
+        vec![
+            OutboxEntry {
+                seq: 1,
+                kind: EventKind::TagArrived,
+                payload: arrived.clone()
+            },
+            OutboxEntry {
+                seq: 2,
+                kind: EventKind::ReaderStatus,
+                payload: status.clone()
+            },
+        ]
+    );
+    // The publisher's topic comes from the loaded kind.
+    let topics = shelfd_core::topics::Topics::new("shelfd/v1", "s1", "gw-1");
+    let entry = &all_outbox(&store)[1];
+    assert_eq!(
+        topics.build(&shelfd_core::topics::Topic::Event(entry.kind)),
+        "shelfd/v1/s1/gw-1/event/reader.status"
+    );
+    // New entries are written with their kind next to old ones; the cap drops `tag.*` first,
+    // old or new.
+    store
+        .commit(Commit {
+            events: vec![OutboxEntry {
+                seq: 3,
+                kind: EventKind::TagMoved,
+                payload: b"{}".to_vec(),
+            }],
+            ..Commit::default()
+        })
+        .expect("commit 3");
+    let mut store = fx.reopen(store);
+    assert_eq!(
+        store.outbox_stats().bytes,
+        (arrived.len() + status.len() + 2) as u64
+    );
+    assert_eq!(
+        store
+            .outbox_drop_oldest(1, u64::MAX, &kept_when_full)
+            .expect("drop"),
+        2
+    );
+    assert_eq!(
+        all_outbox(&store),
+        vec![OutboxEntry {
+            seq: 2,
+            kind: EventKind::ReaderStatus,
+            payload: status
+        }]
+    );
+    store.outbox_ack(&[2]).expect("ack");
+    assert_eq!(store.outbox_stats(), OutboxStats::default());
+}
+
+#[test]
+fn an_unreadable_outbox_value_is_corrupt_naming_its_seq() {
+    let fx = SledFixture::new();
+    {
+        let db = sled::open(fx.state_dir().join("db")).expect("sled");
+        db.insert(keys::outbox_key(1), &b"{\"v\":1}"[..])
+            .expect("put");
+        db.insert(keys::NEXT_SEQ_KEY, &keys::encode_seq(2)[..])
+            .expect("next_seq");
+        db.flush().expect("flush");
+    }
+    let mut fx = fx;
+    let store = fx.open();
+    match store.outbox_first(10) {
+        Err(StoreError::Corrupt { what, .. }) => {
+            assert!(what.starts_with("outbox seq 1: "), "{what}")
+        }
+        other => panic!("{other:?}"),
     }
 }

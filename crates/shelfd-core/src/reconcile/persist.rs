@@ -469,6 +469,7 @@ impl Engine {
 mod tests {
     use super::super::rules::StoreRules;
     use super::*;
+    use crate::events::EventKind;
     use crate::kinds::LocationKind;
     use crate::sim::{StoreSim, TagProfile, sim_epc};
     use std::collections::BTreeMap;
@@ -747,14 +748,14 @@ mod tests {
         records.commit(writer.take_changes(), &step);
         events.extend(step);
         // The day produced what the comparison is meant to cover.
-        let kinds: Vec<&str> = events.iter().map(|e| e.body.kind()).collect();
+        let kinds: Vec<EventKind> = events.iter().map(|e| e.body.kind()).collect();
         for kind in [
-            "tag.moved",
-            "tag.departed",
-            "tag.sold",
-            "alert.exit",
-            "alert.misplaced",
-            "alert.low_stock",
+            EventKind::TagMoved,
+            EventKind::TagDeparted,
+            EventKind::TagSold,
+            EventKind::AlertExit,
+            EventKind::AlertMisplaced,
+            EventKind::AlertLowStock,
         ] {
             assert!(kinds.contains(&kind), "{kind} missing: {kinds:?}");
         }
@@ -775,7 +776,10 @@ mod tests {
         let t = w.now + 5_000;
         w.advance(t, &mut ev);
         assert!(
-            ev.iter().all(|e| !e.body.kind().starts_with("alert.")),
+            ev.iter().all(|e| !matches!(
+                e.body.kind(),
+                EventKind::AlertExit | EventKind::AlertLowStock | EventKind::AlertMisplaced
+            )),
             "{ev:#?}"
         );
     }

@@ -427,40 +427,83 @@ fn b5_slow_session2_population_does_not_false_depart_but_does_depart() {
 }
 
 fn slow_population(seed: u64) {
+    // Session 2 with persistence (see shelfd_core::sim): each tag answers once, then stays
+    // silent for 2–9 minutes; two reads confirm it at a slow location, so after 20 minutes every
+    // tag has arrived (a tag whose first reads went to the next shelf's antennas, which also
+    // silence it, may need a third).
     let mut s = sim(seed);
     let epcs = s.add_tags(40, 2, "c", TagProfile::SESSION2);
-    s.run_for(5 * 60_000);
+    s.run_for(20 * 60_000);
     let mut e = Engine::new(topo(), knobs());
-    let ev = feed(&mut e, &s.take_records());
+    let records = s.take_records();
+    let ev = feed(&mut e, &records);
     assert_eq!(
         count(&ev, "tag.arrived"),
         40,
         "seed {seed}: {:?}",
         kinds(&ev)
     );
-    assert_eq!(stock_at(&e, "c"), 40, "seed {seed}: {:?}", kinds(&ev));
+    // Each at c, unless c's antenna never read it before it arrived elsewhere: a tag the next
+    // shelf's antennas happened to read (and so silence) every time is where its reads put it.
+    let mut elsewhere = Vec::new();
+    for a in of_kind(&ev, "tag.arrived") {
+        let EventBody::TagArrived { epc, location, .. } = &a.body else {
+            continue;
+        };
+        if location != "c" {
+            let read_at_c = records.iter().any(|r| {
+                matches!(r, Record::Read(r) if hex(&r.epc) == *epc && r.antenna == 4 && r.t <= a.time_ms)
+            });
+            assert!(!read_at_c, "seed {seed}: {epc} arrived at {location}");
+            elsewhere.push(epc.clone());
+        }
+    }
+    // Counted at c, or next door for such a tag (published counts lag a late move by its
+    // settle window, on both sides alike).
     assert_eq!(
-        count(&ev, "tag.moved") + count(&ev, "tag.departed"),
-        0,
+        stock_at(&e, "c") + stock_at(&e, "b"),
+        40,
         "seed {seed}: {:?}",
         kinds(&ev)
     );
+    assert!(stock_at(&e, "b") as usize <= elsewhere.len());
+    // No departure; a move only brings such a tag home.
+    assert_eq!(count(&ev, "tag.departed"), 0, "seed {seed}: {:?}", kinds(&ev));
+    for m in of_kind(&ev, "tag.moved") {
+        assert!(
+            matches!(&m.body, EventBody::TagMoved { epc, to, .. } if to == "c" && elsewhere.contains(epc)),
+            "seed {seed}: {m:?}"
+        );
+    }
     s.run_for(30 * 60_000);
     let ev = feed(&mut e, &s.take_records());
+    // Nothing happens, but that a tag placed next door by its reads moves home once c reads it.
+    let corrections = of_kind(&ev, "tag.moved")
+        .into_iter()
+        .filter(|m| matches!(&m.body, EventBody::TagMoved { epc, to, .. } if to == "c" && elsewhere.contains(epc)))
+        .count();
     assert_eq!(
         count(&ev, "tag.arrived") + count(&ev, "tag.moved") + count(&ev, "tag.departed"),
-        0,
+        corrections,
         "seed {seed}: {:?}",
         kinds(&ev)
     );
     let removed_at = s.now();
     s.move_tag(&epcs[5], None);
-    s.run_for(15 * 60_000);
+    s.run_for(45 * 60_000);
     let ev = feed(&mut e, &s.take_records());
     let dep = of_kind(&ev, "tag.departed");
     assert_eq!(dep.len(), 1, "seed {seed}: {:?}", kinds(&ev));
-    assert_eq!(count(&ev, "tag.moved"), 0, "seed {seed}: {:?}", kinds(&ev));
-    assert!(dep[0].time_ms - removed_at <= 10 * 60_000);
+    let home = |m: &&Event| {
+        matches!(&m.body, EventBody::TagMoved { epc, to, .. } if to == "c" && elsewhere.contains(epc))
+    };
+    assert!(
+        of_kind(&ev, "tag.moved").iter().all(home),
+        "seed {seed}: {:?}",
+        kinds(&ev)
+    );
+    // Missing reads a few minutes apart: it departs within 40 minutes (issue #15).
+    assert!(dep[0].time_ms - removed_at <= 40 * 60_000);
 }
 
 #[test]
@@ -588,17 +631,25 @@ fn b8_first_start_publishes_a_baseline_not_thousands_of_arrivals() {
     s.run_for(3 * 60_000);
     let mut e = Engine::new(topo(), Knobs::default());
     let ev = feed(&mut e, &s.take_records());
-    // Every tag readable within the window is in the baseline; at most a slow Session-2 straggler
-    // confirmed after the window arrives normally.
+    // The fast shelf's baseline closes after the two-minute window (its neighbour b may wait for
+    // Session-2 tags whose first reads were b's cross-reads); the Session-2 shelf's stays open
+    // until its population has been read twice (its tags answer every few minutes).
+    let baseline = |e: &Engine, loc: &str| {
+        e.snapshots()
+            .iter()
+            .find(|x| x.location == loc)
+            .is_some_and(|x| x.baseline)
+    };
+    assert!(baseline(&e, "a") && !baseline(&e, "c"));
+    s.run_for(20 * 60_000);
+    let ev: Vec<Event> = ev
+        .into_iter()
+        .chain(feed(&mut e, &s.take_records()))
+        .collect();
+    // Every tag present at the start is in its location's baseline: no arrival, no move.
     assert_eq!(count(&ev, "tag.moved"), 0);
-    assert!(count(&ev, "tag.arrived") <= 2, "{:?}", kinds(&ev));
-    assert!(
-        ev.iter()
-            .all(|x| !matches!(&x.body, EventBody::TagArrived { location, .. } if location != "c"))
-    );
-    let snaps = e.snapshots();
-    let a = snaps.iter().find(|x| x.location == "a").expect("a");
-    assert!(a.baseline);
+    assert_eq!(count(&ev, "tag.arrived"), 0, "{:?}", kinds(&ev));
+    assert!(baseline(&e, "a") && baseline(&e, "b") && baseline(&e, "c"));
     e.shutdown(&mut Vec::new());
     assert_eq!(
         (stock_at(&e, "a"), stock_at(&e, "b"), stock_at(&e, "c")),
@@ -1177,3 +1228,7 @@ fn r4_rule_changes_apply_at_the_next_sweep_and_only_once() {
     assert_eq!(low_alerts(&ev).len() + misplaced(&ev).len(), 0);
     assert!(e.low_stock_raised(0).is_empty());
 }
+
+
+
+

@@ -30,13 +30,13 @@ fn advance(e: &mut Engine, t: u64) -> Vec<Event> {
 }
 
 fn of_kind<'a>(ev: &'a [Event], kind: &str) -> Vec<&'a Event> {
-    ev.iter().filter(|e| e.body.kind() == kind).collect()
+    ev.iter().filter(|e| e.body.kind().as_str() == kind).collect()
 }
 
 fn kinds(ev: &[Event]) -> BTreeMap<&'static str, usize> {
     let mut m = BTreeMap::new();
     for e in ev {
-        *m.entry(e.body.kind()).or_default() += 1;
+        *m.entry(e.body.kind().as_str()).or_default() += 1;
     }
     m
 }
@@ -166,7 +166,7 @@ fn multiplexed(seed: u64) {
     assert!(about(&ev, &stray).is_empty(), "seed {seed}");
     let gone = about(&ev, &removed);
     assert_eq!(gone.len(), 1, "seed {seed}: {gone:?}");
-    assert_eq!(gone[0].body.kind(), "tag.departed");
+    assert_eq!(gone[0].body.kind().as_str(), "tag.departed");
     let (_, _, p3, d3) = MUX[2];
     assert!(
         gone[0].time_ms - placed <= 6 * p3 * 12 / 10 + d3 + p3,
@@ -177,7 +177,7 @@ fn multiplexed(seed: u64) {
     let (_, _, p5, d5) = MUX[4];
     match mv.as_slice() {
         [m] => {
-            assert_eq!(m.body.kind(), "tag.moved", "seed {seed}: {mv:?}");
+            assert_eq!(m.body.kind().as_str(), "tag.moved", "seed {seed}: {mv:?}");
             assert!(
                 m.time_ms - placed <= 3 * p5 * 12 / 10 + d5,
                 "seed {seed}: moved after {}",
@@ -186,7 +186,7 @@ fn multiplexed(seed: u64) {
         }
         [d, a] => {
             assert_eq!(
-                (d.body.kind(), a.body.kind()),
+                (d.body.kind().as_str(), a.body.kind().as_str()),
                 ("tag.departed", "tag.arrived"),
                 "seed {seed}"
             );
@@ -196,7 +196,7 @@ fn multiplexed(seed: u64) {
     // Nothing else happened to anything else.
     let others = ev
         .iter()
-        .filter(|x| matches!(x.body.kind(), "tag.arrived" | "tag.moved" | "tag.departed"))
+        .filter(|x| matches!(x.body.kind().as_str(), "tag.arrived" | "tag.moved" | "tag.departed"))
         .count();
     assert_eq!(others, 1 + 1 + mv.len(), "seed {seed}: {:?}", kinds(&ev));
 }
@@ -256,11 +256,11 @@ fn session2(seed: u64) {
     let ev = feed(&mut e, &s.take_records());
     let a = about(&ev, &new[0]);
     assert_eq!(a.len(), 1, "seed {seed}: {a:?}");
-    assert_eq!(a[0].body.kind(), "tag.arrived");
+    assert_eq!(a[0].body.kind().as_str(), "tag.arrived");
     assert!(a[0].time_ms - placed <= 10 * MIN, "seed {seed}");
     let d = about(&ev, &removed);
     assert_eq!(d.len(), 1, "seed {seed}: {d:?}");
-    assert_eq!(d[0].body.kind(), "tag.departed");
+    assert_eq!(d[0].body.kind().as_str(), "tag.departed");
     assert!(d[0].time_ms - placed <= 40 * MIN, "seed {seed}");
     assert_eq!(
         of_kind(&ev, "tag.arrived").len() + of_kind(&ev, "tag.departed").len(),
@@ -274,7 +274,7 @@ fn session2(seed: u64) {
         let ev = feed(&mut e, &s.take_records());
         let tag_events = ev
             .iter()
-            .filter(|x| x.body.kind().starts_with("tag."))
+            .filter(|x| x.body.kind().as_str().starts_with("tag."))
             .count();
         assert_eq!(tag_events, 0, "seed {seed}: {:?}", kinds(&ev));
     }
@@ -282,3 +282,4 @@ fn session2(seed: u64) {
     advance(&mut e, end);
     assert_eq!((stock_at(&e, "fast"), stock_at(&e, "s2")), (20, 120));
 }
+

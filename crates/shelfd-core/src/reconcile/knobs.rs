@@ -97,6 +97,14 @@ impl Knobs {
     }
 }
 
+impl Knobs {
+    /// These knobs with `arrive_min_reads` set to `n`.
+    pub fn with_arrive_min_reads(mut self, n: u8) -> Self {
+        self.arrive_min_reads = n;
+        self
+    }
+}
+
 impl Default for Knobs {
     fn default() -> Self {
         Knobs::from_config(&ReconcileConfig::default())

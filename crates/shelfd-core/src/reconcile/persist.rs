@@ -228,6 +228,7 @@ impl Engine {
         w.u64(v.first);
         w.u64(v.last);
         w.u16(v.silences);
+
         let b = self.loc_base[i];
         w.u8(u8::from(b.done));
         w.u64(b.ready_at);
@@ -280,6 +281,7 @@ impl Engine {
                 first: r.u64()?,
                 last: r.u64()?,
                 silences: r.u16()?,
+
             };
             self.loc_base[i] = LocBaseline {
                 done: r.flag()?,
@@ -615,6 +617,7 @@ mod tests {
             loc_readers: _, // derived from the topology
             reader_memory: _, // derived from the knobs
             loc_established: _, // derived from the cadences and visits
+            loc_residents: _,   // counted at every sweep
         } = w;
         assert_eq!((topo, kinds, k), (&r.topo, &r.kinds, &r.k));
         let (tw, tr) = (tags_of(w), tags_of(r));

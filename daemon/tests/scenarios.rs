@@ -443,18 +443,27 @@ fn slow_population(seed: u64) {
         "seed {seed}: {:?}",
         kinds(&ev)
     );
-    // Each at c, unless c's antenna never read it before it arrived elsewhere: a tag the next
-    // shelf's antennas happened to read (and so silence) every time is where its reads put it.
+    // Each at c, unless the next shelf's antennas read it more often than c's before it arrived
+    // there: a Session-2 tag a neighbour reads first is silenced by that read too, so its reads
+    // can put it next door for a while (it moves home once c's reads outweigh them).
     let mut elsewhere = Vec::new();
     for a in of_kind(&ev, "tag.arrived") {
         let EventBody::TagArrived { epc, location, .. } = &a.body else {
             continue;
         };
         if location != "c" {
-            let read_at_c = records.iter().any(|r| {
-                matches!(r, Record::Read(r) if hex(&r.epc) == *epc && r.antenna == 4 && r.t <= a.time_ms)
-            });
-            assert!(!read_at_c, "seed {seed}: {epc} arrived at {location}");
+            let reads_at = |antenna: u16| {
+                records
+                    .iter()
+                    .filter(|r| {
+                        matches!(r, Record::Read(r) if hex(&r.epc) == *epc && r.antenna == antenna && r.t <= a.time_ms)
+                    })
+                    .count()
+            };
+            assert!(
+                reads_at(3) > reads_at(4),
+                "seed {seed}: {epc} arrived at {location}"
+            );
             elsewhere.push(epc.clone());
         }
     }
@@ -468,7 +477,12 @@ fn slow_population(seed: u64) {
     );
     assert!(stock_at(&e, "b") as usize <= elsewhere.len());
     // No departure; a move only brings such a tag home.
-    assert_eq!(count(&ev, "tag.departed"), 0, "seed {seed}: {:?}", kinds(&ev));
+    assert_eq!(
+        count(&ev, "tag.departed"),
+        0,
+        "seed {seed}: {:?}",
+        kinds(&ev)
+    );
     for m in of_kind(&ev, "tag.moved") {
         assert!(
             matches!(&m.body, EventBody::TagMoved { epc, to, .. } if to == "c" && elsewhere.contains(epc)),
@@ -494,9 +508,7 @@ fn slow_population(seed: u64) {
     let ev = feed(&mut e, &s.take_records());
     let dep = of_kind(&ev, "tag.departed");
     assert_eq!(dep.len(), 1, "seed {seed}: {:?}", kinds(&ev));
-    let home = |m: &&Event| {
-        matches!(&m.body, EventBody::TagMoved { epc, to, .. } if to == "c" && elsewhere.contains(epc))
-    };
+    let home = |m: &&Event| matches!(&m.body, EventBody::TagMoved { epc, to, .. } if to == "c" && elsewhere.contains(epc));
     assert!(
         of_kind(&ev, "tag.moved").iter().all(home),
         "seed {seed}: {:?}",
@@ -1228,7 +1240,3 @@ fn r4_rule_changes_apply_at_the_next_sweep_and_only_once() {
     assert_eq!(low_alerts(&ev).len() + misplaced(&ev).len(), 0);
     assert!(e.low_stock_raised(0).is_empty());
 }
-
-
-
-

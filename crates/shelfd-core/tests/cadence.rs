@@ -30,7 +30,9 @@ fn advance(e: &mut Engine, t: u64) -> Vec<Event> {
 }
 
 fn of_kind<'a>(ev: &'a [Event], kind: &str) -> Vec<&'a Event> {
-    ev.iter().filter(|e| e.body.kind().as_str() == kind).collect()
+    ev.iter()
+        .filter(|e| e.body.kind().as_str() == kind)
+        .collect()
 }
 
 fn kinds(ev: &[Event]) -> BTreeMap<&'static str, usize> {
@@ -196,7 +198,12 @@ fn multiplexed(seed: u64) {
     // Nothing else happened to anything else.
     let others = ev
         .iter()
-        .filter(|x| matches!(x.body.kind().as_str(), "tag.arrived" | "tag.moved" | "tag.departed"))
+        .filter(|x| {
+            matches!(
+                x.body.kind().as_str(),
+                "tag.arrived" | "tag.moved" | "tag.departed"
+            )
+        })
         .count();
     assert_eq!(others, 1 + 1 + mv.len(), "seed {seed}: {:?}", kinds(&ev));
 }
@@ -282,4 +289,3 @@ fn session2(seed: u64) {
     advance(&mut e, end);
     assert_eq!((stock_at(&e, "fast"), stock_at(&e, "s2")), (20, 120));
 }
-

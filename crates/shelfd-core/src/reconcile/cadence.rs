@@ -141,7 +141,6 @@ pub struct VisitLog {
 }
 
 impl VisitLog {
-
     /// Whether `c`, learned at this location, can be trusted: enough samples, taken over a
     /// visit boundary or a long enough stretch of reading (the first visit of a multiplexed
     /// antenna shows only its quick re-reads within the visit).

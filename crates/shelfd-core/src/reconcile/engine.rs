@@ -188,7 +188,8 @@ pub struct Engine {
     pub(super) loc_visits: Vec<VisitLog>,
     /// The knobs scaled to each location's cadence (derived from `k` and `loc_cadence`).
     pub(super) loc_knobs: Vec<Knobs>,
-    /// The readers whose antennas or lanes cover each location (derived from the topology).
+    /// The readers whose antennas cover each location (derived from the topology). A location
+    /// covered by none (a shelf of weighed lanes only) follows the plain `baseline_window`.
     pub(super) loc_readers: Vec<Vec<ReaderIdx>>,
     /// The longest candidate memory among each reader's locations (derived, with
     /// `loc_knobs`): a candidate read only weakly, as a neighbour's cross-read, may belong to
@@ -196,6 +197,9 @@ pub struct Engine {
     pub(super) reader_memory: Vec<u64>,
     /// Whether each location's cadence is established (derived, with `loc_knobs`).
     pub(super) loc_established: Vec<bool>,
+    /// Tags at home at each location at the last sweep: present there, or candidates whose
+    /// best evidence is there and not weaker than elsewhere (derived).
+    pub(super) loc_residents: Vec<u32>,
 }
 
 /// What a read or a sweep decided for one tag; applied by [`Engine::apply`].
@@ -249,13 +253,6 @@ impl Engine {
                 }
             }
         }
-        for lane in &topo.lanes {
-            if let Some(v) = loc_readers.get_mut(usize::from(lane.loc)) {
-                if !v.contains(&lane.reader) {
-                    v.push(lane.reader);
-                }
-            }
-        }
         let loc_base = kinds
             .iter()
             .map(|kind| LocBaseline {
@@ -298,6 +295,7 @@ impl Engine {
             loc_readers,
             reader_memory: Vec::new(),
             loc_established: Vec::new(),
+            loc_residents: vec![0; n_loc],
             k,
         };
         e.refresh_knobs();
@@ -306,18 +304,45 @@ impl Engine {
 
     /// Recomputes every location's scaled knobs from the tuning and the learned cadences.
     pub(super) fn refresh_knobs(&mut self) {
-        self.loc_knobs = self
-            .loc_cadence
-            .iter()
-            .zip(&self.loc_base)
-            .zip(&self.loc_visits)
-            .map(|((c, b), v)| cadence::scaled(&self.k, *c, v.established(*c), !b.done))
-            .collect();
-        self.loc_established = self
+        let own: Vec<bool> = self
             .loc_cadence
             .iter()
             .zip(&self.loc_visits)
             .map(|(c, v)| v.established(*c))
+            .collect();
+        // A location that has not shown a clock of its own and has no tag at home (an empty
+        // shelf, read only as a neighbour's cross-reads) runs on its readers' slowest
+        // established one: a reader that reads all its antennas every round reads it as often,
+        // a multiplexing one visits it in turn like the others.
+        let borrowed: Vec<Option<Cadence>> = (0..self.kinds.len())
+            .map(|l| {
+                if own[l] || self.loc_residents.get(l).copied().unwrap_or(0) > 0 {
+                    return None;
+                }
+                self.loc_readers[l]
+                    .iter()
+                    .filter_map(|r| self.topo.readers.get(usize::from(*r)))
+                    .flat_map(|r| r.antennas.iter().flatten())
+                    .map(|o| usize::from(*o))
+                    .filter(|&o| own.get(o).copied().unwrap_or(false))
+                    .map(|o| self.loc_cadence[o])
+                    .max_by_key(|c| c.mean_ms())
+            })
+            .collect();
+        self.loc_knobs = (0..self.kinds.len())
+            .map(|l| {
+                let learning = !self.loc_base[l].done;
+                match borrowed[l] {
+                    // Borrowed: its clock, not the two-read rule of a slow population of its
+                    // own (a tag read only as a cross-read there needs the usual evidence).
+                    Some(c) => cadence::scaled(&self.k, c, true, learning)
+                        .with_arrive_min_reads(self.k.arrive_min_reads),
+                    None => cadence::scaled(&self.k, self.loc_cadence[l], own[l], learning),
+                }
+            })
+            .collect();
+        self.loc_established = (0..self.kinds.len())
+            .map(|l| own[l] || borrowed[l].is_some())
             .collect();
         self.reader_memory = self
             .topo
@@ -876,41 +901,44 @@ impl Engine {
         let counting = self.loc_base.iter().any(|b| !b.done && b.ready_at != 0);
         let mut pending = vec![0u32; if counting { self.kinds.len() } else { 0 }];
         let mut actions: Vec<(EpcKey, Outcome)> = Vec::new();
+        let mut residents = vec![0u32; self.kinds.len()];
         for (key, tag) in self.tags.iter_mut() {
             if counting && tag.status == Status::Candidate {
-                // At every location of the reader that read it (its own may be the slow
-                // neighbour of the shelf whose antennas happened to read it) and wherever it
-                // has evidence.
+                // It holds the baseline of its home (its stronger evidence) and of every slow
+                // location of the reader that read it: a Session-2 tag's first reads may all
+                // be a neighbour's cross-reads.
+                let home = if !tag.slots[1].is_empty() && tag.slots[1].level > tag.slots[0].level {
+                    tag.slots[1].loc
+                } else {
+                    tag.slots[0].loc
+                };
                 let reader_locs = self
                     .topo
                     .readers
                     .get(usize::from(tag.reader))
                     .map_or(&[][..], |r| &r.antennas[..]);
-                let slot_locs = tag.slots.iter().map(|s| Some(s.loc));
-                let mut seen: [LocIdx; 2] = [NO_LOC; 2];
-                for (n, l) in reader_locs
-                    .iter()
-                    .copied()
-                    .chain(slot_locs)
-                    .flatten()
-                    .enumerate()
-                {
-                    // Slot locations already covered by the reader's are not counted twice.
-                    if n >= reader_locs.len() && reader_locs.contains(&Some(l)) {
+                for (l, b) in self.loc_base.iter().enumerate() {
+                    if b.done || b.ready_at == 0 || tag.mark >= b.ready_at {
                         continue;
                     }
-                    if seen.contains(&l) && n >= reader_locs.len() {
-                        continue;
-                    }
-                    if n >= reader_locs.len() {
-                        seen[n - reader_locs.len()] = l;
-                    }
-                    let l = usize::from(l);
-                    if let (Some(b), Some(p)) = (self.loc_base.get(l), pending.get_mut(l)) {
-                        if !b.done && b.ready_at != 0 && tag.mark < b.ready_at {
+                    let slow_here =
+                        self.loc_cadence[l].slow() && reader_locs.contains(&Some(l as LocIdx));
+                    if usize::from(home) == l || slow_here {
+                        if let Some(p) = pending.get_mut(l) {
                             *p += 1;
                         }
                     }
+                }
+            }
+            let home = tag.slots[0];
+            let at_home = match tag.status {
+                Status::Present => true,
+                Status::Candidate => tag.slots[1].is_empty() || home.level >= tag.slots[1].level,
+                _ => false,
+            };
+            if at_home {
+                if let Some(n) = residents.get_mut(usize::from(home.loc)) {
+                    *n += 1;
                 }
             }
             let o = sweep_tag(
@@ -947,6 +975,7 @@ impl Engine {
                 self.apply(&key, o, now, out);
             }
         }
+        self.loc_residents = residents;
         self.dock_sweep(now, out);
         self.close_baselines(now, &pending);
         self.sweep_lanes(now, out);
@@ -1260,6 +1289,25 @@ fn looks_resident(s: &Slot, home: &Slot, loc_level: &[Option<f32>], margin: i16)
     f32::from(s.level) >= reference - f32::from(margin)
 }
 
+/// [`looks_resident`] for a challenger of a present tag. Leaving a slow location, its reads must
+/// match the tag's own level: a Session-2 tag's own antennas may miss it for many minutes while
+/// a neighbour's cross-reads (which silence it too) keep coming, and a neighbour that once
+/// hosted a weakly read tag has learned a weak resident level.
+#[inline]
+fn resident_against(
+    c: &Slot,
+    home: &Slot,
+    loc_level: &[Option<f32>],
+    margin: i16,
+    from_slow: bool,
+) -> bool {
+    if from_slow {
+        f32::from(c.level) >= f32::from(home.level) - f32::from(margin)
+    } else {
+        looks_resident(c, home, loc_level, margin)
+    }
+}
+
 /// A slot's score at `t`, decayed on its own location's clock (a slow location's evidence
 /// fades slowly).
 #[inline]
@@ -1396,8 +1444,8 @@ fn try_confirm(
     // Seed the re-read interval with what the confirming streak showed (a slow Session-2 tag
     // confirms with long gaps) or the location's learned interval, whichever is longer.
     // A candidate's own envelope counts too (learned from its re-reads before it confirmed).
-    let s0 = tag.slots[0];
-    let observed = u64::from(s0.streak_age) / u64::from(s0.reads.max(2) - 1);
+    // (With cross-read support, over all the reads that confirmed it.)
+    let observed = t.saturating_sub(since) / u64::from(reads.max(2) - 1);
     let own = if was == Status::Candidate {
         tag.gap_hi
     } else {
@@ -1612,10 +1660,17 @@ fn read_known(
                 }
                 _ => {
                     let cur_score = score_of(&tag.slots[0], t, k, loc_knobs);
+                    let from_slow = loc_cadence.get(usize::from(cur)).is_some_and(|c| c.slow());
                     let leads = c.reads >= k.arrive_min_reads
                         && t.saturating_sub(c.streak_start()) >= k.arrive_dwell
                         && c.score >= k.move_ratio * cur_score
-                        && looks_resident(&c, &tag.slots[0], loc_level, k.cross_read_margin);
+                        && resident_against(
+                            &c,
+                            &tag.slots[0],
+                            loc_level,
+                            k.cross_read_margin,
+                            from_slow,
+                        );
                     if !leads {
                         tag.slots[1].set_lead(None);
                         return nothing;
@@ -1745,7 +1800,7 @@ fn sweep_tag(
                         .map_or(k.arrive_min_reads, |lk| lk.arrive_min_reads)
                 && c.last > s0.last
                 && now.saturating_sub(c.last) < absence
-                && looks_resident(&c, &s0, loc_level, k.cross_read_margin);
+                && resident_against(&c, &s0, loc_level, k.cross_read_margin, slow);
             if challenger_holds {
                 tag.slots.swap(0, 1);
                 tag.slots[0].set_lead(None);

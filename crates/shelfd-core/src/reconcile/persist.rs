@@ -281,7 +281,6 @@ impl Engine {
                 first: r.u64()?,
                 last: r.u64()?,
                 silences: r.u16()?,
-
             };
             self.loc_base[i] = LocBaseline {
                 done: r.flag()?,
@@ -617,7 +616,7 @@ mod tests {
             loc_readers: _, // derived from the topology
             reader_memory: _, // derived from the knobs
             loc_established: _, // derived from the cadences and visits
-            loc_residents: _,   // counted at every sweep
+            loc_residents: _, // counted at every sweep
         } = w;
         assert_eq!((topo, kinds, k), (&r.topo, &r.kinds, &r.k));
         let (tw, tr) = (tags_of(w), tags_of(r));

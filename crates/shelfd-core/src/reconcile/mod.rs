@@ -21,8 +21,10 @@
 //! 6. *Offline or silent readers freeze departures* ([`liveness`]): absence counts only from the
 //!    start of the reader's current alive streak; `reader.status` reports the changes.
 //! 7. *Restarts cause nothing*: state is restored exactly ([`persist`]) and liveness restarts.
-//! 8. *Baseline*: on a first start, tags confirmed during `baseline_window` form a baseline
-//!    `stock.snapshot` instead of arrivals and deltas.
+//! 8. *Baseline*: on a first start, tags confirmed during a location's baseline form its
+//!    baseline `stock.snapshot` instead of arrivals and deltas; it lasts at least
+//!    `baseline_window` and until the location's antennas have read its population
+//!    ([`cadence`]).
 //! 9. *Gateway time only; duplicates and late reads are idempotent*: a read not newer than the
 //!    evidence it would add to changes nothing, and the engine clock never goes backwards.
 //! 10. *POS, hold-off, returns, exits*: see [`engine`].
@@ -30,6 +32,16 @@
 //! 12. *Dock receipts count only tags attributed to the door*: [`docking`] hands every tag the
 //!     engine confirms at a dock location to the [`crate::dock`] book, and its sweep to the
 //!     book's timers.
+//!
+//! Every time scale above follows the location's learned read cadence ([`cadence`]): a shelf
+//! read every round keeps the configured seconds; a multiplexed antenna visited once a minute
+//! or a Session-2 population re-read every few minutes gets candidate memory, evidence
+//! half-life, move dwell and re-read prior in multiples of its cadence, two-read confirmation
+//! (where a neighbour's weaker cross-reads also count, since they silence a Session-2 tag
+//! too), departures counted in its own missed visits, and a first-start baseline per location
+//! that closes only when its antennas have read its population. Bounds: the configured values
+//! are the floor; memory is at most 3× the cadence (15 min while none is known); departures
+//! stay within `depart_max_absence`.
 //!
 //! Store rules (`alert.low_stock` with hysteresis, `alert.misplaced` once per stay) are in
 //! [`rules`].

@@ -289,3 +289,53 @@ fn session2(seed: u64) {
     advance(&mut e, end);
     assert_eq!((stock_at(&e, "fast"), stock_at(&e, "s2")), (20, 120));
 }
+
+// ---------------------------------------------------------------------------------------------
+// 3. A location whose reader is down at first start
+
+#[test]
+fn a_location_whose_reader_is_down_at_first_start_gets_its_baseline_when_the_reader_returns() {
+    for seed in 1..=20 {
+        let mut s = StoreSim::new(seed, T0);
+        s.reader("r1", 500, &[(1, "a")], true);
+        s.reader("r2", 500, &[(1, "b")], true);
+        s.add_tags(15, 1, "a", TagProfile::SHELF);
+        s.add_tags(15, 2, "b", TagProfile::SHELF);
+        use LocationKind::Shelf;
+        let topo = Topology::new(
+            &[("a", Shelf), ("b", Shelf)],
+            &[("r1", &[(1, "a")]), ("r2", &[(1, "b")])],
+        );
+        let mut e = Engine::new(topo, Knobs::default());
+        // r2 is off when the gateway starts, and comes up ten minutes later.
+        s.reader_down("r2");
+        s.run_for(10 * MIN);
+        let ev = feed(&mut e, &s.take_records());
+        let snap = |e: &Engine, loc: &str| {
+            e.snapshots()
+                .into_iter()
+                .find(|x| x.location == loc)
+                .expect("stock location")
+        };
+        assert!(snap(&e, "a").baseline, "seed {seed}: a's baseline closed");
+        assert!(
+            !snap(&e, "b").baseline,
+            "seed {seed}: b still waits for its reader"
+        );
+        assert_eq!(of_kind(&ev, "tag.arrived").len(), 0, "seed {seed}");
+        s.reader_up("r2");
+        s.run_for(5 * MIN);
+        let ev = feed(&mut e, &s.take_records());
+        // b's population forms its baseline once r2 has read it: no arrival, counts right.
+        assert_eq!(
+            of_kind(&ev, "tag.arrived").len(),
+            0,
+            "seed {seed}: {:?}",
+            kinds(&ev)
+        );
+        let b = snap(&e, "b");
+        assert!(b.baseline, "seed {seed}: {b:?}");
+        assert_eq!(stock_at(&e, "b"), 15, "seed {seed}");
+        assert_eq!(stock_at(&e, "a"), 15, "seed {seed}");
+    }
+}

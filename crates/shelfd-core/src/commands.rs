@@ -122,7 +122,10 @@ pub fn parse(op: &str, payload: &[u8]) -> Result<Command, CommandError> {
     let Value::Object(map) = value else {
         return Err(CommandError::new(
             None,
-            format!("payload must be a JSON object, got {}", kind_of(&value)),
+            format!(
+                "payload must be a JSON object, got {}",
+                crate::dock::asn::kind_of(&value)
+            ),
         ));
     };
     let id = read_id(&map)?;
@@ -173,17 +176,6 @@ fn only_id(op: &str, map: &Map<String, Value>, id: String) -> Result<String, Com
             format!("unknown field {extra:?} ({op} takes only \"id\")"),
         )),
         None => Ok(id),
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

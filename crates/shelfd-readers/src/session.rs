@@ -106,12 +106,21 @@ pub async fn run_serial_reader(
     health: Arc<ReaderHealth>,
     cancel: CancellationToken,
 ) -> Result<(), ReaderSetupError> {
-    let connector =
-        SerialConnector::new(port, baud).map_err(|source| ReaderSetupError::PathNotUtf8 {
-            reader: reader.id.clone(),
-            source,
-        })?;
+    let connector = serial_connector(&reader.id, port, baud)?;
     run_reader(reader, connector, sink, health, cancel).await
+}
+
+/// The serial connector of reader `id`; a port path that is not UTF-8 is a setup error naming
+/// the reader.
+pub(crate) fn serial_connector(
+    id: &str,
+    port: PathBuf,
+    baud: u32,
+) -> Result<SerialConnector, ReaderSetupError> {
+    SerialConnector::new(port, baud).map_err(|source| ReaderSetupError::PathNotUtf8 {
+        reader: id.to_owned(),
+        source,
+    })
 }
 
 /// Drives one framed-protocol reader over links opened by `connector` until `cancel` fires:

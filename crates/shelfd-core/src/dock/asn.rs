@@ -400,7 +400,8 @@ fn parse_lines(v: &Value) -> Result<BTreeMap<String, u32>, AsnError> {
     Ok(out)
 }
 
-fn kind_of(v: &Value) -> &'static str {
+/// What kind of JSON value `v` is, as messages name it ("a string", "an array", …).
+pub(crate) fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -36,8 +36,8 @@ pub mod decoder;
 pub mod sim;
 
 use crate::link::{
-    Connector, Counter, LinkContext, LinkPolicy, ReaderHealth, SerialConnector, Session,
-    SessionEnd, Watchdog, WatchdogAction, run_link,
+    Connector, Counter, LinkContext, LinkPolicy, ReaderHealth, Session, SessionEnd, Watchdog,
+    WatchdogAction, run_link,
 };
 use crate::session::ReaderSetupError;
 use shelf_node::link::{
@@ -108,11 +108,7 @@ pub async fn run_shelf_link_reader(
     health: Arc<ReaderHealth>,
     cancel: CancellationToken,
 ) -> Result<(), ReaderSetupError> {
-    let connector =
-        SerialConnector::new(port, baud).map_err(|source| ReaderSetupError::PathNotUtf8 {
-            reader: bus.id.clone(),
-            source,
-        })?;
+    let connector = crate::session::serial_connector(&bus.id, port, baud)?;
     run_bus(bus, connector, sink, health, cancel).await;
     Ok(())
 }

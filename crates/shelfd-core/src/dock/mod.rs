@@ -49,7 +49,7 @@ pub mod asn;
 mod persist;
 pub mod receipt;
 
-use asn::{Asn, AsnError};
+use asn::{Asn, AsnContent, AsnError};
 pub use receipt::{Receipt, Received};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -265,6 +265,32 @@ struct DockState {
     dirty: bool,
 }
 
+impl DockState {
+    /// Whether reads at the dock count for a session at `t`: its door is open or closed less
+    /// than the dwell ago, or it has no door sensor.
+    fn receiving(&self, t: u64) -> bool {
+        match self.spec.rule {
+            SessionRule::Door { dwell, .. } => self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.closed_at.is_none_or(|c| t < c.saturating_add(dwell))),
+            SessionRule::Quiet { .. } => true,
+        }
+    }
+}
+
+/// Which receiving dock expects an EPC ([`DockBook::expects`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Expected {
+    /// No receiving dock's open ASN lists it.
+    #[default]
+    Nowhere,
+    /// The dock at the read's location lists it.
+    Here,
+    /// Another receiving dock lists it (and this one does not).
+    Elsewhere,
+}
+
 /// Every dock's state and the stored shipments. See the module docs.
 #[derive(Debug, Clone, Default)]
 pub struct DockBook {
@@ -431,6 +457,33 @@ impl DockBook {
         );
         s.last_new = s.last_new.max(t);
         d.dirty = true;
+    }
+
+    /// Which receiving dock expects `epc` at `t`, seen from the dock covering `location`: an
+    /// open ASN of a dock that is receiving (its session is open, or it has no door sensor)
+    /// lists it. Cross-reads of a pallet at the next door are expected there, not here.
+    pub fn expects(&self, t: u64, location: u16, epc: &[u8]) -> Expected {
+        let here = self.dock_at(location);
+        let mut found = Expected::Nowhere;
+        for a in self.asns.values() {
+            let StoredAsn::Open { asn, .. } = a else {
+                continue;
+            };
+            let AsnContent::Epcs(epcs) = &asn.content else {
+                continue;
+            };
+            let Some(i) = self.docks.iter().position(|d| d.spec.id == asn.dock) else {
+                continue;
+            };
+            if !self.docks[i].receiving(t) || !epcs.contains(epc) {
+                continue;
+            }
+            if Some(i) == here {
+                return Expected::Here;
+            }
+            found = Expected::Elsewhere;
+        }
+        found
     }
 
     /// Checks an ASN against the docks and the stored shipments without changing anything.

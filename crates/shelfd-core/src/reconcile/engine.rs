@@ -14,6 +14,7 @@ use super::stock::StockBook;
 use super::tag::{NO_LOC, NO_SKU, Slot, Status, Tag, level_of, read_weight};
 use super::tag_table::TagTable;
 use super::topology::{LocIdx, ReaderIdx, Topology};
+use crate::dock::Expected;
 use crate::events::{DepartCause, Event, EventBody, StockSnapshot};
 use crate::kinds::{LocationKind, UndecodedPolicy};
 use crate::readlog::{LaneChange, LinkState};
@@ -331,6 +332,10 @@ impl Engine {
             .collect();
         self.loc_knobs = (0..self.kinds.len())
             .map(|l| {
+                // Pallets pass through a dock portal; no population there keeps a clock.
+                if self.kinds[l] == LocationKind::Dock {
+                    return self.k.at_portal();
+                }
                 let learning = !self.loc_base[l].done;
                 match borrowed[l] {
                     // Borrowed: its clock, not the two-read rule of a slow population of its
@@ -623,9 +628,28 @@ impl Engine {
         let lvl = level_of(rssi, self.k.rssi_ref_dbm);
         let li = usize::from(loc);
         let kind = self.kinds[li];
-        let slow = self.loc_cadence[li].slow();
+        // A dock portal has no population with a clock of its own: pallets pass through it.
+        let slow = kind != LocationKind::Dock && self.loc_cadence[li].slow();
         self.loc_visits[li].read(t);
         let key = EpcKey::new(epc);
+        let expected = if kind == LocationKind::Dock {
+            self.docks.expects(t, loc, epc)
+        } else {
+            Expected::Nowhere
+        };
+        if expected == Expected::Here {
+            // The door's own pallet: its reads teach the door's level from the first one on
+            // (a portal has no residents to learn it from), so that the adjacent door's
+            // cross-reads can be told apart within seconds of a session opening.
+            let l = &mut self.loc_level[li];
+            let v = f32::from(lvl);
+            let spread = portal_spread(Expected::Here) * f32::from(self.k.cross_read_margin);
+            match *l {
+                None => *l = Some(v),
+                Some(old) if v >= old - spread => *l = Some(old + (v - old) / LOC_LEVEL_DIV),
+                Some(_) => {}
+            }
+        }
         let outcome = match self.tags.get_mut(&key) {
             Some(tag) => {
                 let loc_gap = self.loc_gap[usize::from(loc)];
@@ -647,6 +671,7 @@ impl Engine {
                         lvl,
                         resident_floor,
                         slow,
+                        expected,
                     },
                     alive_since,
                     loc_gap,
@@ -655,7 +680,7 @@ impl Engine {
                 if let Some(gap) = r.gap {
                     learn_gap(&mut self.loc_gap[usize::from(loc)], gap, LOC_GAP_FALL_DIV);
                 }
-                if let Some((envelope, gap)) = r.cadence {
+                if let Some((envelope, gap)) = r.cadence.filter(|_| kind != LocationKind::Dock) {
                     self.loc_cadence[li].learn(envelope, gap);
                 }
                 if let Some((streak_level, streak_reads)) = r.own {
@@ -695,6 +720,7 @@ impl Engine {
                         loc,
                     ),
                     slow,
+                    expected,
                 };
                 let o = try_confirm(
                     &mut tag,
@@ -1246,6 +1272,9 @@ struct Read {
     /// `loc` is read slowly ([`Cadence::slow`]): a tag there may be read only once or twice in
     /// a while, so weaker reads of it elsewhere (cross-reads) count towards confirming it.
     slow: bool,
+    /// At a dock: which receiving dock's open ASN lists this EPC. One clean read at the door's
+    /// own level receives an EPC expected here ([`portal_read`]).
+    expected: Expected,
 }
 
 /// What a read of a known tag decided.
@@ -1387,7 +1416,9 @@ fn reads_weak(s: &Slot, r: &Read, k: &Knobs) -> bool {
 
 /// A candidate (or a departed / sold tag coming back) is confirmed at slot `i` when that slot
 /// is the best supported one, has enough reads over a long enough span, and does not look like
-/// cross-reads of a tag whose recent, stronger reads put it at the other slot's location.
+/// cross-reads of a tag whose recent, stronger reads put it at the other slot's location. At a
+/// dock portal, reads are first classified against the door's level ([`portal_read`]): an EPC
+/// the door's open ASN lists is received on one clean read, weak reads never confirm there.
 fn try_confirm(
     tag: &mut Tag,
     (k, loc_knobs): (&Knobs, &[Knobs]),
@@ -1396,14 +1427,26 @@ fn try_confirm(
     initial_gap: u32,
     loc_level: &[Option<f32>],
 ) -> Outcome {
-    let (reader, t) = (r.reader, r.t);
+    let t = r.t;
     let s = tag.slots[i];
     let other = tag.slots[1 - i];
+    if r.kind == LocationKind::Dock && s.loc == r.loc {
+        match portal_read(&s, &other, r, k, loc_level) {
+            // An expected EPC read cleanly at its door: received on this one read.
+            PortalRead::Clean if r.expected == Expected::Here => {
+                return confirmed(tag, r, i, initial_gap, 1, t);
+            }
+            PortalRead::Clean => {}
+            // A portal's weak reads are the adjacent door's pallet: never received here.
+            PortalRead::Weak => return Outcome::Nothing,
+        }
+    }
     let best =
         other.is_empty() || score_of(&s, t, k, loc_knobs) >= score_of(&other, t, k, loc_knobs);
     // Reads well below the level resident tags show there may be a neighbour's cross-reads of
-    // a tag its own antennas have not read yet: give those a while to turn up.
-    let weak = reads_weak(&s, r, k);
+    // a tag its own antennas have not read yet: give those a while to turn up. (A portal's
+    // reads were classified against its door's level above.)
+    let weak = r.kind != LocationKind::Dock && reads_weak(&s, r, k);
     let dwell = if weak {
         k.arrive_dwell.max(k.weak_arrive_dwell)
     } else {
@@ -1433,6 +1476,80 @@ fn try_confirm(
     if other_recent && !looks_resident(&s, &other, loc_level, k.cross_read_margin) {
         return Outcome::Nothing;
     }
+    confirmed(tag, r, i, initial_gap, reads, since)
+}
+
+/// Whether a read at a dock portal is at the door's own level.
+enum PortalRead {
+    /// At the door's level (or the door has none yet), and the tag reads no stronger
+    /// elsewhere right now.
+    Clean,
+    /// Well below the door's level, or much weaker than the tag's recent reads elsewhere: a
+    /// cross-read of a pallet at another door.
+    Weak,
+}
+
+/// How far below a door's level (in multiples of the cross-read margin) a read still counts
+/// as the door's own pallet: a pallet's tags spread a few dB around the door's level (depth in
+/// the pallet, orientation, one pallet to the next), while an adjacent door hears them at
+/// least 15 dB weaker. The more the ASNs expect the tag here, the wider: an EPC this door's
+/// ASN lists (one read: 12 dB with the default 6 dB margin); an EPC no ASN lists (its reads'
+/// average: 9 dB); an EPC another receiving door's ASN lists, whose reads here are most
+/// likely that pallet's cross-reads (its reads' average: 6 dB).
+fn portal_spread(expected: Expected) -> f32 {
+    match expected {
+        Expected::Here => 2.0,
+        Expected::Nowhere => 1.5,
+        Expected::Elsewhere => 1.0,
+    }
+}
+
+/// Classifies the read `r` in slot `s` at a dock: against the level the door's own tags read
+/// at (learned from its confirmed tags' reads) and against the tag's other slot `other` when
+/// that was read within a portal streak.
+fn portal_read(
+    s: &Slot,
+    other: &Slot,
+    r: &Read,
+    k: &Knobs,
+    loc_level: &[Option<f32>],
+) -> PortalRead {
+    let margin = f32::from(k.cross_read_margin);
+    // One read decides an expected EPC; otherwise the streak's average level does.
+    let lvl = f32::from(if r.expected == Expected::Here {
+        r.lvl
+    } else {
+        s.level
+    });
+    let door = loc_level.get(usize::from(s.loc)).copied().flatten();
+    match door {
+        Some(d) if lvl < d - portal_spread(r.expected) * margin => return PortalRead::Weak,
+        // A door that has not read a pallet of its own yet cannot tell another door's
+        // expected tags from their cross-reads: they wait for its level.
+        None if r.expected == Expected::Elsewhere => return PortalRead::Weak,
+        _ => {}
+    }
+    let stronger_elsewhere = !other.is_empty()
+        && r.t.saturating_sub(other.last) <= PORTAL_STREAK_MS
+        && f32::from(other.level) >= f32::from(s.level) + margin;
+    if stronger_elsewhere {
+        PortalRead::Weak
+    } else {
+        PortalRead::Clean
+    }
+}
+
+/// Confirms `tag` at slot `i` (an arrival, or a return of a sold tag): `reads` reads since
+/// `since` supported it.
+fn confirmed(
+    tag: &mut Tag,
+    r: &Read,
+    i: usize,
+    initial_gap: u32,
+    reads: u8,
+    since: u64,
+) -> Outcome {
+    let (reader, t) = (r.reader, r.t);
     if i == 1 {
         tag.slots.swap(0, 1);
     }
@@ -1581,6 +1698,7 @@ fn read_known(
                                     lvl: o.level,
                                     resident_floor: None,
                                     slow: true,
+                                    expected: Expected::Nowhere,
                                     ..r
                                 };
                                 outcome = try_confirm(

@@ -4,6 +4,11 @@
 use super::config::ReconcileConfig;
 use crate::kinds::UndecodedPolicy;
 
+/// The longest a pallet dwells in a door's read zone while it is received (10–90 s at the
+/// docks we model): a tag's reads at a dock are kept together for at least this long, since
+/// each is read only a few times spread over the dwell.
+pub const PORTAL_DWELL_MS: u64 = 120_000;
+
 /// Reconciliation tuning. Durations are milliseconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Knobs {
@@ -98,6 +103,15 @@ impl Knobs {
 }
 
 impl Knobs {
+    /// A dock location's knobs: these, with a candidate's reads kept for a whole pallet dwell
+    /// ([`PORTAL_DWELL_MS`]). Docks learn no cadence (nothing resides there), so nothing else
+    /// is scaled.
+    pub fn at_portal(&self) -> Self {
+        let mut d = self.clone();
+        d.candidate_timeout = d.candidate_timeout.max(PORTAL_DWELL_MS);
+        d
+    }
+
     /// These knobs with `arrive_min_reads` set to `n`.
     pub fn with_arrive_min_reads(mut self, n: u8) -> Self {
         self.arrive_min_reads = n;

@@ -31,7 +31,10 @@
 //! 11. *Aggregated stock deltas* ([`stock`]).
 //! 12. *Dock receipts count only tags attributed to the door*: [`docking`] hands every tag the
 //!     engine confirms at a dock location to the [`crate::dock`] book, and its sweep to the
-//!     book's timers.
+//!     book's timers. A dock is a portal, not a shelf: it learns no cadence, keeps a tag's
+//!     reads for a pallet's whole dwell ([`knobs::PORTAL_DWELL_MS`]), receives an EPC its open
+//!     ASN lists on one read at the door's own level, and never confirms weak reads (another
+//!     door's pallet) — see `portal_read` in [`engine`].
 //!
 //! Every time scale above follows the location's learned read cadence ([`cadence`]): a shelf
 //! read every round keeps the configured seconds; a multiplexed antenna visited once a minute

@@ -221,6 +221,21 @@ impl StoreSim {
         rssi: f32,
         adjacent: Option<(&str, f32)>,
     ) {
+        self.pallet_missing(epcs, door, dwell_ms, rssi, adjacent, 0.0);
+    }
+
+    /// [`StoreSim::pallet`], where the door's own antenna misses each tag with probability
+    /// `miss` (a tag facing away or shielded by the goods): such a tag is not read at its door
+    /// at all, while the adjacent door may still hear it.
+    pub fn pallet_missing(
+        &mut self,
+        epcs: &[Vec<u8>],
+        door: &str,
+        dwell_ms: u64,
+        rssi: f32,
+        adjacent: Option<(&str, f32)>,
+        miss: f64,
+    ) {
         let start = self.now;
         let antenna_of = |sim: &StoreSim, loc: &str| {
             sim.readers.iter().find_map(|r| {
@@ -233,7 +248,8 @@ impl StoreSim {
         let own = antenna_of(self, door);
         let next = adjacent.and_then(|(loc, atten)| Some((antenna_of(self, loc)?, atten)));
         for epc in epcs {
-            if let Some((reader, port)) = &own {
+            let missed = miss > 0.0 && self.rng.chance(miss);
+            if let Some((reader, port)) = own.as_ref().filter(|_| !missed) {
                 let n = self.rng.range(1, 11);
                 for _ in 0..n {
                     let t = start + self.rng.range(0, dwell_ms.max(1));

@@ -40,7 +40,7 @@ fn topology() -> Topology {
 
 fn engine() -> Engine {
     let topo = topology();
-    let loc = |id: &str| u16::from(topo.location_index(id).expect("location"));
+    let loc = |id: &str| topo.location_index(id).expect("location");
     let dock = |id: &str, door: &str| DockSpec {
         id: id.into(),
         location: loc(door),

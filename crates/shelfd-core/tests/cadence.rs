@@ -339,3 +339,111 @@ fn a_location_whose_reader_is_down_at_first_start_gets_its_baseline_when_the_rea
         assert_eq!(stock_at(&e, "a"), 15, "seed {seed}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. Fast shelves in a store with slow ones stay fast
+
+/// Two shelves read every second (hearing each other's tags weakly), two multiplexed shelves
+/// visited once a minute and a half, and a Session-2 shelf, each on its own reader.
+fn mixed_store(seed: u64) -> (StoreSim, Topology, Vec<Vec<u8>>) {
+    use LocationKind::Shelf;
+    let mut s = StoreSim::new(seed, T0);
+    s.reader("fast", 1_000, &[(1, "f1"), (2, "f2")], true);
+    s.reader_mux(
+        "mux",
+        250,
+        &[(1, "m1", 60_000, 3_000), (2, "m2", 90_000, 3_000)],
+        true,
+    );
+    s.reader("s2r", 500, &[(1, "s2")], true);
+    s.cross_read("f1", "f2", 0.3, 12.0);
+    s.cross_read("f2", "f1", 0.3, 12.0);
+    let f1 = s.add_tags(15, 1, "f1", TagProfile::SHELF);
+    s.add_tags(15, 2, "f2", TagProfile::SHELF);
+    s.add_tags(10, 3, "m1", TagProfile::SHELF);
+    s.add_tags(10, 4, "m2", TagProfile::SHELF);
+    s.add_tags(60, 5, "s2", TagProfile::SESSION2);
+    let topo = Topology::new(
+        &[
+            ("f1", Shelf),
+            ("f2", Shelf),
+            ("m1", Shelf),
+            ("m2", Shelf),
+            ("s2", Shelf),
+        ],
+        &[
+            ("fast", &[(1, "f1"), (2, "f2")]),
+            ("mux", &[(1, "m1"), (2, "m2")]),
+            ("s2r", &[(1, "s2")]),
+        ],
+    );
+    (s, topo, f1)
+}
+
+#[test]
+fn fast_shelves_keep_their_latencies_beside_slow_ones() {
+    let mut worst = (0, 0);
+    for seed in 1..=20 {
+        let (arrive, moved) = mixed(seed);
+        worst = (worst.0.max(arrive), worst.1.max(moved));
+    }
+    eprintln!(
+        "fast shelves, worst of 20 seeds: arrival {} ms, move {} ms",
+        worst.0, worst.1
+    );
+}
+
+/// Returns (arrival latency, move latency) on the fast shelves.
+fn mixed(seed: u64) -> (u64, u64) {
+    let (mut s, topo, f1) = mixed_store(seed);
+    let mut e = Engine::new(topo, Knobs::default());
+    s.run_for(15 * MIN);
+    let ev = feed(&mut e, &s.take_records());
+    assert_eq!(
+        of_kind(&ev, "tag.arrived").len(),
+        0,
+        "seed {seed}: {:?}",
+        kinds(&ev)
+    );
+    let counts: Vec<u64> = ["f1", "f2", "m1", "m2", "s2"]
+        .iter()
+        .map(|l| stock_at(&e, l))
+        .collect();
+    assert_eq!(counts, [15, 15, 10, 10, 60], "seed {seed}");
+    // On the fast shelves: a new tag, a move f1 → f2, a stray read; each is decided in
+    // seconds, as on a store with no slow shelf at all.
+    let new = s.add_tags(1, 6, "f2", TagProfile::SHELF);
+    let placed = s.now();
+    let moved = f1[3].clone();
+    s.move_tag(&moved, Some("f2"));
+    let stray = sim_epc(7, 1);
+    s.stray_read(&stray, "fast", 1, -60.0);
+    s.run_for(10 * MIN);
+    let ev = feed(&mut e, &s.take_records());
+    let a = about(&ev, &new[0]);
+    assert_eq!(a.len(), 1, "seed {seed}: {a:?}");
+    assert_eq!(a[0].body.kind().as_str(), "tag.arrived");
+    let arrive = a[0].time_ms - placed;
+    assert!(arrive <= 30_000, "seed {seed}: arrival after {arrive} ms");
+    let m = about(&ev, &moved);
+    assert_eq!(m.len(), 1, "seed {seed}: {m:?}");
+    assert_eq!(m[0].body.kind().as_str(), "tag.moved");
+    let mv = m[0].time_ms - placed;
+    assert!(mv <= 30_000, "seed {seed}: move after {mv} ms");
+    assert!(
+        about(&ev, &stray).is_empty(),
+        "seed {seed}: the stray read created something"
+    );
+    // Cross-reads between f1 and f2 (and everything slow) changed nothing else.
+    let tag_events = ev
+        .iter()
+        .filter(|x| x.body.kind().as_str().starts_with("tag."))
+        .count();
+    assert_eq!(tag_events, 2, "seed {seed}: {:?}", kinds(&ev));
+    assert_eq!(
+        ["f1", "f2", "m1", "m2", "s2"].map(|l| stock_at(&e, l)),
+        [14, 17, 10, 10, 60],
+        "seed {seed}"
+    );
+    (arrive, mv)
+}

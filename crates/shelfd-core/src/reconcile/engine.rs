@@ -1356,11 +1356,24 @@ fn place(
     streak_gap: u64,
     fixed_first: bool,
     portal: bool,
+    fast_move: bool,
 ) -> Option<usize> {
     let (loc, t, w) = (r.loc, r.t, r.w);
     let hl = k.evidence_half_life;
     if let Some(i) = tag.slot_of(loc) {
-        return tag.slots[i].add(t, w, r.lvl, hl, streak_gap).then_some(i);
+        let sl = &mut tag.slots[i];
+        // A present tag read here far stronger than this location's streak of it so far: it
+        // came here, and what this location heard of it before were cross-reads. The streak
+        // goes on at its new level (or the move waits for the average to climb). Between fast
+        // locations only (`fast_move`): a slow location's few reads decide on their own clock.
+        if fast_move
+            && t > sl.last
+            && sl.reads >= 2
+            && i16::from(r.lvl) >= i16::from(sl.level) + k.cross_read_margin
+        {
+            sl.level = r.lvl;
+        }
+        return sl.add(t, w, r.lvl, hl, streak_gap).then_some(i);
     }
     let victim = if fixed_first || tag.slots[1].is_empty() {
         1
@@ -1611,7 +1624,7 @@ fn read_known(
             if t < tag.mark.saturating_add(k.sold_hold_off) || !kind.is_stock() {
                 return nothing;
             }
-            match place(tag, &r, (k, loc_knobs), gap, false, portal) {
+            match place(tag, &r, (k, loc_knobs), gap, false, portal, false) {
                 Some(i) => ReadResult::of(try_confirm(
                     tag,
                     (k, loc_knobs),
@@ -1628,7 +1641,7 @@ fn read_known(
                 if tag.status != Status::DepartedMissing || tag.loc == NO_LOC {
                     return nothing;
                 }
-                let Some(i) = place(tag, &r, (k, loc_knobs), gap, false, portal) else {
+                let Some(i) = place(tag, &r, (k, loc_knobs), gap, false, portal, false) else {
                     return stale;
                 };
                 let from = tag.loc;
@@ -1660,7 +1673,7 @@ fn read_known(
                 // envelope (kept while it is a candidate) and, at its best location, that
                 // location's cadence.
                 let prev = tag.slot_of(loc).map(|i| tag.slots[i].last);
-                match place(tag, &r, (k, loc_knobs), gap, false, portal) {
+                match place(tag, &r, (k, loc_knobs), gap, false, portal, false) {
                     Some(i) => {
                         if score_of(&tag.slots[1], t, k, loc_knobs)
                             > score_of(&tag.slots[0], t, k, loc_knobs)
@@ -1722,7 +1735,25 @@ fn read_known(
         },
         Status::Present => {
             let cur = tag.slots[0].loc;
+            let slow_at = |l: LocIdx| loc_cadence.get(usize::from(l)).is_some_and(|c| c.slow());
             if loc == cur {
+                // Read here well below its own level while another location reads it, right
+                // now, at least as much stronger: it has left, and this is that location's
+                // neighbour hearing it. Such a read keeps nothing alive here (or a moved
+                // tag's cross-reads would hold it until its evidence decays).
+                // (Fast locations only: at a slow one, evidence is seconds of reads minutes
+                // apart, and the move follows its own clock.)
+                let c = tag.slots[1];
+                let margin = k.cross_read_margin;
+                let heard_from_away = !c.is_empty()
+                    && !slow_at(cur)
+                    && !slow_at(c.loc)
+                    && t.saturating_sub(c.last) <= k.move_dwell
+                    && i16::from(lvl) + margin <= i16::from(c.level)
+                    && i16::from(lvl) + margin <= i16::from(tag.slots[0].level);
+                if heard_from_away {
+                    return nothing;
+                }
                 let prev = tag.slots[0].last;
                 let streak_gap = k.candidate_timeout.max(k.depart_max_absence);
                 if !tag.slots[0].add(t, w, lvl, hl, streak_gap) {
@@ -1740,7 +1771,8 @@ fn read_known(
                     cadence: learned.map(|g| (tag.gap_hi, g)),
                 };
             }
-            let Some(i) = place(tag, &r, (k, loc_knobs), gap, true, portal) else {
+            let fast_move = !r.slow && !slow_at(cur);
+            let Some(i) = place(tag, &r, (k, loc_knobs), gap, true, portal, fast_move) else {
                 return stale;
             };
             debug_assert_eq!(i, 1);
@@ -1779,9 +1811,17 @@ fn read_known(
                 _ => {
                     let cur_score = score_of(&tag.slots[0], t, k, loc_knobs);
                     let from_slow = loc_cadence.get(usize::from(cur)).is_some_and(|c| c.slow());
+                    // Not read at its own level where it is for longer than its re-reads
+                    // there take (twice its learned envelope, at least that location's move
+                    // dwell): its evidence there is history, however slowly it decays.
+                    let silent_for = loc_knobs
+                        .get(usize::from(cur))
+                        .map_or(k.move_dwell, |ck| ck.move_dwell)
+                        .max(u64::from(tag.gap_hi));
+                    let cur_silent = t.saturating_sub(tag.slots[0].last) > silent_for;
                     let leads = c.reads >= k.arrive_min_reads
                         && t.saturating_sub(c.streak_start()) >= k.arrive_dwell
-                        && c.score >= k.move_ratio * cur_score
+                        && (c.score >= k.move_ratio * cur_score || cur_silent)
                         && resident_against(
                             &c,
                             &tag.slots[0],

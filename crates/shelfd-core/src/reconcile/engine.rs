@@ -1180,7 +1180,7 @@ impl Engine {
             counts,
             baseline: m.baseline,
             as_of_seq: m.as_of_seq,
-            forecast: self.forecast_map(loc, m.time_ms),
+            forecast: self.forecasts(loc, m.time_ms),
         }
     }
 }

@@ -495,9 +495,9 @@ impl Engine {
             .map_or(0, |e| e.published)
     }
 
-    /// The snapshot `forecast` map of a location at `t`: SKUs with a published count and enough
-    /// history.
-    pub(super) fn forecast_map(&self, loc: LocIdx, t: u64) -> BTreeMap<String, SkuForecast> {
+    /// The forecast of every SKU of a location at `t` (what a snapshot taken at `t` carries):
+    /// SKUs with a published count and enough history.
+    pub fn forecasts(&self, loc: LocIdx, t: u64) -> BTreeMap<String, SkuForecast> {
         let Some(f) = self.forecast.locs.get(usize::from(loc)) else {
             return BTreeMap::new();
         };

@@ -443,7 +443,7 @@ fn check_reconcile(item: &Item<ReconcileConfig>, reporter: &mut Reporter<'_, '_>
         item,
         "depletion_half_life",
         c.depletion_half_life,
-        secs(5 * 60),
+        secs(10),
         secs(7 * DAY),
         reporter,
     );

@@ -99,7 +99,8 @@ pub struct ReconcileConfig {
     #[serde(deserialize_with = "duration::deserialize")]
     pub forecast_horizon: Duration,
     /// Half-life of the learned depletion rate of each (location, SKU): shorter follows a rush
-    /// sooner, longer is steadier; 5m..=7d. Default 1h.
+    /// sooner, longer is steadier; a (location, SKU) has a forecast once it has half of this
+    /// much history and 3 units of demand; 10s..=7d. Default 1h.
     #[serde(deserialize_with = "duration::deserialize")]
     pub depletion_half_life: Duration,
 }

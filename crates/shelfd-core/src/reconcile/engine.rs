@@ -1113,7 +1113,8 @@ impl Engine {
         for d in &due {
             self.check_low_stock(d.loc, d.sku, d.count, now, out);
             self.learn_depletion(d.loc, d.sku, d.delta, d.count, now);
-            self.check_stockout_forecast(d.loc, d.sku, d.delta > 0, now, out);
+            let restocked = u32::try_from(d.delta.max(0)).unwrap_or(u32::MAX);
+            self.check_stockout_forecast(d.loc, d.sku, restocked, now, out);
         }
         for loc in touched {
             let i = usize::from(loc);

@@ -31,7 +31,8 @@
 //! reaches `n − safety_stock + 1` (the count is then below `safety_stock`), `empty_at` the first
 //! time it reaches `n`. A time beyond [`LOOKAHEAD_MS`] (14 days) is not given.
 //! **Too little history** gives no forecast at all (never a made-up number): a `(location,
-//! SKU)` needs [`MIN_DEMAND_UNITS`] units of demand and [`MIN_HISTORY_MS`] of history.
+//! SKU)` needs [`MIN_DEMAND_UNITS`] units of demand and half a `depletion_half_life` of history
+//! (30 minutes with the default).
 //!
 //! **Uncertainty.** The forecast is the time at which the *expected* demand reaches the gap.
 //! Sales are close to a Poisson process, so the time at which `k` more units actually sell
@@ -62,8 +63,6 @@ pub const PROFILE_MIN_HOURS: f32 = 144.0;
 pub const PROFILE_PRIOR_HOURS: f64 = 0.25;
 /// Demand units a `(location, SKU)` needs before it has a forecast.
 pub const MIN_DEMAND_UNITS: u32 = 3;
-/// History a `(location, SKU)` needs before it has a forecast.
-pub const MIN_HISTORY_MS: u64 = 30 * 60_000;
 /// Forecast times further ahead than this are not given.
 pub const LOOKAHEAD_MS: u64 = 14 * 24 * HOUR_MS;
 /// How often every raised-or-armed forecast alert is re-evaluated (ms of gateway time), besides
@@ -328,7 +327,7 @@ impl Depletion {
 
     /// The rate per average hour at `t`; `None` while the history is too thin.
     pub fn rate(&self, t: u64, stocked: bool, half_life: u64, shape: &Shape) -> Option<f64> {
-        if self.units < MIN_DEMAND_UNITS || t.saturating_sub(self.since) < MIN_HISTORY_MS {
+        if self.units < MIN_DEMAND_UNITS || t.saturating_sub(self.since) < half_life / 2 {
             return None;
         }
         let (demand, exposure) = self.rolled(t, stocked, half_life, shape);
@@ -584,7 +583,7 @@ mod tests {
         assert_eq!(d.rate(MONDAY + 2 * H, true, H, &flat), None, "2 units");
         d.record(MONDAY + 120_000, true, 5, H, &flat);
         assert_eq!(d.rate(MONDAY + 10 * 60_000, true, H, &flat), None, "10 min");
-        assert!(d.rate(MONDAY + MIN_HISTORY_MS, true, H, &flat).is_some());
+        assert!(d.rate(MONDAY + H / 2, true, H, &flat).is_some());
     }
 
     #[test]

@@ -17,10 +17,10 @@
 //!   ([`super::forecast`]) says its settled count falls below the location's `safety_stock` at
 //!   or before `now + forecast_horizon` (a hot-reloadable `[reconcile]` knob, default 1 h)
 //!   raises one `alert.stockout_forecast` with the forecast time and rate, and the rule is then
-//!   disarmed. It re-arms after a *restock* (a settled increase that brings the count to at least
-//!   the count the alert was raised at + `low_stock_rearm`, at least 1 more: a single return
-//!   does not re-arm it) or when the forecast moves *well past the horizon* (beyond twice the
-//!   horizon, or no forecast any more: a lull). A rate that wobbles around the horizon alerts
+//!   disarmed. It re-arms after a *restock* (a settled increase of at least `low_stock_rearm`
+//!   items, and at least 1: with the default 2, a single return does not re-arm it) or when the
+//!   forecast moves *well past the horizon* (beyond twice the horizon, or no forecast any more:
+//!   a lull). A rate that wobbles around the horizon alerts
 //!   once. A count already below the safety stock raises no forecast alert (the low-stock alert
 //!   says it) and re-arms nothing. Raised alerts (with the count they were raised at) are
 //!   persisted with the location record. It is checked at every settled change of the count,
@@ -115,41 +115,40 @@ pub fn low_stock_step(raised: bool, count: u32, threshold: u32, rearm: u32) -> L
 }
 
 /// The stock-out forecast rule: raise once the forecast falls within the horizon; re-arm after
-/// a restock (`restocked` and the count at least `raised_at + max(rearm, 1)`) or once the
-/// forecast is beyond twice the horizon or gone. `raised_at` is the count the raised alert was
-/// raised at (`None`: armed).
+/// a restock (`restocked`: the items a settled increase added, at least `max(rearm, 1)`) or
+/// once the forecast is beyond twice the horizon or gone. `raised` says whether the alert is
+/// raised.
 ///
 /// ```
 /// use shelfd_core::events::PerHour;
 /// use shelfd_core::reconcile::forecast::SafetyForecast::{At, Below, Beyond};
 /// use shelfd_core::reconcile::rules::{LowStockStep::*, stockout_forecast_step as step};
 /// let (now, h, r) = (1_000_000, 3_600_000, PerHour::from_milli(5000));
-/// assert_eq!(step(None, 20, At(now + h, r), now, h, 2, false), Raise);
-/// assert_eq!(step(None, 20, At(now + h + 1, r), now, h, 2, false), Keep);
-/// assert_eq!(step(None, 9, Below, now, h, 2, false), Keep);
-/// assert_eq!(step(Some(20), 19, At(now + 2 * h, r), now, h, 2, false), Keep); // wobble
-/// assert_eq!(step(Some(20), 19, At(now + 2 * h + 1, r), now, h, 2, false), Rearm);
-/// assert_eq!(step(Some(20), 19, Beyond, now, h, 2, false), Rearm); // a lull
-/// assert_eq!(step(Some(20), 21, At(now, r), now, h, 2, true), Keep); // a return or two
-/// assert_eq!(step(Some(20), 22, At(now, r), now, h, 2, true), Rearm); // a restock
-/// assert_eq!(step(Some(20), 5, Below, now, h, 2, false), Keep);
+/// assert_eq!(step(false, At(now + h, r), now, h, 2, 0), Raise);
+/// assert_eq!(step(false, At(now + h + 1, r), now, h, 2, 0), Keep);
+/// assert_eq!(step(false, Below, now, h, 2, 0), Keep);
+/// assert_eq!(step(true, At(now + 2 * h, r), now, h, 2, 0), Keep); // a wobble
+/// assert_eq!(step(true, At(now + 2 * h + 1, r), now, h, 2, 0), Rearm);
+/// assert_eq!(step(true, Beyond, now, h, 2, 0), Rearm); // a lull
+/// assert_eq!(step(true, At(now, r), now, h, 2, 1), Keep); // a return
+/// assert_eq!(step(true, At(now, r), now, h, 2, 6), Rearm); // a restock
+/// assert_eq!(step(true, Below, now, h, 2, 0), Keep);
 /// ```
 pub fn stockout_forecast_step(
-    raised_at: Option<u32>,
-    count: u32,
+    raised: bool,
     forecast: SafetyForecast,
     now: u64,
     horizon: u64,
     rearm: u32,
-    restocked: bool,
+    restocked: u32,
 ) -> LowStockStep {
-    match raised_at {
-        None => match forecast {
+    match raised {
+        false => match forecast {
             SafetyForecast::At(at, _) if at <= now.saturating_add(horizon) => LowStockStep::Raise,
             _ => LowStockStep::Keep,
         },
-        Some(at_count) => {
-            let restock = restocked && count >= at_count.saturating_add(rearm.max(1));
+        true => {
+            let restock = restocked >= rearm.max(1);
             let past = match forecast {
                 SafetyForecast::Beyond => true,
                 SafetyForecast::At(at, _) => at > now.saturating_add(horizon.saturating_mul(2)),
@@ -174,7 +173,7 @@ pub struct RuleState {
     /// Per location: SKUs whose low-stock alert is raised and not yet re-armed.
     pub(super) low: Vec<FxHashSet<u32>>,
     /// Per location: SKUs whose stock-out forecast alert is raised and not yet re-armed, with
-    /// the settled count it was raised at.
+    /// the settled count it was raised at (kept with the record, for inspection).
     pub(super) forecast: Vec<FxHashMap<u32, u32>>,
     /// Every rule is re-checked at the next sweep outside the baseline.
     pub(super) due: bool,
@@ -276,12 +275,12 @@ impl Engine {
     }
 
     /// Applies the forecast of `(loc, sku)` at `t` to its stock-out forecast rule (`restocked`:
-    /// called for a settled increase).
+    /// the items a settled increase just added, 0 otherwise).
     pub(super) fn check_stockout_forecast(
         &mut self,
         loc: LocIdx,
         sku: u32,
-        restocked: bool,
+        restocked: u32,
         t: u64,
         out: &mut Vec<Event>,
     ) {
@@ -290,7 +289,7 @@ impl Engine {
             return;
         };
         let count = self.published_count(loc, sku);
-        let raised_at = self.rules.forecast[i].get(&sku).copied();
+        let raised = self.rules.forecast[i].contains_key(&sku);
         let outlook = self.outlook(loc, sku, t);
         let forecast = if count < threshold {
             SafetyForecast::Below
@@ -304,8 +303,7 @@ impl Engine {
             }
         };
         let step = stockout_forecast_step(
-            raised_at,
-            count,
+            raised,
             forecast,
             t,
             self.k.forecast_horizon,
@@ -355,7 +353,7 @@ impl Engine {
             }
             skus.sort_by_cached_key(|s| self.sku_str(*s));
             for sku in skus {
-                self.check_stockout_forecast(i as LocIdx, sku, false, t, out);
+                self.check_stockout_forecast(i as LocIdx, sku, 0, t, out);
             }
         }
     }

@@ -268,7 +268,7 @@ fn median(v: &mut [f64]) -> f64 {
 /// (40 items, no planogram) 20 an hour. Returns the forecast errors of `below_safety_at` taken
 /// every 5 minutes against when the count actually fell below (ms, and relative to the lead),
 /// and checks everything else on the way.
-fn steady(seed: u64) -> (Vec<f64>, Vec<f64>) {
+fn steady(seed: u64) -> (Vec<f64>, Vec<f64>, Vec<u64>) {
     let mut s = Store::new(seed, 60, 40);
     let start = s.now();
     let mut predictions: Vec<(u64, u64)> = Vec::new();
@@ -326,21 +326,27 @@ fn steady(seed: u64) -> (Vec<f64>, Vec<f64>) {
         .zip(&abs)
         .map(|((t, _), e)| e / (crossed - t).max(MIN) as f64)
         .collect();
-    (abs, rel)
+    let leads = predictions.iter().map(|(t, _)| crossed - t).collect();
+    (abs, rel, leads)
 }
 
 #[test]
 fn steady_sales_are_forecast_within_a_bounded_error() {
-    let (mut abs, mut rel) = (Vec::new(), Vec::new());
+    let (mut abs, mut rel, mut leads) = (Vec::new(), Vec::new(), Vec::new());
     for seed in 1..=6 {
-        let (a, r) = steady(seed);
+        let (a, r, l) = steady(seed);
         abs.extend(a);
         rel.extend(r);
+        leads.extend(l);
     }
+    let (shortest, longest) = (
+        leads.iter().min().copied().unwrap_or(0) / MIN,
+        leads.iter().max().copied().unwrap_or(0) / MIN,
+    );
     let n = abs.len();
     let (median_abs, median_rel) = (median(&mut abs) / MIN as f64, median(&mut rel));
     eprintln!(
-        "steady sales, 6 seeds, {n} forecasts: median |error| of below_safety_at {median_abs:.1} min, median error / lead {:.0} %",
+        "steady sales, 6 seeds, {n} forecasts with leads of {shortest}–{longest} min: median |error| of below_safety_at {median_abs:.1} min, median error / lead {:.0} %",
         median_rel * 100.0
     );
     assert!(median_abs < 15.0, "median error {median_abs:.1} min");
@@ -376,6 +382,11 @@ fn a_rush_brings_the_forecast_alert_forward() {
         rate > 2.0 * before.rate_per_hour.as_f64(),
         "rate {rate} vs {} before",
         before.rate_per_hour
+    );
+    eprintln!(
+        "rush (8/h, then 90/h): forecast alert {} min into the rush at {rate:.0}/h, low stock {} min into it",
+        (at - rush) / MIN,
+        (low[0] - rush) / MIN
     );
 }
 

@@ -281,7 +281,7 @@ impl PerHour {
     pub fn from_f64(rate: f64) -> Option<Self> {
         let milli = (rate * 1000.0).round();
         (milli.is_finite() && (0.0..=Self::MAX_MILLI as f64).contains(&milli))
-            .then(|| PerHour(milli as u64))
+            .then_some(PerHour(milli as u64))
     }
 
     /// Thousandths of a unit per hour.

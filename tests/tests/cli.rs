@@ -974,7 +974,7 @@ fn demo_shows_the_store_live_over_its_own_broker_and_stops_cleanly() {
         ("gateway   online", "the gateway online"),
         ("baseline  shelf-a1 holds 6: shirt×6", "the baseline"),
         (
-            "baseline  shelf-c1 holds 8: WATER-0.5L×8",
+            "baseline  shelf-c1 holds 8: water×8",
             "the untagged bottles the shelf node weighs, in the baseline",
         ),
         ("reader    n1 online", "the shelf-node bus online"),
@@ -994,6 +994,10 @@ fn demo_shows_the_store_live_over_its_own_broker_and_stops_cleanly() {
             "alert.misplaced",
         ),
         ("ALERT     low stock of cap at shelf-b1", "alert.low_stock"),
+        (
+            "ALERT     stock-out forecast of water at shelf-c1",
+            "alert.stockout_forecast",
+        ),
         ("in the store: ", "the script's acts"),
         ("gateway   offline", "the clean stop's offline status"),
     ] {

@@ -42,7 +42,7 @@ macro_rules! event_kinds {
         /// assert_eq!(EventKind::TagArrived.as_str(), "tag.arrived");
         /// assert_eq!("dock.receipt".parse::<EventKind>(), Ok(EventKind::DockReceipt));
         /// assert!("tag.teleported".parse::<EventKind>().is_err());
-        /// assert_eq!(EventKind::ALL.len(), 11);
+        /// assert_eq!(EventKind::ALL.len(), 12);
         /// ```
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum EventKind {
@@ -82,6 +82,9 @@ event_kinds! {
     AlertLowStock = "alert.low_stock",
     /// `alert.misplaced`: a tag was confirmed where its SKU does not belong.
     AlertMisplaced = "alert.misplaced",
+    /// `alert.stockout_forecast`: a planogram SKU is forecast to fall below the location's
+    /// safety stock within the forecast horizon.
+    AlertStockoutForecast = "alert.stockout_forecast",
     /// `reader.status`: a reader went online or offline.
     ReaderStatus = "reader.status",
     /// `dock.receipt`: a receiving session at a dock door ended.
@@ -247,6 +250,74 @@ pub struct SkuTally {
     pub received: u64,
 }
 
+/// A rate in units per hour, kept to three decimals (written as a JSON number, e.g. `2.5`), so
+/// payloads are exact and compare equal after a round trip.
+///
+/// ```
+/// use shelfd_core::events::PerHour;
+/// let r = PerHour::from_f64(2.49996).expect("finite, not negative");
+/// assert_eq!((r.milli(), serde_json::to_string(&r).unwrap()), (2500, "2.5".to_string()));
+/// assert_eq!(serde_json::from_str::<PerHour>("0.125").unwrap().milli(), 125);
+/// assert!(serde_json::from_str::<PerHour>("-1").is_err());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PerHour(u64);
+
+impl PerHour {
+    /// Largest rate a payload may carry (10⁹ units per hour).
+    pub const MAX_MILLI: u64 = 1_000_000_000_000;
+
+    /// The rate of `milli` thousandths of a unit per hour (capped at [`PerHour::MAX_MILLI`]).
+    pub const fn from_milli(milli: u64) -> Self {
+        PerHour(if milli > Self::MAX_MILLI {
+            Self::MAX_MILLI
+        } else {
+            milli
+        })
+    }
+
+    /// `rate` units per hour rounded to three decimals; `None` for a negative or non-finite
+    /// rate or one above [`PerHour::MAX_MILLI`].
+    pub fn from_f64(rate: f64) -> Option<Self> {
+        let milli = (rate * 1000.0).round();
+        (milli.is_finite() && (0.0..=Self::MAX_MILLI as f64).contains(&milli))
+            .then_some(PerHour(milli as u64))
+    }
+
+    /// Thousandths of a unit per hour.
+    pub const fn milli(self) -> u64 {
+        self.0
+    }
+
+    /// Units per hour.
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+}
+
+impl fmt::Display for PerHour {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/h", self.as_f64())
+    }
+}
+
+impl Serialize for PerHour {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_f64())
+    }
+}
+
+impl<'de> Deserialize<'de> for PerHour {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let rate = f64::deserialize(d)?;
+        PerHour::from_f64(rate).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "rate {rate} is not a number of units per hour in 0..=1e9"
+            ))
+        })
+    }
+}
+
 /// The type-specific fields of an event, tagged by `type` (the variant renames are the
 /// [`EventKind::as_str`] spellings; a test holds the two together). Field order here is the
 /// order in the JSON. A nullable field (`sku`, `shipment`) must be present, as `null` when it
@@ -397,6 +468,26 @@ pub enum EventBody {
         /// Ids of the locations whose planogram lists the SKU (config order; may be empty).
         expected: Vec<String>,
     },
+    /// `alert.stockout_forecast`: the depletion forecast of a planogram SKU (see
+    /// `reconcile::forecast`) says its settled count falls below the location's safety stock
+    /// within the forecast horizon (raised once; re-armed by a restock or when the forecast
+    /// moves well past the horizon).
+    #[serde(rename = "alert.stockout_forecast")]
+    AlertStockoutForecast {
+        /// Location id.
+        location: String,
+        /// SKU (a planogram GTIN).
+        #[serde(deserialize_with = "nullable")]
+        sku: Option<String>,
+        /// The settled count when the alert was raised.
+        count: u64,
+        /// The location's safety stock.
+        threshold: u64,
+        /// The forecast depletion rate at the time of the alert, units per hour.
+        rate_per_hour: PerHour,
+        /// When the count is expected to fall below `threshold` (RFC 3339).
+        below_safety_at: String,
+    },
     /// `reader.status`: a reader went online or offline.
     #[serde(rename = "reader.status")]
     ReaderStatus {
@@ -422,6 +513,7 @@ impl EventBody {
             EventBody::AlertExit { .. } => EventKind::AlertExit,
             EventBody::AlertLowStock { .. } => EventKind::AlertLowStock,
             EventBody::AlertMisplaced { .. } => EventKind::AlertMisplaced,
+            EventBody::AlertStockoutForecast { .. } => EventKind::AlertStockoutForecast,
             EventBody::ReaderStatus { .. } => EventKind::ReaderStatus,
             EventBody::DockReceipt { .. } => EventKind::DockReceipt,
         }
@@ -728,6 +820,52 @@ pub struct StockSnapshot {
     pub baseline: bool,
     /// The last event seq this snapshot reflects.
     pub as_of_seq: u64,
+    /// The depletion forecast per SKU as of `time_ms` (see `reconcile::forecast`), for the SKUs
+    /// with enough history only; empty (and absent from the JSON) while none has.
+    pub forecast: BTreeMap<String, SkuForecast>,
+}
+
+/// The depletion forecast of one SKU at one location (`stock.snapshot` `forecast` values).
+/// Written as `{"rate_per_hour": 2.5, "empty_at": "…", "below_safety_at": "…"}`; a time is
+/// absent when the forecast does not reach it within its look-ahead (14 days), when the count
+/// is already there (`below_safety_at` of a count below safety stock, `empty_at` of 0), or —
+/// for `below_safety_at` — when the location has no safety stock or no planogram listing the
+/// SKU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkuForecast {
+    /// Expected depletion rate at the snapshot's time, units per hour.
+    pub rate_per_hour: PerHour,
+    /// When the count is expected to reach 0 (ms since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_rfc3339")]
+    pub empty_at: Option<u64>,
+    /// When the count is expected to fall below the safety stock (ms since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_rfc3339")]
+    pub below_safety_at: Option<u64>,
+}
+
+/// An optional time written as shelfd's RFC 3339 form.
+mod opt_rfc3339 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(ms) => s.serialize_str(&crate::timefmt::rfc3339_ms(*ms)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => crate::timefmt::parse_rfc3339_ms(&text)
+                .map(Some)
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "time {text:?} is not an RFC 3339 UTC time with milliseconds"
+                    ))
+                }),
+        }
+    }
 }
 
 /// The `type` of a snapshot payload: one value, `stock.snapshot` (not an [`EventKind`]: a
@@ -750,6 +888,8 @@ struct SnapshotEnvelope<'a> {
     counts: &'a BTreeMap<String, u64>,
     baseline: bool,
     as_of_seq: u64,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    forecast: &'a BTreeMap<String, SkuForecast>,
 }
 
 #[derive(Deserialize)]
@@ -764,6 +904,8 @@ struct SnapshotIn {
     counts: BTreeMap<String, u64>,
     baseline: bool,
     as_of_seq: u64,
+    #[serde(default)]
+    forecast: BTreeMap<String, SkuForecast>,
 }
 
 impl StockSnapshot {
@@ -776,7 +918,8 @@ impl StockSnapshot {
     /// use shelfd_core::events::*;
     /// let origin = Origin { store: "s1".into(), gateway: "gw-1".into() };
     /// let s = StockSnapshot { location: "shelf-a1".into(), time_ms: 1_795_341_600_000,
-    ///     counts: [("80614141123458".to_string(), 3)].into(), baseline: true, as_of_seq: 0 };
+    ///     counts: [("80614141123458".to_string(), 3)].into(), baseline: true, as_of_seq: 0,
+    ///     forecast: Default::default() };
     /// assert_eq!(s.to_json(&origin), concat!(
     ///     r#"{"v":1,"type":"stock.snapshot","store":"s1","gateway":"gw-1","#,
     ///     r#""time":"2026-11-22T10:00:00.000Z","location":"shelf-a1","#,
@@ -794,6 +937,7 @@ impl StockSnapshot {
             counts: &self.counts,
             baseline: self.baseline,
             as_of_seq: self.as_of_seq,
+            forecast: &self.forecast,
         };
         serde_json::to_string(&env).expect("invariant: snapshots always serialize")
     }
@@ -813,6 +957,7 @@ impl StockSnapshot {
             counts: read.counts,
             baseline: read.baseline,
             as_of_seq: read.as_of_seq,
+            forecast: read.forecast,
         };
         let origin = Origin {
             store: read.store,
@@ -1085,6 +1230,21 @@ mod tests {
                     expected,
                 })
                 .boxed(),
+            EventKind::AlertStockoutForecast => (
+                (text(), sku(), any::<u64>(), any::<u64>()),
+                (0..=PerHour::MAX_MILLI, 0..=MAX_TIME_MS),
+            )
+                .prop_map(|((location, sku, count, threshold), (milli, at))| {
+                    EventBody::AlertStockoutForecast {
+                        location,
+                        sku,
+                        count,
+                        threshold,
+                        rate_per_hour: PerHour::from_milli(milli),
+                        below_safety_at: crate::timefmt::rfc3339_ms(at),
+                    }
+                })
+                .boxed(),
             EventKind::ReaderStatus => (
                 text(),
                 prop::sample::select(vec![ReaderState::Online, ReaderState::Offline]),
@@ -1173,9 +1333,23 @@ mod tests {
             counts in proptest::collection::btree_map(text(), any::<u64>(), 0..4),
             baseline in any::<bool>(),
             as_of_seq in any::<u64>(),
+            forecast in proptest::collection::btree_map(
+                text(),
+                (
+                    0..=PerHour::MAX_MILLI,
+                    proptest::option::of(0..=MAX_TIME_MS),
+                    proptest::option::of(0..=MAX_TIME_MS),
+                )
+                    .prop_map(|(milli, empty_at, below_safety_at)| SkuForecast {
+                        rate_per_hour: PerHour::from_milli(milli),
+                        empty_at,
+                        below_safety_at,
+                    }),
+                0..3,
+            ),
         ) {
             let origin = origin();
-            let s = StockSnapshot { location, time_ms, counts, baseline, as_of_seq };
+            let s = StockSnapshot { location, time_ms, counts, baseline, as_of_seq, forecast };
             prop_assert_eq!(StockSnapshot::from_json(&s.to_json(&origin)), Ok((origin, s)));
         }
 
@@ -1258,10 +1432,74 @@ mod tests {
                 r#""status":"over","expected":0,"received":0,"missing":[],"unexpected":["ab"],"#,
                 r#""by_sku":{},"truncated":true}"#
             ),
+            concat!(
+                r#"{"v":1,"type":"alert.stockout_forecast","store":"s1","gateway":"gw-1","#,
+                r#""seq":1,"time":"1970-01-01T00:00:00.000Z","location":"a","#,
+                r#""sku":"00614141000012","count":14,"threshold":10,"rate_per_hour":12.5,"#,
+                r#""below_safety_at":"1970-01-01T00:24:00.000Z"}"#
+            ),
         ] {
             let (origin, event) = Event::from_json(golden).expect(golden);
             assert_eq!(event.to_json(&origin), golden);
         }
+    }
+
+    #[test]
+    fn golden_snapshots_with_and_without_a_forecast() {
+        let mut s = StockSnapshot {
+            location: "a".into(),
+            time_ms: 0,
+            counts: [("1".to_string(), 14)].into(),
+            baseline: false,
+            as_of_seq: 3,
+            forecast: BTreeMap::new(),
+        };
+        // No forecast: exactly the payload of the contract before forecasts existed.
+        let head = concat!(
+            r#"{"v":1,"type":"stock.snapshot","store":"s1","gateway":"gw-1","#,
+            r#""time":"1970-01-01T00:00:00.000Z","location":"a","counts":{"1":14},"#,
+            r#""baseline":false,"as_of_seq":3"#
+        );
+        assert_eq!(s.to_json(&origin()), format!("{head}}}"));
+        s.forecast.insert(
+            "1".into(),
+            SkuForecast {
+                rate_per_hour: PerHour::from_milli(12_500),
+                empty_at: Some(67 * 60_000 + 200),
+                below_safety_at: Some(24 * 60_000),
+            },
+        );
+        s.forecast.insert(
+            "2".into(),
+            SkuForecast {
+                rate_per_hour: PerHour::from_milli(0),
+                empty_at: None,
+                below_safety_at: None,
+            },
+        );
+        let json = s.to_json(&origin());
+        assert_eq!(
+            json,
+            format!(
+                "{head}{}",
+                concat!(
+                    r#","forecast":{"1":{"rate_per_hour":12.5,"#,
+                    r#""empty_at":"1970-01-01T01:07:00.200Z","#,
+                    r#""below_safety_at":"1970-01-01T00:24:00.000Z"},"#,
+                    r#""2":{"rate_per_hour":0.0}}}"#
+                )
+            )
+        );
+        assert_eq!(StockSnapshot::from_json(&json), Ok((origin(), s)));
+        // A forecast with a negative rate or a bad time is an error naming it.
+        let bad = json.replace("12.5", "-1.0");
+        assert!(
+            matches!(StockSnapshot::from_json(&bad), Err(PayloadError::Shape { reason, .. }) if reason.contains("rate -1")),
+        );
+        let bad = json.replace("01:07:00.200Z", "later");
+        assert!(
+            matches!(StockSnapshot::from_json(&bad), Err(PayloadError::Shape { reason, .. }) if reason.contains("later")),
+        );
     }
 
     #[test]
@@ -1314,6 +1552,7 @@ mod tests {
             counts: BTreeMap::new(),
             baseline: false,
             as_of_seq: 0,
+            forecast: BTreeMap::new(),
         }
         .to_json(&origin());
         assert!(!shape(&snapshot).is_empty());

@@ -202,6 +202,9 @@ fn example_config_mentions_every_key() {
         "baseline_window",
         "checkpoint_interval",
         "undecoded",
+        "low_stock_rearm",
+        "forecast_horizon",
+        "depletion_half_life",
         "listen",
         "level",
         "sgln",
@@ -1492,5 +1495,35 @@ fn readers_are_one_variant_per_protocol() {
                 line = line_of(&text, "[[reader]]")
             ),
         ]
+    );
+}
+
+#[test]
+fn forecast_knobs_default_are_range_checked_and_hot() {
+    let r = valid(BASE).reconcile;
+    assert_eq!(
+        (r.forecast_horizon, r.depletion_half_life),
+        (Duration::from_secs(3600), Duration::from_secs(3600))
+    );
+    let text =
+        format!("{BASE}[reconcile]\nforecast_horizon = \"30s\"\ndepletion_half_life = \"8d\"\n");
+    let errors = errors_of(&text).join("\n");
+    assert!(
+        errors.contains("reconcile.forecast_horizon: 30s is out of range (expected 1m..=7d)"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("reconcile.depletion_half_life: 8d is out of range (expected 10s..=7d)"),
+        "{errors}"
+    );
+    // A reload that changes the horizon applies at once (every [reconcile] knob but
+    // `undecoded` is hot), so the engine's next check uses it.
+    let new = valid(&format!(
+        "{BASE}[reconcile]\nforecast_horizon = \"2h\"\ndepletion_half_life = \"30m\"\n"
+    ));
+    let p = super::reload::plan(&valid(BASE), &new);
+    assert_eq!(
+        (p.hot, p.restart.len()),
+        (vec!["[reconcile]".to_string()], 0)
     );
 }

@@ -433,6 +433,22 @@ fn check_reconcile(item: &Item<ReconcileConfig>, reporter: &mut Reporter<'_, '_>
     );
     check_span(
         item,
+        "forecast_horizon",
+        c.forecast_horizon,
+        secs(60),
+        secs(7 * DAY),
+        reporter,
+    );
+    check_span(
+        item,
+        "depletion_half_life",
+        c.depletion_half_life,
+        secs(10),
+        secs(7 * DAY),
+        reporter,
+    );
+    check_span(
+        item,
         "checkpoint_interval",
         c.checkpoint_interval,
         secs(1),

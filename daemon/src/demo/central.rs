@@ -250,6 +250,7 @@ mod tests {
             counts: [("sku1".to_owned(), n)].into(),
             baseline,
             as_of_seq,
+            forecast: Default::default(),
         }
         .to_json(&origin())
     }

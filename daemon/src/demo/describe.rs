@@ -115,6 +115,18 @@ pub fn describe_with(e: &Event, names: &dyn SkuNames) -> String {
             "ALERT     low stock of {} at {location}: {count} < {threshold}",
             sku(s)
         ),
+        EventBody::AlertStockoutForecast {
+            location,
+            sku: s,
+            count,
+            threshold,
+            rate_per_hour,
+            below_safety_at,
+        } => format!(
+            "ALERT     stock-out forecast of {} at {location}: {count} now, {rate_per_hour}, below {threshold} at {}",
+            sku(s),
+            below_safety_at.get(11..19).unwrap_or(below_safety_at)
+        ),
         EventBody::AlertMisplaced {
             epc,
             sku: s,
@@ -218,6 +230,14 @@ mod tests {
                 sku: Some("1".into()),
                 location: "b".into(),
                 expected: vec!["a".into(), "c".into()],
+            },
+            EventBody::AlertStockoutForecast {
+                location: "a".into(),
+                sku: Some("1".into()),
+                count: 9,
+                threshold: 3,
+                rate_per_hour: shelfd_core::events::PerHour::from_milli(12_500),
+                below_safety_at: "2026-11-22T10:29:00.000Z".into(),
             },
             EventBody::DockReceipt {
                 dock: "d1".into(),

@@ -3,9 +3,12 @@
 //! an ASN (a `dock.receipt` matches it), a misplaced shirt (`alert.misplaced`), a sale at the
 //! POS, the paid item leaving (no alert) and an unpaid one (alert), a cap that vanishes (departs
 //! as missing; the caps shelf then runs below its safety stock), then an endless cycle of
-//! restocking, sales, announced deliveries, a return and the odd theft; on the drinks shelf a
-//! shopper takes a water bottle at every sale and staff refill three every third cycle (the
-//! bottles carry no tag: a shelf node's lane weighs them). Each act changes where tags are and
+//! restocking, sales, announced deliveries, a return and the odd theft; on the drinks shelf
+//! shoppers take water bottles steadily (from the third act on, two every cycle) and staff
+//! refill the lane once it is down to two (the bottles carry no tag: a shelf node's lane weighs
+//! them). The drinks shelf has a safety stock, so its depletion forecast raises
+//! `alert.stockout_forecast` before the count falls below it (`alert.low_stock`), and each
+//! refill re-arms both. Each act changes where tags are and
 //! says how long to watch; the timings are set so that, with the knobs of `config/demo.toml`,
 //! every kind of event shows within a minute. Central's commands come out of
 //! [`StoreScript::take_commands`].
@@ -77,6 +80,9 @@ const DOCK: &str = "dock-1";
 const POS: &str = "pos-1";
 const EXIT: &str = "exit-1";
 
+/// The GTIN of the demo's water bottles (the drinks shelf's lane, `config/demo.toml`).
+pub const WATER_GTIN: &str = "00614141000043";
+
 /// SKU (GTIN-14) → product name for the demo's products.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalog(BTreeMap<String, &'static str>);
@@ -88,6 +94,7 @@ impl Catalog {
             PRODUCTS
                 .iter()
                 .filter_map(|p| Some((shelfd_core::epc::gtin14(&sim_epc(p.number, 1))?, p.name)))
+                .chain([(WATER_GTIN.to_owned(), "water")])
                 .collect(),
         )
     }
@@ -295,7 +302,7 @@ impl StoreScript {
     pub fn next_act(&mut self, sim: &mut StoreSim) -> Act {
         let step = self.step;
         self.step += 1;
-        match step {
+        let mut act = match step {
             0 => Act {
                 say: "the store opens with stock on its shelves and in the backroom: \
                       shelfd reports it as a baseline snapshot, not as arrivals"
@@ -363,7 +370,15 @@ impl StoreScript {
                 let n = step - OPENING_ACTS;
                 self.cycle_act(sim, n / CYCLE_ACTS, n % CYCLE_ACTS)
             }
+        };
+        // From the third act on, shoppers take water steadily: the drinks shelf's forecast
+        // learns the rate and warns before the lane runs low.
+        if (2..OPENING_ACTS).contains(&step) {
+            if let Some(water) = self.lane_move(-1) {
+                act.say = format!("{}; {water}", act.say);
+            }
         }
+        act
     }
 
     /// Act `act` of cycle `cycle`.
@@ -382,7 +397,15 @@ impl StoreScript {
                     ),
                     None => format!("the backroom has no {} left to restock", restock.some),
                 };
-                let say = match (cycle % 3 == 2).then(|| self.lane_move(3)).flatten() {
+                let low = self.lane.as_ref().is_some_and(|l| l.items <= 2);
+                let refill = low
+                    .then(|| {
+                        let items = self.lane.as_ref().map_or(0, |l| l.items);
+                        let units = super::rig::LANE_STOCK.saturating_sub(items);
+                        self.lane_move(i16::try_from(units).unwrap_or(0))
+                    })
+                    .flatten();
+                let say = match refill {
                     Some(refill) => format!("{say}; {refill}"),
                     None => say,
                 };
@@ -451,11 +474,15 @@ impl StoreScript {
             }
             _ => {
                 let delivered = std::mem::take(&mut self.delivered);
-                let say = if delivered.is_empty() {
-                    "shoppers browse; nothing moves".into()
+                let mut say: String = if delivered.is_empty() {
+                    "shoppers browse".into()
                 } else {
                     "staff carry the delivery to the backroom".into()
                 };
+                if let Some(water) = self.lane_move(-1) {
+                    say.push_str("; ");
+                    say.push_str(&water);
+                }
                 for i in delivered {
                     self.place(sim, Some(i), Some(BACKROOM));
                 }
@@ -769,11 +796,11 @@ mod tests {
                     sku: Some(sku),
                     delta,
                     count,
-                } if location == "shelf-c1" && sku == "WATER-0.5L" => Some((*delta, *count)),
+                } if location == "shelf-c1" && sku == WATER_GTIN => Some((*delta, *count)),
                 _ => None,
             })
             .collect();
-        // A bottle taken at every sale, three refilled every third cycle, from 8 at opening
+        // Bottles taken steadily, the lane refilled once it is down to two, from 8 at opening
         // (the baseline); every published count follows from the deltas.
         assert!(water.len() >= 5, "{water:?}");
         assert!(water.iter().any(|w| w.0 < 0) && water.iter().any(|w| w.0 > 0));
@@ -781,6 +808,51 @@ mod tests {
         for (delta, published) in &water {
             count += delta;
             assert_eq!(count, *published as i64, "{water:?}");
+        }
+    }
+
+    #[test]
+    fn the_drinks_forecast_warns_before_the_low_stock_it_predicts() {
+        for seed in [42, 7] {
+            let events = events_of(seed, 4 * 60);
+            let at_c1 = |pred: fn(&EventBody) -> bool| -> Vec<u64> {
+                events
+                    .iter()
+                    .filter(|e| pred(&e.body))
+                    .map(|e| (e.time_ms - START) / 1000)
+                    .collect()
+            };
+            let forecast = at_c1(|b| {
+                matches!(b, EventBody::AlertStockoutForecast { location, sku: Some(s), .. }
+                    if location == "shelf-c1" && s == WATER_GTIN)
+            });
+            let low = at_c1(
+                |b| matches!(b, EventBody::AlertLowStock { location, .. } if location == "shelf-c1"),
+            );
+            let lines = || {
+                events
+                    .iter()
+                    .map(super::super::describe)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            // Within the 40 s of the live demo, and before every low-stock alert of the shelf;
+            // each refill re-arms both, so the pattern repeats.
+            assert!(
+                forecast.first().is_some_and(|s| *s < 40),
+                "seed {seed}: {forecast:?} {low:?}\n{}",
+                lines()
+            );
+            assert!(low.len() >= 2, "seed {seed}: {low:?}\n{}", lines());
+            for l in &low {
+                assert!(
+                    forecast.iter().filter(|f| *f < l).count()
+                        > low.iter().filter(|m| *m < l).count(),
+                    "seed {seed}: a low-stock alert at {l} s without a forecast alert before it: \
+                     forecasts {forecast:?}, low {low:?}\n{}",
+                    lines()
+                );
+            }
         }
     }
 

@@ -420,6 +420,7 @@ mod tests {
             counts: [("00614141000012".to_owned(), 6)].into(),
             baseline: true,
             as_of_seq: 0,
+            forecast: Default::default(),
         };
         let applied = view.apply(
             "shelfd/v1/demo-store/gw-1/stock/shelf-a1",

@@ -147,6 +147,7 @@ pub fn has_document(kind: EventKind) -> bool {
         | EventKind::AlertExit
         | EventKind::AlertLowStock
         | EventKind::AlertMisplaced
+        | EventKind::AlertStockoutForecast
         | EventKind::ReaderStatus => false,
     }
 }
@@ -450,6 +451,7 @@ impl EpcisMapping {
             | EventBody::AlertExit { .. }
             | EventBody::AlertLowStock { .. }
             | EventBody::AlertMisplaced { .. }
+            | EventBody::AlertStockoutForecast { .. }
             | EventBody::ReaderStatus { .. } => return Ok(None),
         }
         let document = Document {

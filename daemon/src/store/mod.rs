@@ -75,6 +75,7 @@ pub fn kept_when_full(kind: EventKind) -> bool {
         | EventKind::AlertExit
         | EventKind::AlertLowStock
         | EventKind::AlertMisplaced
+        | EventKind::AlertStockoutForecast
         | EventKind::ReaderStatus
         | EventKind::DockReceipt => true,
     }

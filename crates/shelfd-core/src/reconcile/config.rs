@@ -93,6 +93,16 @@ pub struct ReconcileConfig {
     /// below the location's `safety_stock`, and re-armed only when the count is back at
     /// `safety_stock` + this; 0..=10000. Default 2.
     pub low_stock_rearm: u32,
+    /// An `alert.stockout_forecast` of a (location, GTIN) is raised once when its depletion
+    /// forecast says the settled count falls below the location's `safety_stock` within this
+    /// much time; 1m..=7d. Default 1h.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub forecast_horizon: Duration,
+    /// Half-life of the learned depletion rate of each (location, SKU): shorter follows a rush
+    /// sooner, longer is steadier; a (location, SKU) has a forecast once it has half of this
+    /// much history and 3 units of demand; 10s..=7d. Default 1h.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub depletion_half_life: Duration,
 }
 
 const fn secs(s: u64) -> Duration {
@@ -127,6 +137,8 @@ impl Default for ReconcileConfig {
             checkpoint_interval: secs(600),
             undecoded: UndecodedPolicy::Track,
             low_stock_rearm: 2,
+            forecast_horizon: secs(3600),
+            depletion_half_life: secs(3600),
         }
     }
 }

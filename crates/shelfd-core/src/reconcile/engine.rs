@@ -6,6 +6,7 @@
 
 use super::cadence::{self, Cadence, LocBaseline, VisitLog};
 use super::epc_key::EpcKey;
+use super::forecast::ForecastBook;
 use super::knobs::Knobs;
 use super::lanes::LaneBook;
 use super::liveness::{Liveness, StatusChange};
@@ -171,6 +172,8 @@ pub struct Engine {
     pub(super) snap: Vec<SnapMeta>,
     /// Store rules and their alert state ([`super::rules`]).
     pub(super) rules: RuleState,
+    /// Learned depletion rates and week profiles ([`super::forecast`]).
+    pub(super) forecast: ForecastBook,
     pub(super) now: u64,
     pub(super) next_sweep: u64,
     pub(super) next_seq: u64,
@@ -274,6 +277,7 @@ impl Engine {
             loc_floor: vec![None; n_loc],
             snap: vec![SnapMeta::default(); n_loc],
             rules: RuleState::new(n_loc),
+            forecast: ForecastBook::new(n_loc),
             now: 0,
             next_sweep: 0,
             next_seq: 1,
@@ -1006,8 +1010,11 @@ impl Engine {
         self.close_baselines(now, &pending);
         self.sweep_lanes(now, out);
         self.flush_stock(now, false, out);
+        self.credit_profiles(now);
         if self.rules.due && !self.in_baseline() {
             self.recheck_rules(now, out);
+        } else if now % super::forecast::CHECK_MS == 0 {
+            self.check_stockout_forecasts(now, out);
         }
         if now.saturating_sub(self.last_checkpoint) >= self.k.checkpoint_interval {
             self.checkpoint(now);
@@ -1131,6 +1138,9 @@ impl Engine {
         let as_of = self.next_seq - 1;
         for d in &due {
             self.check_low_stock(d.loc, d.sku, d.count, now, out);
+            self.learn_depletion(d.loc, d.sku, d.delta, d.count, now);
+            let restocked = u32::try_from(d.delta.max(0)).unwrap_or(u32::MAX);
+            self.check_stockout_forecast(d.loc, d.sku, restocked, now, out);
         }
         for loc in touched {
             let i = usize::from(loc);
@@ -1197,6 +1207,7 @@ impl Engine {
             counts,
             baseline: m.baseline,
             as_of_seq: m.as_of_seq,
+            forecast: self.forecasts(loc, m.time_ms),
         }
     }
 }

@@ -63,6 +63,11 @@ pub struct Knobs {
     pub undecoded: UndecodedPolicy,
     /// A low-stock alert re-arms once the settled count is back at threshold + this.
     pub low_stock_rearm: u32,
+    /// A stock-out forecast alert is raised when the count is forecast to fall below safety
+    /// stock within this.
+    pub forecast_horizon: u64,
+    /// Half-life of the learned depletion rates.
+    pub depletion_half_life: u64,
 }
 
 fn ms(d: std::time::Duration) -> u64 {
@@ -98,6 +103,8 @@ impl Knobs {
             checkpoint_interval: ms(c.checkpoint_interval).max(1000),
             undecoded: c.undecoded,
             low_stock_rearm: c.low_stock_rearm,
+            forecast_horizon: ms(c.forecast_horizon),
+            depletion_half_life: ms(c.depletion_half_life).max(1),
         }
     }
 }

@@ -46,8 +46,9 @@
 //! are the floor; memory is at most 3× the cadence (15 min while none is known); departures
 //! stay within `depart_max_absence`.
 //!
-//! Store rules (`alert.low_stock` with hysteresis, `alert.misplaced` once per stay) are in
-//! [`rules`].
+//! Store rules (`alert.low_stock` with hysteresis, `alert.misplaced` once per stay,
+//! `alert.stockout_forecast` with hysteresis) are in [`rules`]; the depletion rates and
+//! forecasts they and the snapshots use are learned in [`forecast`].
 //!
 //! Shelf-node lanes ([`lanes`]) add weight: untagged items counted by their lane's weight, and
 //! picks that let the picked tag depart at once.
@@ -58,6 +59,7 @@ pub mod docking;
 pub mod engine;
 pub mod epc_key;
 pub mod feed;
+pub mod forecast;
 pub mod knobs;
 pub mod lanes;
 pub mod liveness;

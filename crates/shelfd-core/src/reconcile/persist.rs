@@ -9,6 +9,7 @@
 use super::cadence::{Cadence, LocBaseline, VisitLog};
 use super::engine::{Baseline, Dirty, Engine, SnapMeta};
 use super::epc_key::EpcKey;
+use super::forecast::{Depletion, WeekProfile};
 use super::knobs::Knobs;
 use super::liveness::Liveness;
 use super::stock::SkuCount;
@@ -23,7 +24,9 @@ use rustc_hash::FxHashSet;
 /// Version 2 location records have no level floor: it starts unknown and is learned again.
 /// Version 3 location records have no cadence or visit log (learned again) and no baseline state
 /// of their own (the location's baseline is closed exactly when the engine's was).
-const VERSION: u8 = 4;
+/// Version 4 location records have no forecast state: depletion rates and the week profile
+/// are learned again, and no stock-out forecast alert is raised.
+const VERSION: u8 = 5;
 
 /// Everything a store holds for the engine, as raw records.
 #[derive(Debug, Default, Clone)]
@@ -232,7 +235,99 @@ impl Engine {
         let b = self.loc_base[i];
         w.u8(u8::from(b.done));
         w.u64(b.ready_at);
+        self.encode_forecast(i, &mut w);
         w.0
+    }
+
+    /// The forecast part of a location record (version 5): its history start, week profile,
+    /// per-SKU depletions and raised stock-out forecast alerts, SKUs by name in name order.
+    fn encode_forecast(&self, i: usize, w: &mut W) {
+        let f = &self.forecast.locs[i];
+        w.u64(f.since);
+        match &f.profile {
+            None => w.u8(0),
+            Some(p) => {
+                w.u8(1);
+                for v in p.units.iter().chain(p.hours.iter()) {
+                    w.f32(*v);
+                }
+                w.u64(p.hour);
+                w.f32(p.cur_units);
+                w.u32(p.cur_ms);
+                w.u64(p.last);
+            }
+        }
+        let name = |s: u32| self.skus.get(s as usize).map(|a| &**a);
+        let mut skus: Vec<(Option<&str>, &Depletion)> =
+            f.skus.iter().map(|(s, d)| (name(*s), d)).collect();
+        skus.sort_unstable_by_key(|(n, _)| *n);
+        w.u32(skus.len() as u32);
+        for (sku, d) in skus {
+            w.str(sku);
+            w.f32(d.demand);
+            w.f32(d.exposure);
+            w.u64(d.at);
+            w.u64(d.since);
+            w.u32(d.units);
+        }
+        let mut raised: Vec<(Option<&str>, u32)> = self.rules.forecast[i]
+            .iter()
+            .map(|(s, c)| (name(*s), *c))
+            .collect();
+        raised.sort_unstable();
+        w.u32(raised.len() as u32);
+        for (sku, count) in raised {
+            w.str(sku);
+            w.u32(count);
+        }
+    }
+
+    fn decode_forecast(&mut self, i: usize, r: &mut R<'_>) -> Result<(), String> {
+        let since = r.u64()?;
+        let profile = if r.flag()? {
+            let mut p = WeekProfile::new(0);
+            for v in p.units.iter_mut() {
+                *v = r.f32()?;
+            }
+            for v in p.hours.iter_mut() {
+                *v = r.f32()?;
+            }
+            p.hour = r.u64()?;
+            p.cur_units = r.f32()?;
+            p.cur_ms = r.u32()?;
+            p.last = r.u64()?;
+            Some(Box::new(p))
+        } else {
+            None
+        };
+        let mut skus = rustc_hash::FxHashMap::default();
+        for _ in 0..r.u32()? {
+            let sku = match r.str()? {
+                Some(s) => self.intern(s.into()),
+                None => NO_SKU,
+            };
+            let d = Depletion {
+                demand: r.f32()?,
+                exposure: r.f32()?,
+                at: r.u64()?,
+                since: r.u64()?,
+                units: r.u32()?,
+            };
+            skus.insert(sku, d);
+        }
+        for _ in 0..r.u32()? {
+            let sku = match r.str()? {
+                Some(s) => self.intern(s.into()),
+                None => NO_SKU,
+            };
+            let count = r.u32()?;
+            self.rules.forecast[i].insert(sku, count);
+        }
+        let f = &mut self.forecast.locs[i];
+        f.since = since;
+        f.profile = profile;
+        f.skus = skus;
+        Ok(())
     }
 
     fn decode_location(&mut self, i: usize, bytes: &[u8]) -> Result<(), String> {
@@ -288,6 +383,9 @@ impl Engine {
             };
         } else {
             self.loc_base[i].done = self.baseline == Baseline::Done;
+        }
+        if v >= 5 {
+            self.decode_forecast(i, &mut r)?;
         }
         r.end()
     }
@@ -600,6 +698,7 @@ mod tests {
             loc_floor,
             snap,
             rules,
+            forecast,
             now,
             next_sweep,
             next_seq,
@@ -657,7 +756,36 @@ mod tests {
                 names(e, &set.iter().copied().collect::<Vec<_>>())
             };
             assert_eq!(low(w, &rules.low[i]), low(r, &r.rules.low[i]), "low {i}");
+            let raised = |e: &Engine, m: &rustc_hash::FxHashMap<u32, u32>| {
+                let mut v: Vec<_> = m.iter().map(|(s, c)| (e.sku_str(*s), *c)).collect();
+                v.sort();
+                v
+            };
+            assert_eq!(
+                raised(w, &rules.forecast[i]),
+                raised(r, &r.rules.forecast[i]),
+                "forecast alerts {i}"
+            );
+            // Forecast state: everything but the SKU interning, by name.
+            let (fw, fr) = (&forecast.locs[i], &r.forecast.locs[i]);
+            assert_eq!(
+                (fw.since, &fw.profile),
+                (fr.since, &fr.profile),
+                "profile {i}"
+            );
+            let by_name = |e: &Engine, f: &super::super::forecast::LocForecast| {
+                f.skus
+                    .iter()
+                    .map(|(s, d)| (e.sku_str(*s), *d))
+                    .collect::<BTreeMap<_, _>>()
+            };
+            assert_eq!(by_name(w, fw), by_name(r, fr), "depletion {i}");
         }
+        assert_eq!(
+            w.snapshots(),
+            r.snapshots(),
+            "snapshots with their forecasts"
+        );
         assert_eq!(rules.safety, r.rules.safety);
         assert_eq!(
             (now, next_sweep, next_seq, baseline, last_checkpoint),
@@ -726,8 +854,10 @@ mod tests {
         let rules = StoreRules::new(
             &topo(),
             &[
-                ("a", &[p1.as_str()], Some(10)),
-                ("b", &[p2.as_str()], Some(1)),
+                // a: 12 of p1, 4 leave in the second hour: forecast to fall below 6 within the
+                // hour (a stock-out forecast alert). b: 8 of p2, one sold and one exits: low.
+                ("a", &[p1.as_str()], Some(6)),
+                ("b", &[p2.as_str()], Some(7)),
             ],
         );
         let (mut writer, _) =
@@ -758,6 +888,7 @@ mod tests {
             EventKind::AlertExit,
             EventKind::AlertMisplaced,
             EventKind::AlertLowStock,
+            EventKind::AlertStockoutForecast,
         ] {
             assert!(kinds.contains(&kind), "{kind} missing: {kinds:?}");
         }
@@ -765,7 +896,16 @@ mod tests {
         assert!(writer.tags.values().any(|t| t.misplaced));
         assert!(writer.loc_level[0].is_some() && writer.loc_level[2].is_some());
         assert!(writer.loc_floor[0].is_some() && writer.loc_floor[2].is_some());
-        assert!(!writer.rules.low[0].is_empty());
+        assert!(!writer.rules.low[1].is_empty());
+        assert!(!writer.rules.forecast[0].is_empty());
+        assert!(
+            writer.forecast.locs[0].skus.len() == 1 && writer.forecast.locs[0].profile.is_some()
+        );
+        assert!(
+            !writer.snapshot(0).forecast.is_empty(),
+            "{:?}",
+            writer.snapshot(0)
+        );
 
         let (mut restored, report) =
             Engine::restore(topo(), knobs(), &records.persisted()).expect("restore");
@@ -780,7 +920,10 @@ mod tests {
         assert!(
             ev.iter().all(|e| !matches!(
                 e.body.kind(),
-                EventKind::AlertExit | EventKind::AlertLowStock | EventKind::AlertMisplaced
+                EventKind::AlertExit
+                    | EventKind::AlertLowStock
+                    | EventKind::AlertMisplaced
+                    | EventKind::AlertStockoutForecast
             )),
             "{ev:#?}"
         );
@@ -843,8 +986,8 @@ mod tests {
         e.decode_location(1, &v2.0).expect("v2 location");
         assert_eq!((e.loc_level[1], e.loc_floor[1]), (Some(-3.0), None));
         // Unknown versions and trailing bytes are errors naming the problem.
-        let err = e.decode_location(0, &[5]).expect_err("v5");
-        assert_eq!(err, "unknown record version 5");
+        let err = e.decode_location(0, &[6]).expect_err("v6");
+        assert_eq!(err, "unknown record version 6");
         let mut bytes = w.0.clone();
         bytes.push(0);
         let err = e.decode_location(0, &bytes).expect_err("trailing");

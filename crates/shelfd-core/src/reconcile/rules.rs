@@ -13,6 +13,19 @@
 //!   current stay was alerted, and a new stay (the tag left and came back, or moved) starts with
 //!   it cleared. The flag is persisted with the tag record. Tags that decode to no product
 //!   (sku `null`) are never misplaced: their product is unknown.
+//! - **Stock-out forecast**: a `(location, planogram GTIN)` whose depletion forecast
+//!   ([`super::forecast`]) says its settled count falls below the location's `safety_stock` at
+//!   or before `now + forecast_horizon` (a hot-reloadable `[reconcile]` knob, default 1 h)
+//!   raises one `alert.stockout_forecast` with the forecast time and rate, and the rule is then
+//!   disarmed. It re-arms after a *restock* (a settled increase of at least `low_stock_rearm`
+//!   items, and at least 1: with the default 2, a single return does not re-arm it) or when the
+//!   forecast moves *well past the horizon* (beyond twice the horizon, or no forecast any more:
+//!   a lull). A rate that wobbles around the horizon alerts
+//!   once. A count already below the safety stock raises no forecast alert (the low-stock alert
+//!   says it) and re-arms nothing. Raised alerts (with the count they were raised at) are
+//!   persisted with the location record. It is checked at every settled change of the count,
+//!   every [`super::forecast::CHECK_MS`] of gateway time, and with the other rules after a
+//!   rules change.
 //! - **When they are checked**: low stock whenever a `stock.changed` is published; misplaced when
 //!   a stay starts. Everything is re-checked at the sweep after the first-start baseline closes
 //!   (stays and counts of the baseline are judged then, not during it) and after the rules
@@ -20,15 +33,16 @@
 //!   once, a planogram that drops a GTIN flags the present tags of it. Re-checking is
 //!   idempotent: raised alerts and alerted stays are remembered.
 //!
-//! Owns the rule configuration and the low-stock alert state. It never changes counts or
+//! Owns the rule configuration and the low-stock and stock-out forecast alert state. It never changes counts or
 //! presence (that is the engine and [`super::stock`]) and never does I/O.
 
 use super::engine::Engine;
 use super::epc_key::EpcKey;
+use super::forecast::SafetyForecast;
 use super::tag::{NO_SKU, Status};
 use super::topology::{LocIdx, Topology};
 use crate::events::{Event, EventBody};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
 
 /// The rules of one location, as configured.
@@ -100,6 +114,55 @@ pub fn low_stock_step(raised: bool, count: u32, threshold: u32, rearm: u32) -> L
     }
 }
 
+/// The stock-out forecast rule: raise once the forecast falls within the horizon; re-arm after
+/// a restock (`restocked`: the items a settled increase added, at least `max(rearm, 1)`) or
+/// once the forecast is beyond twice the horizon or gone. `raised` says whether the alert is
+/// raised.
+///
+/// ```
+/// use shelfd_core::events::PerHour;
+/// use shelfd_core::reconcile::forecast::SafetyForecast::{At, Below, Beyond};
+/// use shelfd_core::reconcile::rules::{LowStockStep::*, stockout_forecast_step as step};
+/// let (now, h, r) = (1_000_000, 3_600_000, PerHour::from_milli(5000));
+/// assert_eq!(step(false, At(now + h, r), now, h, 2, 0), Raise);
+/// assert_eq!(step(false, At(now + h + 1, r), now, h, 2, 0), Keep);
+/// assert_eq!(step(false, Below, now, h, 2, 0), Keep);
+/// assert_eq!(step(true, At(now + 2 * h, r), now, h, 2, 0), Keep); // a wobble
+/// assert_eq!(step(true, At(now + 2 * h + 1, r), now, h, 2, 0), Rearm);
+/// assert_eq!(step(true, Beyond, now, h, 2, 0), Rearm); // a lull
+/// assert_eq!(step(true, At(now, r), now, h, 2, 1), Keep); // a return
+/// assert_eq!(step(true, At(now, r), now, h, 2, 6), Rearm); // a restock
+/// assert_eq!(step(true, Below, now, h, 2, 0), Keep);
+/// ```
+pub fn stockout_forecast_step(
+    raised: bool,
+    forecast: SafetyForecast,
+    now: u64,
+    horizon: u64,
+    rearm: u32,
+    restocked: u32,
+) -> LowStockStep {
+    match raised {
+        false => match forecast {
+            SafetyForecast::At(at, _) if at <= now.saturating_add(horizon) => LowStockStep::Raise,
+            _ => LowStockStep::Keep,
+        },
+        true => {
+            let restock = restocked >= rearm.max(1);
+            let past = match forecast {
+                SafetyForecast::Beyond => true,
+                SafetyForecast::At(at, _) => at > now.saturating_add(horizon.saturating_mul(2)),
+                SafetyForecast::Below => false,
+            };
+            if restock || past {
+                LowStockStep::Rearm
+            } else {
+                LowStockStep::Keep
+            }
+        }
+    }
+}
+
 /// The engine's rule state: configured rules with interned SKUs, and raised low-stock alerts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RuleState {
@@ -109,6 +172,9 @@ pub struct RuleState {
     pub(super) safety: Vec<Option<u32>>,
     /// Per location: SKUs whose low-stock alert is raised and not yet re-armed.
     pub(super) low: Vec<FxHashSet<u32>>,
+    /// Per location: SKUs whose stock-out forecast alert is raised and not yet re-armed, with
+    /// the settled count it was raised at (kept with the record, for inspection).
+    pub(super) forecast: Vec<FxHashMap<u32, u32>>,
     /// Every rule is re-checked at the next sweep outside the baseline.
     pub(super) due: bool,
 }
@@ -120,6 +186,7 @@ impl RuleState {
             planogram: vec![Vec::new(); n],
             safety: vec![None; n],
             low: vec![FxHashSet::default(); n],
+            forecast: vec![FxHashMap::default(); n],
             due: false,
         }
     }
@@ -157,6 +224,15 @@ impl Engine {
             if self.rules.low[i].len() != before {
                 self.dirty.locations[i] = true;
             }
+            let before = self.rules.forecast[i].len();
+            if safety[i].is_none() {
+                self.rules.forecast[i].clear();
+            } else {
+                self.rules.forecast[i].retain(|s, _| keep.binary_search(s).is_ok());
+            }
+            if self.rules.forecast[i].len() != before {
+                self.dirty.locations[i] = true;
+            }
         }
         self.rules.planogram = planogram;
         self.rules.safety = safety;
@@ -175,6 +251,111 @@ impl Engine {
             .collect();
         v.sort_unstable();
         v
+    }
+
+    /// The SKUs whose stock-out forecast alert is raised at `loc` (not yet re-armed), sorted.
+    pub fn stockout_forecast_raised(&self, loc: LocIdx) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .rules
+            .forecast
+            .get(usize::from(loc))
+            .into_iter()
+            .flat_map(|m| m.keys())
+            .filter_map(|&s| self.sku_str(s))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The safety stock that applies to `(loc, sku)`: the location's, when its planogram lists
+    /// the SKU.
+    pub(super) fn safety_of(&self, loc: LocIdx, sku: u32) -> Option<u32> {
+        let threshold = self.rules.safety.get(usize::from(loc)).copied().flatten()?;
+        self.rules.lists(loc, sku).then_some(threshold)
+    }
+
+    /// Applies the forecast of `(loc, sku)` at `t` to its stock-out forecast rule (`restocked`:
+    /// the items a settled increase just added, 0 otherwise).
+    pub(super) fn check_stockout_forecast(
+        &mut self,
+        loc: LocIdx,
+        sku: u32,
+        restocked: u32,
+        t: u64,
+        out: &mut Vec<Event>,
+    ) {
+        let i = usize::from(loc);
+        let Some(threshold) = self.safety_of(loc, sku) else {
+            return;
+        };
+        let count = self.published_count(loc, sku);
+        let raised = self.rules.forecast[i].contains_key(&sku);
+        let outlook = self.outlook(loc, sku, t);
+        let forecast = if count < threshold {
+            SafetyForecast::Below
+        } else {
+            match outlook.and_then(|o| Some((o.below_safety_at?, o.rate_per_hour))) {
+                Some((at, rate)) => match crate::events::PerHour::from_f64(rate) {
+                    Some(rate) => SafetyForecast::At(at, rate),
+                    None => SafetyForecast::Beyond,
+                },
+                None => SafetyForecast::Beyond,
+            }
+        };
+        let step = stockout_forecast_step(
+            raised,
+            forecast,
+            t,
+            self.k.forecast_horizon,
+            self.k.low_stock_rearm,
+            restocked,
+        );
+        match step {
+            LowStockStep::Keep => {}
+            LowStockStep::Rearm => {
+                self.rules.forecast[i].remove(&sku);
+                self.dirty.locations[i] = true;
+            }
+            LowStockStep::Raise => {
+                let SafetyForecast::At(at, rate_per_hour) = forecast else {
+                    return;
+                };
+                self.rules.forecast[i].insert(sku, count);
+                self.dirty.locations[i] = true;
+                let body = EventBody::AlertStockoutForecast {
+                    location: self.loc_id(loc),
+                    sku: self.sku_str(sku),
+                    count: u64::from(count),
+                    threshold: u64::from(threshold),
+                    rate_per_hour,
+                    below_safety_at: crate::timefmt::rfc3339_ms(at),
+                };
+                self.emit(out, t, body);
+            }
+        }
+    }
+
+    /// The stock-out forecast rule (every [`super::forecast::CHECK_MS`] from the sweep, and after a rules
+    /// change) of every planogram SKU with a learned
+    /// depletion, per location in config order and SKU in SKU order.
+    pub(super) fn check_stockout_forecasts(&mut self, t: u64, out: &mut Vec<Event>) {
+        for i in 0..self.kinds.len() {
+            if self.rules.safety[i].is_none() || self.in_baseline_at(i as LocIdx) {
+                continue;
+            }
+            let mut skus: Vec<u32> = self.rules.planogram[i]
+                .iter()
+                .copied()
+                .filter(|s| self.forecast.locs[i].skus.contains_key(s))
+                .collect();
+            if skus.is_empty() {
+                continue;
+            }
+            skus.sort_by_cached_key(|s| self.sku_str(*s));
+            for sku in skus {
+                self.check_stockout_forecast(i as LocIdx, sku, 0, t, out);
+            }
+        }
     }
 
     /// Applies a settled `count` of `(loc, sku)` to its low-stock rule.
@@ -252,7 +433,8 @@ impl Engine {
     }
 
     /// Re-checks every rule (after the baseline, after a rules change): low stock per location
-    /// in config order and planogram SKU in SKU order, then misplaced tags in EPC order.
+    /// in config order and planogram SKU in SKU order, then stock-out forecasts in the same
+    /// order, then misplaced tags in EPC order.
     pub(super) fn recheck_rules(&mut self, t: u64, out: &mut Vec<Event>) {
         self.rules.due = false;
         for i in 0..self.kinds.len() {
@@ -266,6 +448,7 @@ impl Engine {
                 self.check_low_stock(i as LocIdx, sku, count, t, out);
             }
         }
+        self.check_stockout_forecasts(t, out);
         if self.rules.planogram.iter().all(|p| p.is_empty()) {
             return;
         }

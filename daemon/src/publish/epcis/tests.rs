@@ -436,6 +436,17 @@ fn events_without_an_epcis_meaning_have_no_document() {
             expected: vec!["shelf-a".into()],
         },
     ));
+    none(payload(
+        6,
+        EventBody::AlertStockoutForecast {
+            location: "shelf-a".into(),
+            sku: Some("80614141123458".into()),
+            count: 12,
+            threshold: 10,
+            rate_per_hour: shelfd_core::events::PerHour::from_milli(30_000),
+            below_safety_at: "2026-11-22T10:06:00.000Z".into(),
+        },
+    ));
     // Not events of the contract: read as typed events, they are errors, not documents.
     for kind in ["stock.snapshot", "some.future_type"] {
         let p = format!(
@@ -508,6 +519,14 @@ fn has_document_is_what_the_mapping_does_for_every_kind() {
             sku: None,
             location: "shelf-a".into(),
             expected: vec![],
+        },
+        EventBody::AlertStockoutForecast {
+            location: "shelf-a".into(),
+            sku: None,
+            count: 12,
+            threshold: 10,
+            rate_per_hour: shelfd_core::events::PerHour::from_milli(30_000),
+            below_safety_at: "2026-11-22T10:06:00.000Z".into(),
         },
         EventBody::ReaderStatus {
             reader: "r1".into(),

@@ -47,6 +47,11 @@ impl Daemon {
         }
     }
 
+    /// The running child's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Everything the daemon logged so far (all runs in this dir).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

@@ -475,6 +475,64 @@ mod tests {
         assert_eq!(low(&run(&mut es, &mut s, 5_000)), []);
     }
 
+    /// The config of [`config`] (`a` alone, safety stock 2) with the forecast knobs.
+    fn forecast_config(horizon: &str) -> Config {
+        let p1 = shelfd_core::epc::gtin14(&sim_epc(1, 1)).expect("gtin");
+        let text = format!(
+            "[gateway]\nstore = \"s1\"\nid = \"gw-1\"\n\
+             [[reader]]\nid = \"r1\"\nprotocol = \"line\"\nport = \"/dev/ttyUSB0\"\nantennas = {{ 1 = \"a\" }}\n\
+             [[location]]\nid = \"a\"\nkind = \"shelf\"\nplanogram = [\"{p1}\"]\nsafety_stock = 2\n\
+             [reconcile]\nbaseline_window = \"30s\"\ndepletion_half_life = \"10m\"\nforecast_horizon = \"{horizon}\"\n\
+             [epcis]\nenabled = true\nlocation_uri_prefix = \"urn:example:loc:\"\n"
+        );
+        crate::config::parse(&text, std::path::Path::new("test.toml")).expect("valid config")
+    }
+
+    #[test]
+    fn a_reloaded_forecast_horizon_applies_at_the_next_check() {
+        let mut s = sim(false);
+        let epcs = s.add_tags(40, 1, "a", TagProfile::SHELF);
+        let mut es = EngineStore::open(&forecast_config("1m"), MemoryStore::new()).expect("open");
+        run(&mut es, &mut s, 60_000);
+        // One item walks out every 30 s for 6 minutes: about 120 an hour, 28 left, below 2 in
+        // about 13 minutes: beyond a 1-minute horizon.
+        let mut events = Vec::new();
+        for epc in &epcs[..12] {
+            s.move_tag(epc, None);
+            events.extend(run(&mut es, &mut s, 30_000));
+        }
+        events.extend(run(&mut es, &mut s, 60_000));
+        assert_eq!(count_of(&events, EventKind::TagDeparted), 12);
+        assert_eq!(count_of(&events, EventKind::AlertStockoutForecast), 0);
+        let snapshot = es.engine().snapshot(0);
+        let forecast = snapshot
+            .forecast
+            .values()
+            .next()
+            .expect("a forecast once learned");
+        let below = forecast.below_safety_at.expect("a has a safety stock");
+        assert!(below > es.engine().now() + 60_000, "{forecast:?}");
+        // A reload to a 1-hour horizon: the next check (at the latest a minute on) alerts,
+        // committed to the outbox with its kind; EPCIS maps it to no document.
+        let seq = es.engine().next_seq();
+        es.reconfigure(&forecast_config("1h"));
+        let ev = run(&mut es, &mut s, 61_000);
+        assert_eq!(count_of(&ev, EventKind::AlertStockoutForecast), 1, "{ev:?}");
+        let outbox = es.store().outbox_after(seq - 1, 10).expect("outbox");
+        let alert = outbox
+            .iter()
+            .find(|e| e.kind == EventKind::AlertStockoutForecast)
+            .expect("in the outbox");
+        let epcis = crate::publish::epcis::EpcisMapping::from_config(&forecast_config("1h"))
+            .expect("epcis setup")
+            .expect("epcis enabled");
+        assert_eq!(epcis.document(&alert.payload).expect("no error"), None);
+        // Raised once: the same reload again and more time repeat nothing.
+        es.reconfigure(&forecast_config("1h"));
+        let ev = run(&mut es, &mut s, 120_000);
+        assert_eq!(count_of(&ev, EventKind::AlertStockoutForecast), 0);
+    }
+
     fn count_of(events: &[Event], kind: EventKind) -> usize {
         events.iter().filter(|e| e.body.kind() == kind).count()
     }

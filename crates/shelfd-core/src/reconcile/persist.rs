@@ -930,6 +930,83 @@ mod tests {
     }
 
     #[test]
+    fn version_4_location_records_load_without_forecast_state() {
+        // A location record as version 4 wrote it: this build's record of a location with no
+        // forecast state, without its forecast part (history start, no profile, no SKU, no
+        // raised alert: 8 + 1 + 4 + 4 bytes) and with version 4.
+        let mut e = Engine::new(topo(), Knobs::default());
+        let mut v4 = e.encode_location(0);
+        v4.truncate(v4.len() - 17);
+        v4[0] = 4;
+        e.decode_location(0, &v4).expect("v4 location");
+        assert_eq!(
+            e.forecast.locs[0],
+            super::super::forecast::LocForecast::default()
+        );
+        assert!(e.rules.forecast[0].is_empty());
+        // The same bytes as version 5 miss their forecast part: an error naming it, no panic.
+        v4[0] = 5;
+        assert!(e.decode_location(0, &v4).is_err());
+    }
+
+    proptest::proptest! {
+        /// Any bytes after a known version decode to a location or to an error, never a panic
+        /// (and never an endless loop: every count read is bounded by the bytes left).
+        #[test]
+        fn arbitrary_location_records_never_panic(
+            version in 1u8..=VERSION,
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+        ) {
+            let mut e = Engine::new(topo(), Knobs::default());
+            let mut record = vec![version];
+            record.extend(bytes);
+            let _ = e.decode_location(1, &record);
+            let _ = e.snapshot(1);
+        }
+
+        /// A valid version-5 record with forecast state, cut short or with a byte changed,
+        /// decodes or errs, and the engine keeps working on whatever it decoded.
+        #[test]
+        fn damaged_forecast_records_never_panic(
+            cut in 0usize..2000,
+            at in 0usize..2000,
+            byte in proptest::prelude::any::<u8>(),
+        ) {
+            let mut w = Engine::new(topo(), Knobs::default());
+            let sku = w.intern("00614141000012".into());
+            let mut profile = super::super::forecast::WeekProfile::new(T0);
+            profile.add_demand(3);
+            profile.credit(T0 + 3_600_000);
+            let f = &mut w.forecast.locs[1];
+            f.since = T0;
+            f.profile = Some(Box::new(profile));
+            let mut d = super::super::forecast::Depletion::new(T0);
+            d.record(T0 + 60_000, true, 4, 3_600_000, &super::super::forecast::Shape::Flat);
+            f.skus.insert(sku, d);
+            w.rules.forecast[1].insert(sku, 12);
+            w.stock.per_loc[1].insert(sku, SkuCount { count: 20, published: 20, ..SkuCount::default() });
+            w.loc_base[1].done = true;
+            let mut record = w.encode_location(1);
+            let mut e = Engine::new(topo(), Knobs::default());
+            e.decode_location(1, &record).expect("valid");
+            proptest::prop_assert!(!e.forecasts(1, T0 + 3_600_000).is_empty());
+            let i = at % record.len();
+            if let Some(b) = record.get_mut(i) {
+                *b = byte;
+            }
+            record.truncate(cut.max(1));
+            let mut e = Engine::new(topo(), Knobs::default());
+            e.set_rules(&StoreRules::new(&topo(), &[("b", &["00614141000012"], Some(5))]));
+            let _ = e.decode_location(1, &record);
+            let _ = e.snapshot(1);
+            let _ = e.forecasts(1, T0 + 3_600_000);
+            let mut out = Vec::new();
+            e.advance(T0, &mut out);
+            e.advance(T0 + 120_000, &mut out);
+        }
+    }
+
+    #[test]
     fn version_1_and_2_records_are_still_read() {
         let mut e = Engine::new(topo(), Knobs::default());
         // A present tag at "a" (v1: u16 reads, no level, no misplaced flag) and a location.

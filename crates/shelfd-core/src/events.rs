@@ -483,7 +483,9 @@ pub enum EventBody {
         count: u64,
         /// The location's safety stock.
         threshold: u64,
-        /// The forecast depletion rate at the time of the alert, units per hour.
+        /// The forecast depletion rate at the time of the alert, units per hour (`rate` on
+        /// the wire, as DESIGN.md's event table names it).
+        #[serde(rename = "rate")]
         rate_per_hour: PerHour,
         /// When the count is expected to fall below `threshold` (RFC 3339).
         below_safety_at: String,
@@ -1435,7 +1437,7 @@ mod tests {
             concat!(
                 r#"{"v":1,"type":"alert.stockout_forecast","store":"s1","gateway":"gw-1","#,
                 r#""seq":1,"time":"1970-01-01T00:00:00.000Z","location":"a","#,
-                r#""sku":"00614141000012","count":14,"threshold":10,"rate_per_hour":12.5,"#,
+                r#""sku":"00614141000012","count":14,"threshold":10,"rate":12.5,"#,
                 r#""below_safety_at":"1970-01-01T00:24:00.000Z"}"#
             ),
         ] {

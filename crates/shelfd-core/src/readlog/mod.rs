@@ -67,7 +67,7 @@ pub struct TagRead {
     pub reader: String,
     /// Antenna port, 1-based.
     pub antenna: u16,
-    /// EPC bytes (a whole number of 16-bit words).
+    /// EPC bytes (a whole number of 16-bit words, as the tag's EPC bank holds them).
     pub epc: Vec<u8>,
     /// Received signal strength in dBm, when the reader reports it.
     pub rssi: Option<f32>,
@@ -254,7 +254,7 @@ struct RawLine<'a> {
 /// let err = shelfd_core::readlog::parse_line(r#"{"t":1,"reader":"r1","antenna":1,"epc":"30f"}"#)
 ///     .unwrap_err();
 /// assert_eq!(err.to_string(),
-///     r#"field epc: "30f" is not a whole number of 16-bit words (hex length 3)"#);
+///     r#"field epc: hex "30f" has 12 bits (3 hex digits), too few for SGTIN-96, which needs 96"#);
 /// ```
 pub fn parse_line(line: &str) -> Result<Record, ReadLogError> {
     let raw: RawLine<'_> =
@@ -443,7 +443,7 @@ fn check_id(field: &'static str, v: &str) -> Result<(), ReadLogError> {
     }
 }
 
-/// Parses EPC hex text into bytes: a non-empty whole number of 16-bit words, at most 496 bits.
+/// Parses EPC hex text into bytes (see [`epc_from_hex`]).
 fn parse_epc_hex(s: &str) -> Result<Vec<u8>, ReadLogError> {
     epc_from_hex(s).map_err(|reason| ReadLogError::Field {
         field: "epc",
@@ -451,17 +451,24 @@ fn parse_epc_hex(s: &str) -> Result<Vec<u8>, ReadLogError> {
     })
 }
 
-/// Parses EPC hex text (either case) into bytes: a non-empty whole number of 16-bit words, at
-/// most 496 bits. The error names the text and what is wrong with it. Shared by read logs and
-/// `asn` commands, so both accept exactly the same EPCs.
+/// Longest EPC hex accepted from a person or a file: 496 bits (31 words, the most a Gen2 PC
+/// word announces).
+pub const MAX_EPC_HEX_DIGITS: usize = 124;
+
+/// Parses EPC hex text (either case) into EPC bank bytes, at most 496 bits: hex of whole 16-bit
+/// words, or a GS1 EPC printed at its own bit length (SGTIN-198 as 50 digits, '+' schemes with
+/// odd digit counts), padded to words as a tag holds it ([`crate::epc::parse_hex`]). The error
+/// names the text and what is wrong with it. Shared by read logs and `asn` commands, so both
+/// accept exactly the same EPCs as `shelfd epc`.
 ///
 /// ```
 /// assert_eq!(shelfd_core::readlog::epc_from_hex("30Aa"), Ok(vec![0x30, 0xaa]));
+/// assert_eq!(shelfd_core::readlog::epc_from_hex("F90095201234567891235").unwrap().len(), 12);
 /// assert_eq!(shelfd_core::readlog::epc_from_hex("30f").unwrap_err(),
-///     r#""30f" is not a whole number of 16-bit words (hex length 3)"#);
+///     r#"hex "30f" has 12 bits (3 hex digits), too few for SGTIN-96, which needs 96"#);
 /// ```
 pub fn epc_from_hex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() > 124 {
+    if s.len() > MAX_EPC_HEX_DIGITS {
         let head: String = s.chars().take(32).collect();
         return Err(format!(
             "\"{}…\" ({} characters) is longer than 496 bits",
@@ -469,35 +476,29 @@ pub fn epc_from_hex(s: &str) -> Result<Vec<u8>, String> {
             s.len()
         ));
     }
-    if s.is_empty() || s.len() % 4 != 0 {
-        return Err(format!(
-            "{s:?} is not a whole number of 16-bit words (hex length {})",
-            s.len()
-        ));
-    }
-    let mut out = Vec::with_capacity(s.len() / 2);
-    for pair in s.as_bytes().chunks_exact(2) {
-        match (hex_val(pair[0]), hex_val(pair[1])) {
-            (Some(h), Some(l)) => out.push(h << 4 | l),
-            _ => return Err(format!("{s:?} is not hexadecimal")),
-        }
-    }
-    Ok(out)
-}
-
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
+    crate::epc::parse_hex(s).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn epcs_printed_at_their_own_length_are_read_as_the_tag_holds_them() {
+        // SSCC+ from TDS 2.3 annex E.3, printed there with 21 digits.
+        let r = parse_line(r#"{"t":5,"reader":"r1","antenna":1,"epc":"F90095201234567891235"}"#)
+            .expect("valid");
+        let Record::Read(read) = &r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(read.epc.len(), 12);
+        assert!(
+            r.to_json_line()
+                .contains(r#""epc":"f90095201234567891235000""#)
+        );
+        assert_eq!(parse_line(&r.to_json_line()), Ok(r));
+    }
 
     #[test]
     fn parses_every_kind() {
@@ -595,7 +596,7 @@ mod tests {
             ),
             (
                 r#"{"t":5,"reader":"r1","antenna":1,"epc":"30zz"}"#,
-                "\"30zz\" is not hexadecimal",
+                "hex \"30zz\" has 'z' at position 2, which is not a hex digit",
             ),
             (
                 r#"{"t":5,"reader":"r1","antenna":1,"epc":"3074","rssi":1e9}"#,

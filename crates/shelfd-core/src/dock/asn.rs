@@ -466,7 +466,7 @@ mod tests {
         assert_eq!(a.content, b.content);
         assert_eq!(a.digest(), b.digest());
         let err = parse(json!({"shipment":"S","dock":"d","epcs":[sgtin198_50, sgtin198_52]}))
-            .unwrap_err();
+            .expect_err("a repeat");
         assert!(
             err.contains("epcs[1]") && err.contains("repeats epcs[0]"),
             "{err}"

@@ -15,12 +15,21 @@
 //! of items (`units` < 0 picked, > 0 put back; `grams` measured), and a lane's settled weight
 //! above its tare.
 //!
+//! `t` is at most [`MAX_T_MS`] (9999-12-31T23:59:59.999Z): a later time is rejected with the
+//! value, so no timer downstream is handed an instant it cannot reach. A line is at most
+//! [`lines::MAX_LINE_BYTES`] bytes of UTF-8; [`lines`] cuts a byte stream into such lines.
+//!
 //! This module owns parsing and writing those lines. It never interprets them: mapping readers
 //! and antennas to locations is the engine's job.
+
+pub mod lines;
 
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::fmt::Write as _;
+
+/// The latest `t` a read log may carry: 9999-12-31T23:59:59.999Z in ms since the Unix epoch.
+pub const MAX_T_MS: u64 = 253_402_300_799_999;
 
 /// One line of a read log.
 #[derive(Debug, Clone, PartialEq)]
@@ -221,6 +230,18 @@ pub enum ReadLogError {
     /// The object mixes fields of different record kinds or lacks required ones.
     #[error("{0}")]
     Shape(String),
+    /// The line is not UTF-8 text.
+    #[error("not UTF-8 text (invalid byte at offset {offset})")]
+    NotUtf8 {
+        /// Byte offset of the first invalid byte in the line.
+        offset: usize,
+    },
+    /// The line is longer than [`lines::MAX_LINE_BYTES`]; it was not read whole.
+    #[error("longer than {max} bytes, the read-log line limit (not read further)")]
+    TooLong {
+        /// The limit in bytes.
+        max: usize,
+    },
 }
 
 #[derive(Deserialize)]
@@ -260,6 +281,14 @@ pub fn parse_line(line: &str) -> Result<Record, ReadLogError> {
     let raw: RawLine<'_> =
         serde_json::from_str(line).map_err(|e| ReadLogError::Json(e.to_string()))?;
     let t = raw.t;
+    if t > MAX_T_MS {
+        return Err(ReadLogError::Field {
+            field: "t",
+            reason: format!(
+                "{t} ms is after 9999-12-31T23:59:59.999Z ({MAX_T_MS} ms), the latest time a read log may carry"
+            ),
+        });
+    }
     let shape = |what: &str| ReadLogError::Shape(what.to_string());
     let lane_fields = raw.node.is_some()
         || raw.lane.is_some()
@@ -607,6 +636,14 @@ mod tests {
                 "unknown field",
             ),
             (r#"{"t":5,"reader":"r1","epc":"3074"}"#, "needs \"antenna\""),
+            (
+                r#"{"t":18446744073709551615,"reader":"r1","link":"up"}"#,
+                "field t: 18446744073709551615 ms is after 9999-12-31T23:59:59.999Z",
+            ),
+            (
+                r#"{"t":253402300800000,"gpio":"door","level":true}"#,
+                "253402300800000 ms is after",
+            ),
         ];
         for (line, want) in cases {
             let err = parse_line(line).expect_err(line).to_string();

@@ -1,0 +1,116 @@
+//! End-to-end tests of hostile and broken files, run as the real binary: read logs with bad
+//! bytes, absurd times and endless lines (`shelfd replay`). Every case names the offending
+//! line and exits 65 (EX_DATAERR); nothing panics, hangs or reads a hostile line whole.
+
+use shelfd_testkit::config::{ConfigBuilder, Reader};
+use shelfd_testkit::{Run, shelfd};
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const EX_DATAERR: i32 = 65;
+
+const READ: &str =
+    r#"{"t":1763800000000,"reader":"r1","antenna":1,"epc":"3074257bf7194e4000001a85"}"#;
+
+/// One replay reader on one shelf, state in `dir`.
+fn config(dir: &Path) -> PathBuf {
+    ConfigBuilder::new("s1", "gw-1")
+        .state_dir(dir.join("state"))
+        .mqtt("url", "mqtt://127.0.0.1:1883")
+        .reader(Reader::replay("r1", "reads.jsonl").antennas(&[(1, "shelf-a")]))
+        .location("shelf-a", "shelf")
+        .write(dir)
+}
+
+fn replay(config: &Path, input: &Path) -> Run {
+    shelfd([
+        OsString::from("replay"),
+        "--config".into(),
+        config.into(),
+        "--input".into(),
+        input.into(),
+    ])
+}
+
+#[test]
+fn replay_names_a_line_that_is_not_utf8_and_exits_65() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(dir.path());
+    let input = dir.path().join("reads.jsonl");
+    let mut bytes = format!("{READ}\n").into_bytes();
+    bytes.extend_from_slice(b"{\"t\":1763800000001,\"reader\":\"r\xff1\"}\n");
+    bytes.extend_from_slice(format!("{READ}\n").as_bytes());
+    std::fs::write(&input, bytes).expect("write");
+    let run = replay(&config, &input);
+    assert_eq!(run.code, Some(EX_DATAERR), "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "{}:2: not UTF-8 text (invalid byte at offset 30)",
+            input.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn replay_refuses_a_time_past_year_9999_naming_the_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(dir.path());
+    let input = dir.path().join("reads.jsonl");
+    let late = READ.replace("1763800000000", &u64::MAX.to_string());
+    std::fs::write(&input, format!("{READ}\n\n{late}\n")).expect("write");
+    let run = replay(&config, &input);
+    assert_eq!(run.code, Some(EX_DATAERR), "{run:?}");
+    assert!(
+        run.stderr
+            .contains(":3: field t: 18446744073709551615 ms is after 9999-12-31"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn replay_rejects_an_endless_line_without_reading_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(dir.path());
+    let mut child = Command::new(shelfd_testkit::shelfd_bin())
+        .args([OsString::from("replay"), "--config".into(), config.into()])
+        .args(["--input", "-"])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn shelfd");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // Up to 100 MB of one line: the replay must stop reading long before the end, so the
+    // writer meets a closed pipe.
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut written = 0usize;
+        stdin
+            .write_all(format!("{READ}\n{{\"t\":1,\"reader\":\"").as_bytes())
+            .expect("first line");
+        while written < 100 << 20 {
+            if stdin.write_all(&chunk).is_err() {
+                return (written, true);
+            }
+            written += chunk.len();
+        }
+        (written, false)
+    });
+    let out = child.wait_with_output().expect("wait");
+    let (written, refused) = writer.join().expect("writer");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(EX_DATAERR), "{stderr}");
+    assert!(
+        stderr.contains("stdin:2: longer than 2101248 bytes, the read-log line limit"),
+        "{stderr}"
+    );
+    assert!(refused, "shelfd read all {written} bytes of the line");
+    assert!(written < 8 << 20, "shelfd read {written} bytes of the line");
+}

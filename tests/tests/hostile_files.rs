@@ -114,3 +114,89 @@ fn replay_rejects_an_endless_line_without_reading_it() {
     assert!(refused, "shelfd read all {written} bytes of the line");
     assert!(written < 8 << 20, "shelfd read {written} bytes of the line");
 }
+
+// ---------------------------------------------------------------------------------------------
+// config and credentials files
+// ---------------------------------------------------------------------------------------------
+
+const EX_CONFIG: i32 = 78;
+
+fn check_config(path: &Path) -> Run {
+    shelfd([OsString::from("check-config"), path.into()])
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+#[test]
+fn check_config_refuses_devices_fifos_and_huge_files_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("shelfd.fifo");
+    mkfifo(&fifo);
+    let huge = dir.path().join("huge.toml");
+    let file = std::fs::File::create(&huge).expect("create");
+    file.set_len(15 << 30).expect("a sparse 15 GiB file");
+    for (path, why) in [
+        (
+            Path::new("/dev/zero"),
+            "it is a character device, expected a regular file",
+        ),
+        (fifo.as_path(), "it is a FIFO, expected a regular file"),
+        (
+            huge.as_path(),
+            "it is 16106127360 bytes, more than the 4194304 bytes allowed",
+        ),
+    ] {
+        let run = check_config(path);
+        assert_eq!(run.code, Some(EX_CONFIG), "{run:?}");
+        assert_eq!(
+            run.stderr.trim_end(),
+            format!("{}: cannot read config file: {why}", path.display())
+        );
+    }
+}
+
+#[test]
+fn a_credentials_fifo_is_refused_and_loose_permissions_are_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = dir.path().join("mqtt.credentials");
+    let write_config = |creds: &Path| {
+        ConfigBuilder::new("s1", "gw-1")
+            .state_dir(dir.path().join("state"))
+            .mqtt("url", "mqtt://127.0.0.1:1883")
+            .mqtt("credentials_file", creds.display().to_string())
+            .reader(Reader::replay("r1", "reads.jsonl").antennas(&[(1, "shelf-a")]))
+            .location("shelf-a", "shelf")
+            .write(dir.path())
+    };
+    mkfifo(&creds);
+    let run = check_config(&write_config(&creds));
+    assert_eq!(run.code, Some(EX_CONFIG), "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "cannot read credentials file {:?}: it is a FIFO, expected a regular file",
+            creds.display().to_string()
+        )),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(&creds).expect("rm fifo");
+    std::fs::write(&creds, "shelfd\nhunter2\n").expect("write");
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let config = write_config(&creds);
+    let run = check_config(&config);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("is readable by its group and others (mode 644); make it readable by shelfd only: chmod 600"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("hunter2"));
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let run = check_config(&config);
+    assert_eq!((run.code, run.stderr.as_str()), (Some(0), ""), "{run:?}");
+}

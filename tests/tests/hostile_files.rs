@@ -14,8 +14,13 @@ const EX_DATAERR: i32 = 65;
 const READ: &str =
     r#"{"t":1763800000000,"reader":"r1","antenna":1,"epc":"3074257bf7194e4000001a85"}"#;
 
-/// One replay reader on one shelf, state in `dir`.
+/// One replay reader on one shelf, state in `dir/state`.
 fn config(dir: &Path) -> PathBuf {
+    config_in(dir)
+}
+
+/// [`config`] written to `dir/shelfd.toml`, state in `dir/state`.
+fn config_in(dir: &Path) -> PathBuf {
     ConfigBuilder::new("s1", "gw-1")
         .state_dir(dir.join("state"))
         .mqtt("url", "mqtt://127.0.0.1:1883")
@@ -199,4 +204,174 @@ fn a_credentials_fifo_is_refused_and_loose_permissions_are_warned_about() {
     std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let run = check_config(&config);
     assert_eq!((run.code, run.stderr.as_str()), (Some(0), ""), "{run:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// damaged state dirs
+// ---------------------------------------------------------------------------------------------
+
+fn state_cmd(args: &[&str], dir: &Path) -> Run {
+    let mut all: Vec<OsString> = vec!["state".into()];
+    all.extend(args.iter().map(OsString::from));
+    all.extend(["--state-dir".into(), dir.into()]);
+    shelfd(all)
+}
+
+/// A state dir whose sled log spans many segments (60 000 reads of 20 000 tags).
+fn big_state(dir: &Path, config: &Path) -> PathBuf {
+    let log: String = (0..60_000u64)
+        .map(|i| {
+            format!(
+                "{{\"t\":{},\"reader\":\"r1\",\"antenna\":1,\"epc\":\"3074257bf7194e40{:08x}\"}}\n",
+                1_763_800_000_000 + 20 * i,
+                i % 20_000
+            )
+        })
+        .collect();
+    let input = dir.join("big.jsonl");
+    std::fs::write(&input, &log).expect("write log");
+    let head: String = log.lines().take(3000).map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.join("small.jsonl"), head).expect("write small log");
+    let state = dir.join("big-state");
+    let run = shelfd([
+        OsString::from("replay"),
+        "--config".into(),
+        config.into(),
+        "--input".into(),
+        input.into(),
+        "--state-dir".into(),
+        state.clone().into(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    state
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("cp");
+    assert!(status.success());
+}
+
+/// A run that failed on a damaged store: no panic, and the error names the store and the way out.
+fn assert_names_the_damage(what: &str, code: Option<i32>, stderr: &str, db: &Path) {
+    assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    assert_ne!(code, Some(101), "{what} panicked: {stderr}");
+    assert!(
+        stderr.contains(&db.display().to_string()),
+        "{what}: {stderr}"
+    );
+    assert!(
+        stderr.contains("shelfd state reset --state-dir"),
+        "{what}: {stderr}"
+    );
+}
+
+#[test]
+fn truncated_stores_give_an_error_with_the_recovery_never_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(dir.path());
+    let state = big_state(dir.path(), &config);
+    let log_file = state.join("db").join("db");
+    let size = std::fs::metadata(&log_file).expect("db file").len();
+    let mut damaged = 0;
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for trial in 0..20 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let cut = seed % size;
+        let copy = dir.path().join(format!("trial-{trial}"));
+        copy_dir(&state, &copy);
+        let db = copy.join("db");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(db.join("db"))
+            .expect("open db file")
+            .set_len(cut)
+            .expect("truncate");
+        let status = shelfd([
+            OsString::from("status"),
+            "--state-dir".into(),
+            copy.clone().into(),
+        ]);
+        let replay = shelfd([
+            OsString::from("replay"),
+            "--config".into(),
+            config.clone().into(),
+            "--input".into(),
+            "/dev/null".into(),
+            "--state-dir".into(),
+            copy.clone().into(),
+        ]);
+        let check = state_cmd(&["check"], &copy);
+        if check.code == Some(0) {
+            // sled recovered what the cut left: everything works.
+            assert_eq!(
+                replay.code,
+                Some(0),
+                "trial {trial} (cut {cut}): {}",
+                replay.stderr
+            );
+            assert!(!status.stderr.contains("panicked"), "{}", status.stderr);
+            continue;
+        }
+        damaged += 1;
+        assert_eq!(check.code, Some(EX_DATAERR), "{check:?}");
+        assert_names_the_damage("state check", check.code, &check.stderr, &db);
+        assert_names_the_damage("status", status.code, &status.stderr, &db);
+        assert_names_the_damage("replay", replay.code, &replay.stderr, &db);
+        // `run` stops at once with the same error.
+        let trial_dir = dir.path().join(format!("run-{trial}"));
+        std::fs::create_dir(&trial_dir).expect("mkdir");
+        copy_dir(&copy, &trial_dir.join("state"));
+        let run_config = config_in(&trial_dir);
+        let out = Command::new(shelfd_testkit::shelfd_bin())
+            .args([OsString::from("run"), "--config".into(), run_config.into()])
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run");
+        assert_ne!(out.status.code(), Some(0));
+        assert_names_the_damage(
+            "run",
+            out.status.code(),
+            &String::from_utf8_lossy(&out.stderr),
+            &trial_dir.join("state").join("db"),
+        );
+        // The documented recovery: move it aside; the next start is a first start whose seqs
+        // are above the old store's.
+        let reset = state_cmd(&["reset"], &copy);
+        assert_eq!(reset.code, Some(0), "{reset:?}");
+        assert!(
+            reset.stdout.contains("store moved aside to"),
+            "{}",
+            reset.stdout
+        );
+        let again = shelfd([
+            OsString::from("replay"),
+            "--config".into(),
+            config.clone().into(),
+            "--input".into(),
+            dir.path().join("small.jsonl").into(),
+            "--state-dir".into(),
+            copy.clone().into(),
+        ]);
+        assert_eq!(again.code, Some(0), "{}", again.stderr);
+        let first: serde_json::Value =
+            serde_json::from_str(again.stdout.lines().next().expect("an event")).expect("json");
+        assert!(
+            first["seq"].as_u64().is_some_and(|s| s >= 1 << 40),
+            "{first}"
+        );
+        assert!(
+            again.stdout.contains("\"baseline\":true"),
+            "a first start publishes a baseline snapshot"
+        );
+    }
+    assert!(damaged >= 3, "only {damaged} of 20 cuts damaged the store");
 }

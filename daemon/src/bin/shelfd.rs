@@ -39,6 +39,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check a state dir's store (`check`: read every record; exit 0 readable, 65 damaged), or
+    /// move a damaged store aside (`reset`) so that the next start is a first start.
+    State {
+        #[command(subcommand)]
+        action: StateAction,
+    },
     /// Validate a config file as a running daemon would; exit 0 when valid, 78 when not.
     CheckConfig {
         /// The config file.
@@ -122,6 +128,34 @@ struct BenchArgs {
     only: String,
 }
 
+/// `shelfd state` actions.
+#[derive(Subcommand)]
+enum StateAction {
+    /// Open the store and read every record.
+    Check(StateDir),
+    /// Move `<state dir>/db` aside to `db.damaged-<time>` and start a new store: the next start
+    /// publishes a baseline snapshot, with seqs above the old store's (central resyncs). Refused
+    /// while shelfd runs, and for a readable store unless `--force`.
+    Reset {
+        #[command(flatten)]
+        dir: StateDir,
+        /// Move the store aside even when it is readable (its unpublished events are dropped).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Which state dir `shelfd state` works on.
+#[derive(clap::Args)]
+struct StateDir {
+    /// The daemon's config file (its state dir is used).
+    #[arg(long, required_unless_present = "state_dir")]
+    config: Option<PathBuf>,
+    /// This state dir instead of the config's.
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+}
+
 /// `shelfd replay --format`.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum ReplayFormatArg {
@@ -184,6 +218,7 @@ fn run(cli: Cli, log: shelfd::ops::logging::LogHandle) -> anyhow::Result<ExitCod
             };
             status(&dir, json)
         }
+        Command::State { action } => state(action),
         Command::Decode { protocol, hex } => {
             let protocol: shelfd::config::Protocol = match protocol.parse() {
                 Ok(p) => p,
@@ -339,6 +374,61 @@ fn run_daemon(
         shelfd::run::run_with(config, cancel, handles).await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `shelfd state check|reset`.
+fn state(action: StateAction) -> anyhow::Result<ExitCode> {
+    use shelfd::store::state_reset;
+    let (args, force) = match action {
+        StateAction::Check(dir) => (dir, None),
+        StateAction::Reset { dir, force } => (dir, Some(force)),
+    };
+    let dir = match (args.state_dir, args.config) {
+        (Some(dir), _) => dir,
+        (None, Some(path)) => match load_config(&path) {
+            Ok(c) => c.gateway.state_dir,
+            Err(code) => return Ok(code),
+        },
+        (None, None) => unreachable!("clap requires --config or --state-dir"),
+    };
+    let Some(force) = force else {
+        return Ok(match state_reset::check(&dir) {
+            Ok(c) => {
+                println!(
+                    "state dir {}: store readable ({} records, {} events waiting in the outbox, last seq {})",
+                    dir.display(),
+                    c.records,
+                    c.outbox_entries,
+                    c.last_seq
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("shelfd state check: {e}");
+                ExitCode::from(EX_DATAERR)
+            }
+        });
+    };
+    let seen = shelfd::ops::status_view::StatusReport::read(&dir)
+        .ok()
+        .flatten()
+        .map(|r| r.outbox.last_seq);
+    match state_reset::reset(&dir, force, shelfd_core::timefmt::now_ms(), seen) {
+        Ok(done) => {
+            println!(
+                "state dir {}: store moved aside to {}; a new store numbers events from seq {}. \
+                 The next start publishes a baseline snapshot; central resyncs from it.",
+                dir.display(),
+                done.moved_to.display(),
+                done.next_seq
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("shelfd state reset: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// `shelfd status`: the screen (or the JSON document) for the daemon of `dir`.

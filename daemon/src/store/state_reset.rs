@@ -121,26 +121,20 @@ pub fn reset(
             dir: dir.to_owned(),
         });
     }
-    if held_by_another_process(&db) {
-        return Err(ResetError::InUse {
-            dir: dir.to_owned(),
-        });
-    }
-    if !force {
-        match check(dir) {
-            Ok(check) => {
-                return Err(ResetError::Readable {
-                    dir: dir.to_owned(),
-                    check,
-                });
-            }
-            Err(StoreError::InUse { .. }) => {
-                return Err(ResetError::InUse {
-                    dir: dir.to_owned(),
-                });
-            }
-            Err(_) => {}
+    // Opening the store is the lock check (sled holds an exclusive lock on `<db>/db`).
+    match check(dir) {
+        Err(StoreError::InUse { .. }) => {
+            return Err(ResetError::InUse {
+                dir: dir.to_owned(),
+            });
         }
+        Ok(check) if !force => {
+            return Err(ResetError::Readable {
+                dir: dir.to_owned(),
+                check,
+            });
+        }
+        Ok(_) | Err(_) => {}
     }
     let stamp: String = shelfd_core::timefmt::rfc3339_ms(now_ms)
         .chars()
@@ -177,14 +171,6 @@ pub fn reset(
         moved_to: to,
         next_seq,
     })
-}
-
-/// Whether another process holds sled's lock on `<db>/db` (sled takes an exclusive `flock`).
-fn held_by_another_process(db: &Path) -> bool {
-    let Ok(file) = std::fs::OpenOptions::new().read(true).open(db.join("db")) else {
-        return false;
-    };
-    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
 }
 
 #[cfg(test)]
@@ -239,7 +225,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         store_with_a_record(dir.path());
         let held = SledStore::open(dir.path(), DEFAULT_CACHE_BYTES / 8).expect("open");
-        // The lock is per open file description: a second open in this process is refused too.
+        // sled's lock is per open file: a second open, even in this process, is refused.
         let err = reset(dir.path(), true, 0, None).expect_err("in use");
         assert!(matches!(err, ResetError::InUse { .. }), "{err}");
         drop(held);

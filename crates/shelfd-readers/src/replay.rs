@@ -19,7 +19,8 @@
 //! no link states of its own (the log carries them) and never writes the file.
 
 use crate::link::{
-    Connector, LinkContext, LinkPolicy, OpenError, ReaderHealth, Session, SessionEnd, run_link,
+    Connector, Counter, LinkContext, LinkPolicy, OpenError, ReaderHealth, Session, SessionEnd,
+    run_link,
 };
 use shelfd_core::readlog::lines::{Cut, LineCutter, MAX_LINE_BYTES};
 use shelfd_core::readlog::{self, ReadLogError, Record};
@@ -99,10 +100,12 @@ impl Connector for FileConnector {
 }
 
 /// Plays `reader`'s file into `sink` until the end of the file or `cancel`, restamping each
-/// record with `clock`.
+/// record with `clock`. Tag reads played and bad lines are counted in `health` (as `reads` and
+/// `bad_frames`, like a driver's), so status and metrics show them.
 pub async fn run_replay_reader(
     reader: ReplaySettings,
     sink: mpsc::Sender<Record>,
+    health: Arc<ReaderHealth>,
     cancel: CancellationToken,
     clock: fn() -> u64,
 ) -> Result<ReplayStats, ReplaySourceError> {
@@ -113,8 +116,6 @@ pub async fn run_replay_reader(
         source,
     };
     let connector = FileConnector::new(reader.file.clone());
-    // The counters of a replay are not reported anywhere: the source is no device.
-    let health = Arc::new(ReaderHealth::new(&reader.id));
     let ctx = LinkContext::new(reader.id.clone(), sink, health, cancel);
     let policy = LinkPolicy {
         link_records: false,
@@ -191,6 +192,7 @@ impl<L: AsyncRead + Unpin + Send> Session<L> for ReplaySession {
                 Ok(record) => record,
                 Err(e) => {
                     self.stats.bad_lines += 1;
+                    ctx.health().count(Counter::BadFrame);
                     tracing::warn!(reader = %reader.id, file = %reader.file.display(), line = number, error = %e, "bad read-log line skipped");
                     continue;
                 }
@@ -206,9 +208,15 @@ impl<L: AsyncRead + Unpin + Send> Session<L> for ReplaySession {
                 _ = pacing.wait() => {}
                 _ = ctx.cancel().cancelled() => return SessionEnd::Cancelled,
             }
-            let record = restamp(record, (self.clock)());
+            let now = (self.clock)();
+            let record = restamp(record, now);
+            let is_read = matches!(record, Record::Read(_));
             if let Err(end) = ctx.send(record).await {
                 return end;
+            }
+            ctx.health().frame_at(now);
+            if is_read {
+                ctx.health().count(Counter::Read);
             }
             self.stats.played += 1;
         }
@@ -329,9 +337,11 @@ mod tests {
         .expect("write");
         let (tx, mut rx) = mpsc::channel(8);
         let start = Instant::now();
+        let health = Arc::new(ReaderHealth::new("r1"));
         let task = tokio::spawn(run_replay_reader(
             reader(&file, 2.0),
             tx,
+            health.clone(),
             CancellationToken::new(),
             || 42,
         ));
@@ -362,6 +372,10 @@ mod tests {
                 skipped: 2
             }
         );
+        // Status and metrics see what was played: one tag read, one bad line.
+        let seen = health.snapshot();
+        assert_eq!((seen.reads, seen.bad_frames, seen.frames), (1, 1, 3));
+        assert_eq!(seen.last_frame_ms, Some(42));
     }
 
     /// Plays `bytes` as r1's log at speed 1 on paused time; returns what was played, the stats
@@ -375,6 +389,7 @@ mod tests {
         let task = tokio::spawn(run_replay_reader(
             reader(&file, 1.0),
             tx,
+            Arc::new(ReaderHealth::new("r1")),
             CancellationToken::new(),
             || 42,
         ));
@@ -431,6 +446,7 @@ mod tests {
         let err = run_replay_reader(
             reader(Path::new("/nonexistent/log.jsonl"), 1.0),
             tx,
+            Arc::new(ReaderHealth::new("r1")),
             CancellationToken::new(),
             || 0,
         )

@@ -447,11 +447,13 @@ fn status(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
         .map_or(Liveness::Stopped, |r| status_view::liveness(r, now));
     // A daemon that is not running leaves the store free: read the figures that matter from
     // it (they are right even after a kill -9, unlike the last status file).
+    let mut store_failed = false;
     let figures = if live == Liveness::Stopped {
         match status_view::store_figures(dir) {
             Ok(f) => f,
             Err(e) => {
                 eprintln!("shelfd status: {e}");
+                store_failed = true;
                 None
             }
         }
@@ -459,6 +461,9 @@ fn status(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
         None
     };
     if report.is_none() && figures.is_none() {
+        if store_failed {
+            return Ok(ExitCode::from(3));
+        }
         eprintln!(
             "shelfd status: {}",
             status_view::StatusError::Empty(dir.to_owned())
@@ -466,10 +471,8 @@ fn status(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(3));
     }
     if json {
-        match &report {
-            Some(r) => println!("{}", serde_json::to_string_pretty(r)?),
-            None => println!("null"),
-        }
+        let doc = status_view::json_document(report.as_ref(), live, figures.as_ref());
+        println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         print!(
             "{}",

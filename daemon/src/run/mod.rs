@@ -242,7 +242,7 @@ pub async fn run_with(
 }
 
 /// One reader's task: its protocol's source until `cancel`, on settings built from its
-/// config. A serial reader's counters are registered in `healths`.
+/// config. Every reader's counters (replay sources' too) are registered in `healths`.
 async fn run_reader(
     reader: ReaderConfig,
     lanes: Vec<LaneConfig>,
@@ -255,10 +255,13 @@ async fn run_reader(
     let protocol = reader.protocol();
     match reader.source {
         ReaderSource::Replay { file, speed } => {
+            let health = Arc::new(ReaderHealth::new(&id));
+            healths.register(health.clone());
             let settings = shelfd_readers::replay::ReplaySettings { id, file, speed };
             let source = shelfd_readers::replay::run_replay_reader(
                 settings,
                 sink,
+                health,
                 cancel.clone(),
                 shelfd_core::timefmt::now_ms,
             );

@@ -24,6 +24,7 @@
 //! | `shelfd_mqtt_connected` | gauge | |
 //! | `shelfd_publish_latency_seconds` | histogram (publish → PUBACK) | |
 //! | `shelfd_store_size_bytes` | gauge | |
+//! | `shelfd_engine_failed` | gauge (1 once the engine thread stopped on a store error; the process then exits) | |
 
 use crate::health::PipelineState;
 use shelfd_core::events::EventKind;
@@ -99,6 +100,7 @@ pub struct Metrics {
     records: AtomicU64,
     tags_tracked: AtomicU64,
     store_bytes: AtomicU64,
+    engine_failed: AtomicU64,
     /// Committed events per kind, indexed by [`EventKind::index`].
     events: [AtomicU64; EventKind::ALL.len()],
     present: Mutex<Vec<(String, u64)>>,
@@ -114,6 +116,7 @@ impl Default for Metrics {
             records: AtomicU64::new(0),
             tags_tracked: AtomicU64::new(0),
             store_bytes: AtomicU64::new(0),
+            engine_failed: AtomicU64::new(0),
             events: std::array::from_fn(|_| AtomicU64::new(0)),
             present: Mutex::new(Vec::new()),
             engine_step: Histogram::new(&STEP_BUCKETS),
@@ -134,6 +137,12 @@ pub struct Scrape {
 }
 
 impl Metrics {
+    /// The engine thread stopped on a store error (a failed commit: a full disk, a damaged
+    /// store).
+    pub fn engine_failed(&self) {
+        self.engine_failed.store(1, Ordering::Relaxed);
+    }
+
     /// Counts records fed to the engine.
     pub fn add_records(&self, n: u64) {
         self.records.fetch_add(n, Ordering::Relaxed);
@@ -318,6 +327,13 @@ impl Metrics {
             "gauge",
             "Size of the state dir's store on disk.",
             load(&self.store_bytes),
+        );
+        gauge(
+            &mut out,
+            "shelfd_engine_failed",
+            "gauge",
+            "1 once the engine thread stopped on a store error (the process then exits).",
+            load(&self.engine_failed),
         );
         out
     }

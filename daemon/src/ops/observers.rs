@@ -113,6 +113,7 @@ impl Observed {
             tags_tracked: self.metrics.tags_tracked(),
             locations: self.metrics.present(),
             outbox: self.state.borrow().outbox,
+            error: None,
         }
     }
 
@@ -139,6 +140,15 @@ pub async fn keep_status_written(observed: Observed, cancel: CancellationToken) 
 /// Writes the final `stopped` report.
 pub fn write_stopped(observed: &Observed) {
     observed.write_report("stopped");
+}
+
+/// Writes the status file of a run that stopped on an error (state `failed`, with the error).
+pub fn write_failed(observed: &Observed, error: &str) {
+    let mut report = observed.report("failed");
+    report.error = Some(error.to_owned());
+    if let Err(e) = report.write(&observed.config.gateway.state_dir) {
+        tracing::warn!(error = %e, "cannot write the status file");
+    }
 }
 
 /// Binds the metrics endpoint when configured and serves it until `cancel`. A bind failure is

@@ -71,6 +71,10 @@ pub struct StatusReport {
     pub locations: Vec<(String, u64)>,
     /// Outbox figures (and the last seq).
     pub outbox: OutboxHealth,
+    /// Why the daemon stopped, when it stopped on an error (state `failed`): e.g. a commit
+    /// the store refused on a full disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Why `shelfd status` could not say anything.
@@ -245,10 +249,14 @@ pub fn render(
             );
         }
         (Some(r), Liveness::Stopped) => {
-            let how = if r.state == "stopped" {
-                "stopped cleanly"
-            } else {
-                "not running (it did not stop cleanly)"
+            let failed;
+            let how = match (r.state.as_str(), &r.error) {
+                ("stopped", _) => "stopped cleanly",
+                ("failed", Some(e)) => {
+                    failed = format!("FAILED: {e}");
+                    failed.as_str()
+                }
+                _ => "not running (it did not stop cleanly)",
             };
             let _ = writeln!(
                 out,
@@ -345,7 +353,8 @@ pub fn render(
 ///
 /// `state` is what is true now, not what the file says: `running`, `stuck` (its pid lives but
 /// the report is stale), `stopped` (stopped cleanly), `dead` (the report says running but its
-/// pid is gone: killed or crashed) or `never` (no report). `pid_alive` says whether the report's
+/// pid is gone: killed or crashed), `failed` (it stopped on an error, in `error`) or `never`
+/// (no report). `pid_alive` says whether the report's
 /// process exists. When the daemon is not running, `tags_tracked`, `locations` and the outbox
 /// figures come from the store (`figures_from: "store"`), which is right even after a kill -9;
 /// reader links are then `-`.
@@ -358,6 +367,7 @@ pub fn json_document(
         (_, Liveness::Running) => "running",
         (_, Liveness::Stuck { .. }) => "stuck",
         (Some(r), Liveness::Stopped) if r.state == "stopped" => "stopped",
+        (Some(r), Liveness::Stopped) if r.state == "failed" => "failed",
         (Some(_), Liveness::Stopped) => "dead",
         (None, Liveness::Stopped) => "never",
     };
@@ -475,6 +485,7 @@ mod tests {
             }],
             tags_tracked: 17,
             locations: vec![("shelf-a1".into(), 12), ("dock-1".into(), 5)],
+            error: None,
             outbox: OutboxHealth {
                 entries: 3,
                 bytes: 600,

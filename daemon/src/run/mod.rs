@@ -149,10 +149,18 @@ pub async fn run_with(
         source,
     })?;
     let (engine_done_tx, engine_done) = oneshot::channel();
+    let engine_metrics = handles.metrics.clone();
     std::thread::Builder::new()
         .name("shelfd-engine".into())
         .spawn(move || {
-            let _ = engine_done_tx.send(engine_loop.run());
+            let result = engine_loop.run();
+            if let Err(e) = &result {
+                // Reported at once, with its cause; the rest of the pipeline stops and the
+                // process exits non-zero (systemd restarts it). Nothing committed is lost.
+                engine_metrics.engine_failed();
+                tracing::error!(error = %e, "engine thread stopped: a commit failed; stopping shelfd");
+            }
+            let _ = engine_done_tx.send(result);
         })
         .map_err(|e| RunError::Thread(e.to_string()))?;
 
@@ -237,7 +245,10 @@ pub async fn run_with(
         cancel.cancel();
     }
     tracker.wait().await;
-    observers::write_stopped(&observed);
+    match &result {
+        Ok(()) => observers::write_stopped(&observed),
+        Err(e) => observers::write_failed(&observed, &e.to_string()),
+    }
     result
 }
 

@@ -75,6 +75,9 @@ pub struct StatusReport {
     /// the store refused on a full disk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Whether the system clock is synchronized (absent: unknown, e.g. no systemd-timesyncd).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_synchronized: Option<bool>,
 }
 
 /// Why `shelfd status` could not say anything.
@@ -486,6 +489,7 @@ mod tests {
             tags_tracked: 17,
             locations: vec![("shelf-a1".into(), 12), ("dock-1".into(), 5)],
             error: None,
+            clock_synchronized: None,
             outbox: OutboxHealth {
                 entries: 3,
                 bytes: 600,

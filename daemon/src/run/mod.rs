@@ -17,6 +17,7 @@
 //! flushes, and announces `engine_done`; the publisher drains what it can within a grace
 //! period, publishes `offline` and disconnects; the engine thread flushes once more and ends.
 
+pub mod clock;
 pub mod engine_loop;
 pub mod reload;
 
@@ -134,7 +135,7 @@ pub async fn run_with(
         state: state_tx,
         board: board.clone(),
         cap,
-        clock: shelfd_core::timefmt::now_ms,
+        clock: clock::GatewayClock::system(),
         dropped_total: 0,
         heartbeat: heartbeat.clone(),
         docks: DockIo {

@@ -252,8 +252,7 @@ impl Pacing {
             jumped = Some(gap);
         }
         self.last = self.last.max(t);
-        // t − t0 is at most an hour of scaled time past the previous line, so this never
-        // overflows an Instant.
+        // t ≤ readlog::MAX_T_MS (year 9999), so t − t0 scaled fits an Instant.
         self.due = Some(start + scaled(t.saturating_sub(t0), speed));
         jumped
     }

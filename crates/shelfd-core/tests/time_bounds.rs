@@ -36,3 +36,11 @@ fn read_log_times_past_year_9999_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_read_log_line_holds_the_largest_command() {
+    assert_eq!(
+        shelfd_core::readlog::lines::MAX_LINE_BYTES,
+        shelfd_core::commands::MAX_ASN_COMMAND_BYTES + 4096
+    );
+}

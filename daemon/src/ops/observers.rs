@@ -106,7 +106,7 @@ impl Observed {
             store: gw.store.clone(),
             gateway: gw.id.clone(),
             started_at_ms: self.started_at_ms,
-            updated_at_ms: crate::run::clock::wall_ms(),
+            updated_at_ms: shelfd_core::timefmt::wall_ms(),
             broker: self.config.mqtt.url.to_string(),
             broker_connected: self.mqtt_connected.load(Ordering::Relaxed),
             readers,

@@ -103,12 +103,7 @@ impl GatewayClock {
     }
 }
 
-/// The system wall clock, ms since the Unix epoch (0 before 1970).
-pub fn wall_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
+pub use shelfd_core::timefmt::wall_ms;
 
 fn synchronized(timesyncd_dir: &Path, flag: &Path) -> Option<bool> {
     if flag.exists() {

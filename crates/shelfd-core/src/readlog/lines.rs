@@ -30,8 +30,10 @@
 use super::ReadLogError;
 
 /// Longest read-log line in bytes (without its newline): the largest command a gateway accepts
-/// (an `asn` of [`crate::commands::MAX_ASN_COMMAND_BYTES`]) plus 4 KiB for the line around it.
-pub const MAX_LINE_BYTES: usize = crate::commands::MAX_ASN_COMMAND_BYTES + 4096;
+/// (an `asn` of `commands::MAX_ASN_COMMAND_BYTES`, 2 MiB) plus 4 KiB for the line around it
+/// (`tests/time_bounds.rs` checks that the two agree; a literal here keeps `readlog` free of a
+/// dependency on `commands`, which depends on it).
+pub const MAX_LINE_BYTES: usize = 2 * 1024 * 1024 + 4096;
 
 /// What a chunk completed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

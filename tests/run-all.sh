@@ -19,6 +19,8 @@ need mosquitto_passwd || [ -x /usr/bin/mosquitto_passwd ] || apt_install mosquit
 need openssl || apt_install openssl
 # The packaging test runs systemd-analyze verify/security on the unit (no running systemd needed).
 need systemd-analyze || apt_install systemd
+# The clock-step test (tests/tests/clock_steps.rs) steps a running daemon's clock with libfaketime.
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || apt_install faketime
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy || true
 
 echo "== cargo fmt --check"

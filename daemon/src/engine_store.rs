@@ -47,6 +47,9 @@ pub struct EngineStore<S: Store> {
     pending: Vec<Event>,
     report: RestoreReport,
     dock_report: DockRestoreReport,
+    /// Added to every event's time when it is committed: how far the wall clock has stepped
+    /// from the engine's timeline ([`crate::run::clock`]); 0 in replays.
+    wall_offset_ms: i64,
 }
 
 impl<S: Store> EngineStore<S> {
@@ -166,6 +169,7 @@ impl<S: Store> EngineStore<S> {
             store,
             origin,
             pending: Vec::new(),
+            wall_offset_ms: 0,
             report,
             dock_report,
         })
@@ -277,7 +281,12 @@ impl<S: Store> EngineStore<S> {
     ) -> Result<(Vec<Event>, Vec<shelfd_core::events::StockSnapshot>), StoreError> {
         let changes = self.engine.take_changes();
         let docks = self.engine.take_dock_changes();
-        let events = std::mem::take(&mut self.pending);
+        let mut events = std::mem::take(&mut self.pending);
+        if self.wall_offset_ms != 0 {
+            for e in &mut events {
+                e.time_ms = e.time_ms.saturating_add_signed(self.wall_offset_ms);
+            }
+        }
         if changes.is_empty() && docks.is_empty() && events.is_empty() {
             return Ok((events, Vec::new()));
         }
@@ -334,6 +343,12 @@ impl<S: Store> EngineStore<S> {
             })
             .collect();
         commit
+    }
+
+    /// Sets what is added to the time of the events committed from now on: the wall clock's
+    /// step away from the engine's timeline (the engine's own timers never see it).
+    pub fn set_wall_offset(&mut self, offset_ms: i64) {
+        self.wall_offset_ms = offset_ms;
     }
 
     /// Flushes the store to disk.

@@ -6,7 +6,8 @@
 //!
 //! GPIO lines are door inputs and command lines (`asn`, and `ping`/`resync`, which change
 //! nothing) are executed as the daemon executes them over MQTT, so a replayed receiving dock
-//! produces the same `dock.receipt`s. A malformed line, one naming a reader or gpio the config
+//! produces the same `dock.receipt`s. A malformed line (not UTF-8, longer than
+//! [`MAX_LINE_BYTES`], which is not read further, or not a record), one naming a reader or gpio the config
 //! does not have, or a rejected command (a malformed ASN, an unknown dock, a shipment id reused
 //! with other content) stops the replay with an error naming the line number and the reason:
 //! every line before it is applied and committed, nothing of it or after it is.
@@ -20,6 +21,7 @@ use crate::config::Config;
 use crate::engine_store::{EngineStore, EngineStoreError, RecordError};
 use crate::publish::epcis::{EpcisError, EpcisMapping};
 use crate::store::{MemoryStore, SledStore, Store, StoreError};
+use shelfd_core::readlog::lines::{Cut, LineCutter, MAX_LINE_BYTES};
 use shelfd_core::readlog::{ReadLogError, parse_line};
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -132,20 +134,47 @@ pub fn run_formatted<S: Store>(
     let mut summary = ReplaySummary::default();
     let mut since_commit = 0;
     let mut buf = String::new();
-    for (i, line) in input.lines().enumerate() {
-        let line = line.map_err(io)?;
-        let n = i + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let rec = match parse_line(&line) {
-            Ok(r) => r,
-            Err(source) => {
+    let mut input = input;
+    let mut cutter = LineCutter::new();
+    loop {
+        let chunk = input.fill_buf().map_err(io)?;
+        let cut = if chunk.is_empty() {
+            match cutter.finish() {
+                Some(cut) => cut,
+                None => break,
+            }
+        } else {
+            let (used, cut) = cutter.feed(chunk);
+            input.consume(used);
+            match cut {
+                Some(cut) => cut,
+                None => continue,
+            }
+        };
+        // A line too long, not UTF-8 or not a record stops the replay here, naming it.
+        let parsed = match cut {
+            Cut::TooLong { number } => Err((
+                number,
+                ReadLogError::TooLong {
+                    max: MAX_LINE_BYTES,
+                },
+            )),
+            Cut::Line { number } => match cutter.text() {
+                Err(source) => Err((number, source)),
+                Ok(line) if line.trim().is_empty() => continue,
+                Ok(line) => parse_line(line)
+                    .map(|rec| (number, rec))
+                    .map_err(|e| (number, e)),
+            },
+        };
+        let (n, rec) = match parsed {
+            Ok(parsed) => parsed,
+            Err((number, source)) => {
                 commit_and_print(&mut es, format, out, &mut buf, &mut summary)?;
                 es.flush()?;
                 return Err(ReplayError::Line {
                     input: input_name.into(),
-                    line: n,
+                    line: line_number(number),
                     source,
                 });
             }
@@ -157,7 +186,7 @@ pub fn run_formatted<S: Store>(
                 es.flush()?;
                 return Err(ReplayError::Record {
                     input: input_name.into(),
-                    line: n,
+                    line: line_number(n),
                     source,
                 });
             }
@@ -181,6 +210,11 @@ pub fn run_formatted<S: Store>(
     out.flush()
         .map_err(|e| ReplayError::Io(format!("output: {e}")))?;
     Ok(summary)
+}
+
+/// A line number as the error reports it (saturating on 32-bit targets).
+fn line_number(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
 }
 
 fn commit_and_print<S: Store>(

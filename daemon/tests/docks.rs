@@ -776,7 +776,7 @@ fn malformed_and_conflicting_asns_are_rejected_and_change_nothing() {
     let cases: &[(Value, &str)] = &[
         (
             json!({"id": "m1", "shipment": "S", "dock": "door-1", "epcs": ["30zz"]}),
-            r#"epcs[0]: "30zz" is not hexadecimal"#,
+            r#"epcs[0]: hex "30zz" has 'z' at position 2, which is not a hex digit"#,
         ),
         (
             json!({"id": "m2", "shipment": "S", "dock": "door-1", "epcs": ["303"]}),

@@ -24,4 +24,11 @@ fuzz_target!(|data: &[u8]| {
     if data.len() % 2 == 0 && !data.is_empty() {
         assert_eq!(from_hex, epc::decode(data), "hex and byte paths disagree");
     }
+    // Hex cut to an odd digit count is accepted only as a GS1 EPC it covers, padded to words.
+    if hex.len() > 1 {
+        if let Ok(bytes) = epc::parse_hex(&hex[..hex.len() - 1]) {
+            assert_eq!(bytes.len() % 2, 0, "not whole words");
+            assert!(epc::decode(&bytes).is_ok(), "accepted short hex that does not decode");
+        }
+    }
 });

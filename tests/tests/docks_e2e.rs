@@ -214,7 +214,10 @@ fn an_asn_over_mqtt_and_a_door_session_give_one_receipt_even_across_kill_9() {
         &json!({"id": "bad-1", "shipment": "SHP-1", "dock": "door-1", "epcs": ["30zz"]}),
     );
     assert_eq!(bad["ok"], false);
-    assert_eq!(bad["error"], r#"epcs[0]: "30zz" is not hexadecimal"#);
+    assert_eq!(
+        bad["error"],
+        r#"epcs[0]: hex "30zz" has 'z' at position 2, which is not a hex digit"#
+    );
     let bad = asn(
         &sub,
         &json!({"id": "bad-2", "shipment": "SHP-1", "dock": "door-9", "epcs": list}),

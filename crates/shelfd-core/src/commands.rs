@@ -305,7 +305,10 @@ mod tests {
         )
         .expect_err("bad epc");
         assert_eq!(err.id(), Some("c2"));
-        assert_eq!(err.to_string(), r#"epcs[0]: "30zz" is not hexadecimal"#);
+        assert_eq!(
+            err.to_string(),
+            r#"epcs[0]: hex "30zz" has 'z' at position 2, which is not a hex digit"#
+        );
         // 10 000 EPCs of 96 bits are over the general limit but within the asn one.
         let epcs: Vec<String> = (0..10_000u64).map(|i| format!("3074{i:020x}")).collect();
         let body = serde_json::json!({"id":"c3","shipment":"S","dock":"d","epcs":epcs});

@@ -117,7 +117,9 @@ pub fn now_ms() -> u64 {
     wall.saturating_add(elapsed)
 }
 
-fn wall_ms() -> u64 {
+/// The system wall clock now, ms since the Unix epoch (0 before 1970). Unlike [`now_ms`] it
+/// follows clock steps: for the times a person reads (status files), never for timers.
+pub fn wall_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

@@ -39,6 +39,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check a state dir's store (`check`: read every record; exit 0 readable, 65 damaged), or
+    /// move a damaged store aside (`reset`) so that the next start is a first start.
+    State {
+        #[command(subcommand)]
+        action: StateAction,
+    },
     /// Validate a config file as a running daemon would; exit 0 when valid, 78 when not.
     CheckConfig {
         /// The config file.
@@ -122,6 +128,34 @@ struct BenchArgs {
     only: String,
 }
 
+/// `shelfd state` actions.
+#[derive(Subcommand)]
+enum StateAction {
+    /// Open the store and read every record.
+    Check(StateDir),
+    /// Move `<state dir>/db` aside to `db.damaged-<time>` and start a new store: the next start
+    /// publishes a baseline snapshot, with seqs above the old store's (central resyncs). Refused
+    /// while shelfd runs, and for a readable store unless `--force`.
+    Reset {
+        #[command(flatten)]
+        dir: StateDir,
+        /// Move the store aside even when it is readable (its unpublished events are dropped).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Which state dir `shelfd state` works on.
+#[derive(clap::Args)]
+struct StateDir {
+    /// The daemon's config file (its state dir is used).
+    #[arg(long, required_unless_present = "state_dir")]
+    config: Option<PathBuf>,
+    /// This state dir instead of the config's.
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+}
+
 /// `shelfd replay --format`.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum ReplayFormatArg {
@@ -184,6 +218,7 @@ fn run(cli: Cli, log: shelfd::ops::logging::LogHandle) -> anyhow::Result<ExitCod
             };
             status(&dir, json)
         }
+        Command::State { action } => state(action),
         Command::Decode { protocol, hex } => {
             let protocol: shelfd::config::Protocol = match protocol.parse() {
                 Ok(p) => p,
@@ -341,6 +376,61 @@ fn run_daemon(
     })
 }
 
+/// `shelfd state check|reset`.
+fn state(action: StateAction) -> anyhow::Result<ExitCode> {
+    use shelfd::store::state_reset;
+    let (args, force) = match action {
+        StateAction::Check(dir) => (dir, None),
+        StateAction::Reset { dir, force } => (dir, Some(force)),
+    };
+    let dir = match (args.state_dir, args.config) {
+        (Some(dir), _) => dir,
+        (None, Some(path)) => match load_config(&path) {
+            Ok(c) => c.gateway.state_dir,
+            Err(code) => return Ok(code),
+        },
+        (None, None) => unreachable!("clap requires --config or --state-dir"),
+    };
+    let Some(force) = force else {
+        return Ok(match state_reset::check(&dir) {
+            Ok(c) => {
+                println!(
+                    "state dir {}: store readable ({} records, {} events waiting in the outbox, last seq {})",
+                    dir.display(),
+                    c.records,
+                    c.outbox_entries,
+                    c.last_seq
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("shelfd state check: {e}");
+                ExitCode::from(EX_DATAERR)
+            }
+        });
+    };
+    let seen = shelfd::ops::status_view::StatusReport::read(&dir)
+        .ok()
+        .flatten()
+        .map(|r| r.outbox.last_seq);
+    match state_reset::reset(&dir, force, shelfd_core::timefmt::now_ms(), seen) {
+        Ok(done) => {
+            println!(
+                "state dir {}: store moved aside to {}; a new store numbers events from seq {}. \
+                 The next start publishes a baseline snapshot; central resyncs from it.",
+                dir.display(),
+                done.moved_to.display(),
+                done.next_seq
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("shelfd state reset: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 /// `shelfd status`: the screen (or the JSON document) for the daemon of `dir`.
 fn status(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
     use shelfd::ops::status_view::{self, Liveness, StatusReport};
@@ -357,11 +447,13 @@ fn status(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
         .map_or(Liveness::Stopped, |r| status_view::liveness(r, now));
     // A daemon that is not running leaves the store free: read the figures that matter from
     // it (they are right even after a kill -9, unlike the last status file).
+    let mut store_failed = false;
     let figures = if live == Liveness::Stopped {
         match status_view::store_figures(dir) {
             Ok(f) => f,
             Err(e) => {
                 eprintln!("shelfd status: {e}");
+                store_failed = true;
                 None
             }
         }
@@ -369,6 +461,9 @@ fn status(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
         None
     };
     if report.is_none() && figures.is_none() {
+        if store_failed {
+            return Ok(ExitCode::from(3));
+        }
         eprintln!(
             "shelfd status: {}",
             status_view::StatusError::Empty(dir.to_owned())
@@ -376,10 +471,8 @@ fn status(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(3));
     }
     if json {
-        match &report {
-            Some(r) => println!("{}", serde_json::to_string_pretty(r)?),
-            None => println!("null"),
-        }
+        let doc = status_view::json_document(report.as_ref(), live, figures.as_ref());
+        println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         print!(
             "{}",

@@ -1,6 +1,7 @@
 //! [`MqttCredentials`]: the broker user name and password, read from `mqtt.credentials_file`
 //! (two lines: user name, then password). The password never appears in the main config, in
-//! error messages or in `Debug` output.
+//! error messages or in `Debug` output. The file is read only if it is a regular file of at most
+//! 64 KiB; one readable by group or others is warned about when the config is loaded.
 
 use std::fmt;
 use std::path::Path;
@@ -49,10 +50,11 @@ impl MqttCredentials {
     /// CRLF line ends are accepted); neither line may have leading or trailing whitespace.
     pub fn load(path: &Path) -> Result<Self, CredentialsError> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| CredentialsError::Unreadable {
-            path: shown.clone(),
-            reason: e.to_string(),
-        })?;
+        let bytes = super::small_file::read_capped(path, super::small_file::MAX_CREDENTIALS_BYTES)
+            .map_err(|reason| CredentialsError::Unreadable {
+                path: shown.clone(),
+                reason,
+            })?;
         let shape = |problem: &str| CredentialsError::Shape {
             path: shown.clone(),
             problem: problem.to_owned(),

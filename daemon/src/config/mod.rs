@@ -29,6 +29,7 @@ pub mod reload;
 mod report;
 mod sections;
 mod size;
+pub mod small_file;
 mod spans;
 mod topology;
 mod validate;
@@ -151,15 +152,24 @@ pub fn parse(text: &str, origin: &Path) -> Result<Config, ConfigErrors> {
     Err(ConfigErrors(reporter.finish()))
 }
 
-/// Reads and validates a config file; an unreadable file is an error naming the path.
+/// Reads and validates a config file; an unreadable file (missing, not a regular file, over
+/// [`small_file::MAX_CONFIG_BYTES`], not UTF-8) is an error naming the path.
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let whole_file = |message: String| {
         ConfigErrors(vec![ConfigError {
             file: path.to_path_buf(),
             line: None,
             field: String::new(),
-            message: format!("cannot read config file: {e}"),
+            message,
         }])
+    };
+    let bytes = small_file::read_capped(path, small_file::MAX_CONFIG_BYTES)
+        .map_err(|e| whole_file(format!("cannot read config file: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        whole_file(format!(
+            "config file is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
     })?;
     parse(&text, path)
 }

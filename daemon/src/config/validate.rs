@@ -146,22 +146,12 @@ fn check_count<T>(
     }
 }
 
-/// A file the daemon will open: it must be a readable regular file.
+/// A file the daemon will open (TLS files): it must be a readable regular file of at most
+/// [`super::small_file::MAX_TLS_FILE_BYTES`].
 pub(crate) fn check_readable_file(path: &Path) -> Result<(), String> {
-    let shown = path.display();
-    match std::fs::metadata(path) {
-        Err(e) => return Err(format!("cannot read {:?}: {e}", shown.to_string())),
-        Ok(meta) if meta.is_dir() => {
-            return Err(format!(
-                "{:?} is a directory, expected a file",
-                shown.to_string()
-            ));
-        }
-        Ok(_) => {}
-    }
-    std::fs::File::open(path)
+    super::small_file::open_regular(path, super::small_file::MAX_TLS_FILE_BYTES)
         .map(|_| ())
-        .map_err(|e| format!("cannot read {:?}: {e}", shown.to_string()))
+        .map_err(|e| format!("cannot read {:?}: {e}", path.display().to_string()))
 }
 
 const fn secs(s: u64) -> Duration {
@@ -198,6 +188,9 @@ fn check_mqtt(draft: &mut Draft, reporter: &mut Reporter<'_, '_>) {
     let m = &mqtt.value;
 
     if let Some(path) = &m.credentials_file {
+        if let Some(warning) = super::small_file::exposure_warning(path) {
+            tracing::warn!("mqtt.credentials_file: {warning}");
+        }
         if let Err(e) = MqttCredentials::load(path) {
             reporter.error(place, &[key("credentials_file")], e.to_string());
         }

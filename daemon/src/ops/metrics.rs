@@ -24,6 +24,8 @@
 //! | `shelfd_mqtt_connected` | gauge | |
 //! | `shelfd_publish_latency_seconds` | histogram (publish → PUBACK) | |
 //! | `shelfd_store_size_bytes` | gauge | |
+//! | `shelfd_clock_synchronized` | gauge (1/0; absent when unknown) | |
+//! | `shelfd_engine_failed` | gauge (1 once the engine thread stopped on a store error; the process then exits) | |
 
 use crate::health::PipelineState;
 use shelfd_core::events::EventKind;
@@ -99,6 +101,9 @@ pub struct Metrics {
     records: AtomicU64,
     tags_tracked: AtomicU64,
     store_bytes: AtomicU64,
+    engine_failed: AtomicU64,
+    /// 0 unknown, 1 not synchronized, 2 synchronized.
+    clock_synchronized: AtomicU64,
     /// Committed events per kind, indexed by [`EventKind::index`].
     events: [AtomicU64; EventKind::ALL.len()],
     present: Mutex<Vec<(String, u64)>>,
@@ -114,6 +119,8 @@ impl Default for Metrics {
             records: AtomicU64::new(0),
             tags_tracked: AtomicU64::new(0),
             store_bytes: AtomicU64::new(0),
+            engine_failed: AtomicU64::new(0),
+            clock_synchronized: AtomicU64::new(0),
             events: std::array::from_fn(|_| AtomicU64::new(0)),
             present: Mutex::new(Vec::new()),
             engine_step: Histogram::new(&STEP_BUCKETS),
@@ -134,6 +141,31 @@ pub struct Scrape {
 }
 
 impl Metrics {
+    /// The engine thread stopped on a store error (a failed commit: a full disk, a damaged
+    /// store).
+    pub fn engine_failed(&self) {
+        self.engine_failed.store(1, Ordering::Relaxed);
+    }
+
+    /// Whether the system clock is synchronized (`None`: unknown).
+    pub fn set_clock_synchronized(&self, synced: Option<bool>) {
+        let v = match synced {
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
+        };
+        self.clock_synchronized.store(v, Ordering::Relaxed);
+    }
+
+    /// Whether the system clock is synchronized, as last checked (`None`: unknown).
+    pub fn clock_synchronized(&self) -> Option<bool> {
+        match self.clock_synchronized.load(Ordering::Relaxed) {
+            1 => Some(false),
+            2 => Some(true),
+            _ => None,
+        }
+    }
+
     /// Counts records fed to the engine.
     pub fn add_records(&self, n: u64) {
         self.records.fetch_add(n, Ordering::Relaxed);
@@ -318,6 +350,22 @@ impl Metrics {
             "gauge",
             "Size of the state dir's store on disk.",
             load(&self.store_bytes),
+        );
+        if let Some(synced) = self.clock_synchronized() {
+            gauge(
+                &mut out,
+                "shelfd_clock_synchronized",
+                "gauge",
+                "1 when the system clock is synchronized (systemd-timesyncd), else 0.",
+                u64::from(synced),
+            );
+        }
+        gauge(
+            &mut out,
+            "shelfd_engine_failed",
+            "gauge",
+            "1 once the engine thread stopped on a store error (the process then exits).",
+            load(&self.engine_failed),
         );
         out
     }

@@ -106,13 +106,15 @@ impl Observed {
             store: gw.store.clone(),
             gateway: gw.id.clone(),
             started_at_ms: self.started_at_ms,
-            updated_at_ms: shelfd_core::timefmt::now_ms(),
+            updated_at_ms: shelfd_core::timefmt::wall_ms(),
             broker: self.config.mqtt.url.to_string(),
             broker_connected: self.mqtt_connected.load(Ordering::Relaxed),
             readers,
             tags_tracked: self.metrics.tags_tracked(),
             locations: self.metrics.present(),
             outbox: self.state.borrow().outbox,
+            error: None,
+            clock_synchronized: self.metrics.clock_synchronized(),
         }
     }
 
@@ -139,6 +141,15 @@ pub async fn keep_status_written(observed: Observed, cancel: CancellationToken) 
 /// Writes the final `stopped` report.
 pub fn write_stopped(observed: &Observed) {
     observed.write_report("stopped");
+}
+
+/// Writes the status file of a run that stopped on an error (state `failed`, with the error).
+pub fn write_failed(observed: &Observed, error: &str) {
+    let mut report = observed.report("failed");
+    report.error = Some(error.to_owned());
+    if let Err(e) = report.write(&observed.config.gateway.state_dir) {
+        tracing::warn!(error = %e, "cannot write the status file");
+    }
 }
 
 /// Binds the metrics endpoint when configured and serves it until `cancel`. A bind failure is

@@ -71,6 +71,13 @@ pub struct StatusReport {
     pub locations: Vec<(String, u64)>,
     /// Outbox figures (and the last seq).
     pub outbox: OutboxHealth,
+    /// Why the daemon stopped, when it stopped on an error (state `failed`): e.g. a commit
+    /// the store refused on a full disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Whether the system clock is synchronized (absent: unknown, e.g. no systemd-timesyncd).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_synchronized: Option<bool>,
 }
 
 /// Why `shelfd status` could not say anything.
@@ -245,10 +252,14 @@ pub fn render(
             );
         }
         (Some(r), Liveness::Stopped) => {
-            let how = if r.state == "stopped" {
-                "stopped cleanly"
-            } else {
-                "not running (it did not stop cleanly)"
+            let failed;
+            let how = match (r.state.as_str(), &r.error) {
+                ("stopped", _) => "stopped cleanly",
+                ("failed", Some(e)) => {
+                    failed = format!("FAILED: {e}");
+                    failed.as_str()
+                }
+                _ => "not running (it did not stop cleanly)",
             };
             let _ = writeln!(
                 out,
@@ -341,9 +352,118 @@ pub fn render(
     out
 }
 
+/// The `shelfd status --json` document: the daemon's last report with its verdict applied.
+///
+/// `state` is what is true now, not what the file says: `running`, `stuck` (its pid lives but
+/// the report is stale), `stopped` (stopped cleanly), `dead` (the report says running but its
+/// pid is gone: killed or crashed), `failed` (it stopped on an error, in `error`) or `never`
+/// (no report). `pid_alive` says whether the report's
+/// process exists. When the daemon is not running, `tags_tracked`, `locations` and the outbox
+/// figures come from the store (`figures_from: "store"`), which is right even after a kill -9;
+/// reader links are then `-`.
+pub fn json_document(
+    report: Option<&StatusReport>,
+    live: Liveness,
+    figures: Option<&StoreFigures>,
+) -> serde_json::Value {
+    let state = match (report, live) {
+        (_, Liveness::Running) => "running",
+        (_, Liveness::Stuck { .. }) => "stuck",
+        (Some(r), Liveness::Stopped) if r.state == "stopped" => "stopped",
+        (Some(r), Liveness::Stopped) if r.state == "failed" => "failed",
+        (Some(_), Liveness::Stopped) => "dead",
+        (None, Liveness::Stopped) => "never",
+    };
+    let mut doc = report
+        .and_then(|r| serde_json::to_value(r).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    let Some(obj) = doc.as_object_mut() else {
+        return doc;
+    };
+    obj.insert("state".into(), state.into());
+    obj.insert(
+        "pid_alive".into(),
+        matches!(live, Liveness::Running | Liveness::Stuck { .. }).into(),
+    );
+    if live == Liveness::Stopped {
+        if let Some(readers) = obj.get_mut("readers").and_then(|r| r.as_array_mut()) {
+            for reader in readers {
+                if let Some(reader) = reader.as_object_mut() {
+                    reader.insert("link".into(), "-".into());
+                }
+            }
+        }
+        obj.insert("broker_connected".into(), false.into());
+    }
+    let from = match figures {
+        Some(f) => {
+            obj.insert("tags_tracked".into(), f.tags.into());
+            obj.insert(
+                "locations".into(),
+                serde_json::to_value(&f.locations).unwrap_or_default(),
+            );
+            let outbox = obj
+                .entry("outbox")
+                .or_insert_with(|| serde_json::json!({"dropped": 0}));
+            if let Some(outbox) = outbox.as_object_mut() {
+                outbox.insert("entries".into(), f.outbox_entries.into());
+                outbox.insert("bytes".into(), f.outbox_bytes.into());
+                outbox.insert("last_seq".into(), f.last_seq.into());
+            }
+            "store"
+        }
+        None if report.is_some() => "daemon",
+        None => "none",
+    };
+    obj.insert("figures_from".into(), from.into());
+    doc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_of_a_killed_daemon_says_dead_with_the_stores_figures() {
+        // A pid that cannot exist (above pid_max): the daemon was killed.
+        let r = report(u32::MAX, "running", 1_795_341_660_000);
+        let live = liveness(&r, 1_795_341_661_000);
+        assert_eq!(live, Liveness::Stopped);
+        let figures = StoreFigures {
+            last_seq: 99,
+            outbox_entries: 7,
+            outbox_bytes: 700,
+            tags: 40,
+            locations: vec![("shelf-a1".into(), 30)],
+        };
+        let doc = json_document(Some(&r), live, Some(&figures));
+        assert_eq!(doc["state"], "dead");
+        assert_eq!(doc["pid_alive"], false);
+        assert_eq!(doc["figures_from"], "store");
+        assert_eq!(doc["outbox"]["last_seq"], 99);
+        assert_eq!(doc["outbox"]["entries"], 7);
+        assert_eq!(doc["tags_tracked"], 40);
+        assert_eq!(doc["readers"][0]["link"], "-");
+        assert_eq!(doc["broker_connected"], false);
+        // A clean stop stays "stopped"; no report at all is "never".
+        let stopped = report(u32::MAX, "stopped", 1_795_341_660_000);
+        assert_eq!(
+            json_document(Some(&stopped), Liveness::Stopped, None)["state"],
+            "stopped"
+        );
+        let none = json_document(None, Liveness::Stopped, Some(&figures));
+        assert_eq!(
+            (none["state"].as_str(), none["tags_tracked"].as_u64()),
+            (Some("never"), Some(40))
+        );
+        // This very process is alive: a fresh report of it is "running", from the daemon.
+        let me = report(std::process::id(), "running", 1_795_341_660_000);
+        let doc = json_document(Some(&me), Liveness::Running, None);
+        assert_eq!(
+            (doc["state"].as_str(), doc["figures_from"].as_str()),
+            (Some("running"), Some("daemon"))
+        );
+    }
 
     fn report(pid: u32, state: &str, updated_at_ms: u64) -> StatusReport {
         StatusReport {
@@ -368,6 +488,8 @@ mod tests {
             }],
             tags_tracked: 17,
             locations: vec![("shelf-a1".into(), 12), ("dock-1".into(), 5)],
+            error: None,
+            clock_synchronized: None,
             outbox: OutboxHealth {
                 entries: 3,
                 bytes: 600,

@@ -114,10 +114,15 @@ pub async fn run_publisher(mut p: Publisher, cancel: CancellationToken) {
     }
 }
 
-/// Waits (briefly) for the engine's final commit; true when it is done.
+/// Waits (briefly) for the engine's final commit; true when it is done, or when the engine
+/// thread is gone (it failed: nothing will ever be committed again, so waiting or reconnecting
+/// is pointless and would spin).
 async fn wait_engine_done(p: &mut Publisher) -> bool {
     let wait = p.state.wait_for(|s| s.engine_done);
-    matches!(tokio::time::timeout(STOP_GRACE, wait).await, Ok(Ok(_)))
+    matches!(
+        tokio::time::timeout(STOP_GRACE, wait).await,
+        Ok(Ok(_) | Err(_))
+    )
 }
 
 /// One publish request the client has not accepted yet (its channel was full).

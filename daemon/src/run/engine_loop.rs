@@ -19,6 +19,7 @@ use crate::health::{OutboxHealth, PipelineState};
 use crate::ops::metrics::Metrics;
 use crate::publish::commands::EngineCommand;
 use crate::publish::{OutboxRequest, SnapshotBoard};
+use crate::run::clock::GatewayClock;
 use crate::store::{Commit, Key, KeySpace, Store, StoreError, kept_when_full};
 use shelfd_core::commands::CommandError;
 use shelfd_core::dock::Light;
@@ -85,8 +86,8 @@ pub struct EngineLoop<S: Store> {
     pub board: Arc<SnapshotBoard>,
     /// The outbox cap.
     pub cap: OutboxCap,
-    /// Gateway clock (ms since the epoch).
-    pub clock: fn() -> u64,
+    /// The engine's timeline (timers) and the wall clock (event times).
+    pub clock: GatewayClock,
     /// Events dropped by the cap so far (from the store at [`EngineLoop::prime`]).
     pub dropped_total: u64,
     /// Beats at every tick, for the systemd watchdog.
@@ -181,15 +182,17 @@ impl<S: Store + 'static> EngineLoop<S> {
                 }
                 _ = tick.tick(), if readers_open => {
                     let started = Instant::now();
-                    let now = (self.clock)();
+                    let now = self.clock.timeline();
                     self.heartbeat.beat(now);
                     self.engine.advance(now);
                     self.commit()?;
                     self.metrics.engine_step.observe(started.elapsed());
-                    ticks += 1;
                     if ticks % GAUGE_TICKS == 0 {
                         self.refresh_gauges();
+                        let synced = self.clock.check_synchronized();
+                        self.metrics.set_clock_synchronized(synced);
                     }
+                    ticks += 1;
                 }
             }
         }
@@ -217,7 +220,7 @@ impl<S: Store + 'static> EngineLoop<S> {
             )));
             return Ok(());
         }
-        let result = self.engine.execute((self.clock)(), &command);
+        let result = self.engine.execute(self.clock.timeline(), &command);
         self.commit()?;
         self.engine.flush()?;
         let _ = reply.send(result);
@@ -226,7 +229,7 @@ impl<S: Store + 'static> EngineLoop<S> {
 
     /// The clean stop: the engine's shutdown step, a last commit, a flush, `engine_done`.
     fn finish(&mut self) -> Result<(), StoreError> {
-        self.engine.advance((self.clock)());
+        self.engine.advance(self.clock.timeline());
         self.engine.shutdown();
         self.commit()?;
         self.engine.flush()?;
@@ -242,6 +245,8 @@ impl<S: Store + 'static> EngineLoop<S> {
     /// Commits, and before anything is published flushes to disk: an event a consumer has
     /// seen must survive a kill -9, or its seq could be reused after the restart.
     fn commit(&mut self) -> Result<(), StoreError> {
+        let offset = self.clock.event_offset();
+        self.engine.set_wall_offset(offset);
         let (events, snapshots) = self.engine.commit()?;
         self.docks.lights.send_if_modified(|shown| {
             let now = self.engine.dock_lights();
@@ -426,7 +431,7 @@ settle_max = "0s"
                 max_entries: 20,
                 max_bytes: u64::MAX,
             },
-            clock: || 0,
+            clock: GatewayClock::fixed(|| 0),
             dropped_total: 0,
             heartbeat: Arc::default(),
             docks: DockIo::detached(),
@@ -488,7 +493,7 @@ settle_max = "0s"
                 max_entries: 1000,
                 max_bytes: u64::MAX,
             },
-            clock: || 1_795_341_600_000,
+            clock: GatewayClock::fixed(|| 1_795_341_600_000),
             dropped_total: 0,
             heartbeat: Arc::default(),
             docks: DockIo::detached(),
@@ -652,7 +657,7 @@ settle_max = "0s"
                 max_entries: 1000,
                 max_bytes: u64::MAX,
             },
-            clock: || 1_795_341_600_000,
+            clock: GatewayClock::fixed(|| 1_795_341_600_000),
             dropped_total: 0,
             heartbeat: Arc::default(),
             docks: DockIo {

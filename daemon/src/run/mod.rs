@@ -17,6 +17,7 @@
 //! flushes, and announces `engine_done`; the publisher drains what it can within a grace
 //! period, publishes `offline` and disconnects; the engine thread flushes once more and ends.
 
+pub mod clock;
 pub mod engine_loop;
 pub mod reload;
 
@@ -134,7 +135,7 @@ pub async fn run_with(
         state: state_tx,
         board: board.clone(),
         cap,
-        clock: shelfd_core::timefmt::now_ms,
+        clock: clock::GatewayClock::system(),
         dropped_total: 0,
         heartbeat: heartbeat.clone(),
         docks: DockIo {
@@ -149,10 +150,18 @@ pub async fn run_with(
         source,
     })?;
     let (engine_done_tx, engine_done) = oneshot::channel();
+    let engine_metrics = handles.metrics.clone();
     std::thread::Builder::new()
         .name("shelfd-engine".into())
         .spawn(move || {
-            let _ = engine_done_tx.send(engine_loop.run());
+            let result = engine_loop.run();
+            if let Err(e) = &result {
+                // Reported at once, with its cause; the rest of the pipeline stops and the
+                // process exits non-zero (systemd restarts it). Nothing committed is lost.
+                engine_metrics.engine_failed();
+                tracing::error!(error = %e, "engine thread stopped: a commit failed; stopping shelfd");
+            }
+            let _ = engine_done_tx.send(result);
         })
         .map_err(|e| RunError::Thread(e.to_string()))?;
 
@@ -237,12 +246,15 @@ pub async fn run_with(
         cancel.cancel();
     }
     tracker.wait().await;
-    observers::write_stopped(&observed);
+    match &result {
+        Ok(()) => observers::write_stopped(&observed),
+        Err(e) => observers::write_failed(&observed, &e.to_string()),
+    }
     result
 }
 
 /// One reader's task: its protocol's source until `cancel`, on settings built from its
-/// config. A serial reader's counters are registered in `healths`.
+/// config. Every reader's counters (replay sources' too) are registered in `healths`.
 async fn run_reader(
     reader: ReaderConfig,
     lanes: Vec<LaneConfig>,
@@ -255,10 +267,13 @@ async fn run_reader(
     let protocol = reader.protocol();
     match reader.source {
         ReaderSource::Replay { file, speed } => {
+            let health = Arc::new(ReaderHealth::new(&id));
+            healths.register(health.clone());
             let settings = shelfd_readers::replay::ReplaySettings { id, file, speed };
             let source = shelfd_readers::replay::run_replay_reader(
                 settings,
                 sink,
+                health,
                 cancel.clone(),
                 shelfd_core::timefmt::now_ms,
             );

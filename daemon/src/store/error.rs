@@ -8,6 +8,17 @@ use std::path::PathBuf;
 
 use super::keys::Key;
 
+/// What a damaged store's error tells the operator to do. `path` is `<state dir>/db`.
+fn recovery(db_path: &std::path::Path) -> String {
+    let state_dir = db_path.parent().unwrap_or(db_path);
+    format!(
+        "; the state dir is damaged: stop shelfd and run `shelfd state reset --state-dir {}` \
+         to move the store aside (the next start is a first start with a baseline snapshot, \
+         and central resyncs from it)",
+        state_dir.display()
+    )
+}
+
 /// An error of the durable store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -28,7 +39,7 @@ pub enum StoreError {
         detail: String,
     },
     /// sled could not open the database.
-    #[error("store {}: open failed: {source}", path.display())]
+    #[error("store {}: open failed: {source}{}", path.display(), recovery(path))]
     Open {
         /// The database dir (`<state dir>/db`).
         path: PathBuf,
@@ -45,8 +56,18 @@ pub enum StoreError {
         /// The sled error.
         source: sled::Error,
     },
+    /// sled panicked on the database's files (sled 0.34 does on some damaged files).
+    #[error("store {}: {action} failed: sled cannot read its files ({panic}){}", path.display(), recovery(path))]
+    Damaged {
+        /// The database dir (`<state dir>/db`).
+        path: PathBuf,
+        /// What the store was doing (`open`, `scan t/`, `commit`, …).
+        action: String,
+        /// sled's panic message and where it panicked.
+        panic: String,
+    },
     /// The database holds something this layout cannot have written.
-    #[error("store {}: corrupt: {what}", path.display())]
+    #[error("store {}: corrupt: {what}{}", path.display(), recovery(path))]
     Corrupt {
         /// The database dir (`<state dir>/db`).
         path: PathBuf,

@@ -21,13 +21,18 @@
 //!   before the kind was stored are read.
 //! - [`SledStore`]: sled 0.34, one tree, every multi-key update through one `apply_batch`.
 //! - [`MemoryStore`]: the same semantics in memory, for engine tests and benchmarks.
-//! - [`StoreError`]: errors naming the path, key or seq involved.
+//! - [`state_reset`]: `shelfd state check|reset`: read every record; move a damaged store aside.
+//! - `sled_guard`: sled's panics on damaged files become errors (never a crash).
+//! - [`StoreError`]: errors naming the path, key or seq involved; a damaged store's error says
+//!   how to recover (`shelfd state reset`).
 
 mod error;
 pub mod keys;
 mod memory;
 pub mod outbox_value;
+mod sled_guard;
 mod sled_store;
+pub mod state_reset;
 
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,8 @@
 //! [`SledStore`]: the [`Store`] on sled 0.34, in `<state dir>/db`.
 //!
 //! Owns the sled database: its configuration, the lock on the state dir, the in-memory
-//! `next_seq` and outbox counters, and their rebuild at open. It must never use a second tree,
+//! `next_seq` and outbox counters, and their rebuild at open. Every call into sled runs guarded
+//! (`sled_guard`): sled's panics on damaged files become [`StoreError::Damaged`]. It must never use a second tree,
 //! sled transactions or `generate_id`, never write two keys except through one
 //! `Tree::apply_batch`, and never be called from an async runtime worker (every call blocks).
 
@@ -14,6 +15,7 @@ use sled::{Batch, IVec};
 
 use super::keys::{self, Key, KeySpace, NEXT_SEQ_KEY, OUTBOX_PREFIX};
 use super::outbox_value;
+use super::sled_guard::guarded;
 use super::{Commit, OutboxEntry, OutboxStats, Store, StoreError, check_commit, plan_drop};
 use shelfd_core::events::EventKind;
 
@@ -66,10 +68,12 @@ impl SledStore {
             .flush_every_ms(Some(FLUSH_EVERY_MS));
         let started = Instant::now();
         let db = loop {
-            match config
-                .open()
-                .map_err(|source| open_error(dir, &db_path, source))
-            {
+            let opened = guarded(|| config.open()).map_err(|panic| StoreError::Damaged {
+                path: db_path.clone(),
+                action: "open".to_owned(),
+                panic,
+            });
+            match opened.and_then(|r| r.map_err(|source| open_error(dir, &db_path, source))) {
                 Err(StoreError::InUse { .. }) if started.elapsed() < LOCK_WAIT => {
                     thread::sleep(LOCK_RETRY);
                 }
@@ -82,7 +86,10 @@ impl SledStore {
             next_seq: 1,
             stats: OutboxStats::default(),
         };
-        store.restore_counters()?;
+        match guarded(|| store.restore_counters()) {
+            Ok(result) => result?,
+            Err(panic) => return Err(store.damaged("open: scan the outbox", panic)),
+        }
         tracing::info!(
             path = %store.db_path.display(),
             recovered = store.was_recovered(),
@@ -99,6 +106,38 @@ impl SledStore {
     /// Worth logging and exporting as a metric together with [`Store::size_on_disk`].
     pub fn was_recovered(&self) -> bool {
         self.db.was_recovered()
+    }
+
+    /// Reads every record of the database (every page sled holds), so that damage anywhere is
+    /// found now rather than when the engine first needs it. Returns the number of records.
+    pub fn verify(&self) -> Result<u64, StoreError> {
+        self.guard("verify", |s| {
+            let mut records = 0u64;
+            for item in s.db.iter() {
+                item.map_err(|e| s.sled_error(format!("verify after {records} records"), e))?;
+                records += 1;
+            }
+            Ok(records)
+        })
+    }
+
+    /// Makes an empty store number its first event `next` instead of 1 (after a damaged store was
+    /// moved aside, so that new seqs never repeat old ones). Fails on a store that has numbered
+    /// anything.
+    pub fn seed_next_seq(&mut self, next: u64) -> Result<(), StoreError> {
+        if self.next_seq != 1 || self.stats.entries != 0 {
+            return Err(self.corrupt(format!(
+                "cannot seed next seq {next}: the store already numbers from {}",
+                self.next_seq
+            )));
+        }
+        let mut batch = Batch::default();
+        batch.insert(NEXT_SEQ_KEY, &keys::encode_seq(next)[..]);
+        self.guard("seed next seq", |s| {
+            s.apply(batch, || format!("seed next seq {next}"))
+        })?;
+        self.next_seq = next;
+        self.flush()
     }
 
     /// The database dir, `<state dir>/db`.
@@ -198,6 +237,35 @@ impl SledStore {
         }
     }
 
+    fn damaged(&self, action: &str, panic: String) -> StoreError {
+        StoreError::Damaged {
+            path: self.db_path.clone(),
+            action: action.to_owned(),
+            panic,
+        }
+    }
+
+    /// Runs a store operation; a panic inside sled becomes [`StoreError::Damaged`].
+    fn guard<T>(
+        &self,
+        action: &str,
+        f: impl FnOnce(&Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        guarded(|| f(self)).unwrap_or_else(|panic| Err(self.damaged(action, panic)))
+    }
+
+    /// [`SledStore::guard`] for operations that change the store's counters.
+    fn guard_mut<T>(
+        &mut self,
+        action: &str,
+        f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match guarded(|| f(self)) {
+            Ok(result) => result,
+            Err(panic) => Err(self.damaged(action, panic)),
+        }
+    }
+
     fn corrupt(&self, what: String) -> StoreError {
         StoreError::Corrupt {
             path: self.db_path.clone(),
@@ -223,12 +291,9 @@ fn open_error(dir: &Path, db_path: &Path, source: sled::Error) -> StoreError {
     }
 }
 
-impl Store for SledStore {
-    fn next_seq(&self) -> u64 {
-        self.next_seq
-    }
-
-    fn commit(&mut self, commit: Commit) -> Result<(), StoreError> {
+/// The unguarded operations; [`Store`] calls them through [`SledStore::guard`].
+impl SledStore {
+    fn commit_raw(&mut self, commit: Commit) -> Result<(), StoreError> {
         let next_seq = check_commit(&commit, self.next_seq)?;
         if commit.is_empty() {
             return Ok(());
@@ -263,7 +328,7 @@ impl Store for SledStore {
         Ok(())
     }
 
-    fn scan(&self, space: KeySpace) -> Result<Vec<(Key, Vec<u8>)>, StoreError> {
+    fn scan_raw(&self, space: KeySpace) -> Result<Vec<(Key, Vec<u8>)>, StoreError> {
         let prefix = space.prefix();
         let mut out = Vec::new();
         for item in self.db.scan_prefix(prefix) {
@@ -278,7 +343,7 @@ impl Store for SledStore {
         Ok(out)
     }
 
-    fn get(&self, key: &Key) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get_raw(&self, key: &Key) -> Result<Option<Vec<u8>>, StoreError> {
         if key.is_reserved() {
             return Err(StoreError::ReservedKey { key: key.clone() });
         }
@@ -288,18 +353,18 @@ impl Store for SledStore {
             .map_err(|e| self.sled_error(format!("read {key}"), e))
     }
 
-    fn outbox_first(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+    fn outbox_first_raw(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         self.outbox_from(0, limit)
     }
 
-    fn outbox_after(&self, seq: u64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+    fn outbox_after_raw(&self, seq: u64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         match seq.checked_add(1) {
             Some(first) => self.outbox_from(first, limit),
             None => Ok(Vec::new()),
         }
     }
 
-    fn outbox_ack(&mut self, seqs: &[u64]) -> Result<(), StoreError> {
+    fn outbox_ack_raw(&mut self, seqs: &[u64]) -> Result<(), StoreError> {
         let mut seqs = seqs.to_vec();
         seqs.sort_unstable();
         seqs.dedup();
@@ -328,11 +393,7 @@ impl Store for SledStore {
         Ok(())
     }
 
-    fn outbox_stats(&self) -> OutboxStats {
-        self.stats
-    }
-
-    fn outbox_drop_oldest(
+    fn outbox_drop_oldest_raw(
         &mut self,
         max_entries: u64,
         max_bytes: u64,
@@ -366,17 +427,74 @@ impl Store for SledStore {
         Ok(dropped)
     }
 
-    fn flush(&self) -> Result<(), StoreError> {
+    fn flush_raw(&self) -> Result<(), StoreError> {
         self.db
             .flush()
             .map(|_| ())
             .map_err(|e| self.sled_error("flush".into(), e))
     }
 
-    fn size_on_disk(&self) -> u64 {
+    fn size_on_disk_raw(&self) -> u64 {
         self.db.size_on_disk().unwrap_or_else(|e| {
             tracing::warn!(path = %self.db_path.display(), error = %e, "store size unknown");
             0
         })
+    }
+}
+
+impl Store for SledStore {
+    fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    fn commit(&mut self, commit: Commit) -> Result<(), StoreError> {
+        self.guard_mut("commit", |s| s.commit_raw(commit))
+    }
+
+    fn scan(&self, space: KeySpace) -> Result<Vec<(Key, Vec<u8>)>, StoreError> {
+        self.guard("scan", |s| s.scan_raw(space))
+    }
+
+    fn get(&self, key: &Key) -> Result<Option<Vec<u8>>, StoreError> {
+        self.guard("read", |s| s.get_raw(key))
+    }
+
+    fn outbox_first(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.guard("read outbox", |s| s.outbox_first_raw(limit))
+    }
+
+    fn outbox_after(&self, seq: u64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.guard("read outbox", |s| s.outbox_after_raw(seq, limit))
+    }
+
+    fn outbox_ack(&mut self, seqs: &[u64]) -> Result<(), StoreError> {
+        self.guard_mut("outbox ack", |s| s.outbox_ack_raw(seqs))
+    }
+
+    fn outbox_stats(&self) -> OutboxStats {
+        self.stats
+    }
+
+    fn outbox_drop_oldest(
+        &mut self,
+        max_entries: u64,
+        max_bytes: u64,
+        keep: &dyn Fn(EventKind) -> bool,
+    ) -> Result<u64, StoreError> {
+        self.guard_mut("outbox drop", |s| {
+            s.outbox_drop_oldest_raw(max_entries, max_bytes, keep)
+        })
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.guard("flush", |s| s.flush_raw())
+    }
+
+    fn size_on_disk(&self) -> u64 {
+        self.guard("size on disk", |s| Ok(s.size_on_disk_raw()))
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "store size unknown");
+                0
+            })
     }
 }

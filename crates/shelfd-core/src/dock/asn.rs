@@ -11,8 +11,8 @@
 //! {"id":"c2","shipment":"SHP-8","dock":"dock-1","lines":[{"sku":"00614141000012","qty":24}]}
 //! ```
 //!
-//! Limits: at most [`MAX_ASN_EPCS`] EPCs (each a whole number of 16-bit words, at most 496 bits,
-//! no duplicates, either case) or [`MAX_ASN_LINES`] lines (each a GTIN-14 with a valid check
+//! Limits: at most [`MAX_ASN_EPCS`] EPCs (each hex of whole 16-bit words or a GS1 EPC printed at
+//! its own bit length, at most 496 bits, no duplicates, either case) or [`MAX_ASN_LINES`] lines (each a GTIN-14 with a valid check
 //! digit, no SKU twice, `qty` 1..=[`MAX_LINE_QTY`]); exactly one of `epcs` and `lines`.
 
 use serde_json::{Map, Value};
@@ -453,6 +453,27 @@ mod tests {
     }
 
     #[test]
+    fn epcs_printed_at_their_own_length_are_the_tags_epcs() {
+        // TDS 2.3 annex E.3 (SSCC+, odd digit count) and SGTIN-198 as 50 digits (pyepc's form).
+        let sgtin198_50 = "3666C4409047E159B2C2BF1000000000000000000000000000";
+        let sgtin198_52 = "3666C4409047E159B2C2BF100000000000000000000000000000";
+        let a = parse(json!({"shipment":"S","dock":"d",
+            "epcs":[sgtin198_50, "F90095201234567891235"]}))
+        .expect("valid");
+        let b = parse(json!({"shipment":"S","dock":"d",
+            "epcs":[sgtin198_52, "F90095201234567891235000"]}))
+        .expect("valid");
+        assert_eq!(a.content, b.content);
+        assert_eq!(a.digest(), b.digest());
+        let err = parse(json!({"shipment":"S","dock":"d","epcs":[sgtin198_50, sgtin198_52]}))
+            .expect_err("a repeat");
+        assert!(
+            err.contains("epcs[1]") && err.contains("repeats epcs[0]"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn order_and_case_do_not_change_the_content_or_its_digest() {
         let a = parse(json!({"shipment":"S","dock":"d","epcs":[E1, E2]})).expect("a");
         let b =
@@ -509,11 +530,11 @@ mod tests {
             ),
             (
                 json!({"shipment":"S","dock":"d","epcs":["30zz"]}),
-                "epcs[0]: \"30zz\" is not hexadecimal",
+                "epcs[0]: hex \"30zz\" has 'z' at position 2, which is not a hex digit",
             ),
             (
                 json!({"shipment":"S","dock":"d","epcs":[E1, "307"]}),
-                "epcs[1]: \"307\" is not a whole number of 16-bit words (hex length 3)",
+                "epcs[1]: hex \"307\" has 12 bits (3 hex digits), too few for SGTIN-96, which needs 96",
             ),
             (
                 json!({"shipment":"S","dock":"d","epcs":[E1, E2, E1]}),

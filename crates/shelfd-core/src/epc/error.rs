@@ -255,13 +255,35 @@ pub enum EpcError {
         /// Its zero-based character position.
         position: usize,
     },
-    /// The hex text is not a whole number of 16-bit words.
-    #[error("hex {hex:?} is not a whole number of 16-bit words ({len} hex digits)")]
+    /// The hex text is not a whole number of 16-bit words, and not a GS1 EPC printed at its own
+    /// bit length either (why not: `cause`).
+    #[error(
+        "hex {hex:?} is not a whole number of 16-bit words ({len} hex digits) \
+         nor a GS1 EPC printed at its own length: {cause}"
+    )]
     HexNotWords {
         /// The input (shortened if long).
         hex: String,
         /// Its length in hex digits.
         len: usize,
+        /// Why it does not decode as a GS1 EPC.
+        cause: Box<EpcError>,
+    },
+    /// The hex text ends before the GS1 EPC scheme its header names.
+    #[error(
+        "hex {hex:?} has {bits} bits ({len} hex digits), too few for {scheme}, which needs {needed}"
+    )]
+    HexTooShort {
+        /// The input (shortened if long).
+        hex: String,
+        /// Its length in hex digits.
+        len: usize,
+        /// Its length in bits.
+        bits: usize,
+        /// The scheme its header names.
+        scheme: Scheme,
+        /// Bits the EPC needs.
+        needed: usize,
     },
     /// No bytes at all.
     #[error("EPC is empty (no header byte)")]

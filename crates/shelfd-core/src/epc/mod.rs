@@ -233,11 +233,31 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, EpcError> {
     }
 }
 
+/// The scheme of the EPC in `bytes` (validated strictly) and the number of bits it uses without
+/// its zero padding: the fixed length of a TDS 1.x scheme, or where the last element of a '+'
+/// scheme ends.
+pub(crate) fn encoded_bits(bytes: &[u8]) -> Result<(Scheme, usize), EpcError> {
+    use Scheme::*;
+    let scheme = decode(bytes)?.scheme;
+    let bits = match scheme {
+        Sgtin96 | Sscc96 | Sgln96 | Grai96 | Giai96 | Gid96 => 96,
+        Sgtin198 => 198,
+        Sgln195 => 195,
+        Grai170 => 170,
+        Giai202 => 202,
+        plus => plus_schemes::encoded_bits(bytes, plus)?,
+    };
+    Ok((scheme, bits))
+}
+
 /// [`parse_hex`] then [`decode`].
 ///
 /// ```
 /// let err = shelfd_core::epc::decode_hex("30f").unwrap_err();
-/// assert_eq!(err.to_string(), r#"hex "30f" is not a whole number of 16-bit words (3 hex digits)"#);
+/// assert_eq!(err.to_string(), r#"hex "30f" has 12 bits (3 hex digits), too few for SGTIN-96, which needs 96"#);
+/// // SGTIN-198 printed at its own length (50 digits) is the tag's 52-digit EPC.
+/// let d = shelfd_core::epc::decode_hex("3666C4409047E159B2C2BF1000000000000000000000000000").unwrap();
+/// assert_eq!(d.serial.as_deref(), Some("32a/b"));
 /// ```
 pub fn decode_hex(s: &str) -> Result<Decoded, EpcError> {
     decode(&parse_hex(s)?)
@@ -265,7 +285,7 @@ pub fn gtin14(bytes: &[u8]) -> Option<String> {
 /// ```
 /// let v = shelfd_core::epc::describe_json("30f");
 /// assert_eq!(v["epc"], "30f");
-/// assert!(v["error"].as_str().unwrap().contains("16-bit words"));
+/// assert!(v["error"].as_str().unwrap().contains("too few for SGTIN-96"));
 /// let v = shelfd_core::epc::describe_json("3074257BF7194E4000001A85");
 /// assert_eq!(v["ok"]["scheme"], "sgtin-96");
 /// assert_eq!(v["ok"]["gtin"], "80614141123458");

@@ -120,6 +120,8 @@ impl<S: ElementSink> ElementSink for Counting<'_, S> {
 struct Front {
     filter: u8,
     date_kind: Option<&'static str>,
+    /// Bits the EPC uses (its last element's end; only zero padding follows).
+    end: usize,
 }
 
 /// Walks and validates a '+'/'++' EPC, reporting every element (the date, the scheme's AIs,
@@ -180,7 +182,11 @@ fn walk<S: ElementSink>(
     } else {
         r.expect_zero_tail()?;
     }
-    Ok(Front { filter, date_kind })
+    Ok(Front {
+        filter,
+        date_kind,
+        end: r.position(),
+    })
 }
 
 /// Reads the AI of one +AIDC element: two BCD digits, then as many more as Table K says.
@@ -240,6 +246,16 @@ pub(crate) fn gtin(bytes: &[u8], scheme: Scheme) -> Option<String> {
     };
     walk(bytes, scheme, &mut capture, &mut |_| {}).ok()?;
     (capture.len == 14).then(|| capture.digits.iter().map(|&b| char::from(b)).collect())
+}
+
+/// The number of bits a valid '+'/'++' EPC uses, without its zero padding.
+pub(crate) fn encoded_bits(bytes: &[u8], scheme: Scheme) -> Result<usize, EpcError> {
+    struct Discard;
+    impl ElementSink for Discard {
+        fn start(&mut self, _: Ai) {}
+        fn push(&mut self, _: u8) {}
+    }
+    Ok(walk(bytes, scheme, &mut Discard, &mut |_| {})?.end)
 }
 
 /// Fully decodes a '+'/'++' EPC.

@@ -431,6 +431,102 @@ fn sgtin198_is_accepted_as_198_200_and_208_bits() {
     assert!(decode_hex("3074257BF7194E4000001A8500000000").is_ok());
 }
 
+// ------------------------------------------------------------------------------ hex as peers print it
+
+/// EPCs printed at their exact bit length instead of whole 16-bit words, with the same EPC as a
+/// tag's EPC bank holds it (padded to words).
+///
+/// Sources: the '+' vectors are TDS 2.3 annex E.3 as transcribed in
+/// `dev-tests/resolver/test_epc_binary.py` of ricardomelo/GS1_DigitalLink_Resolver_CE (printed
+/// there with odd digit counts); the 198/195/170/202-bit forms are the annex E.3 vectors cut to
+/// ⌈bits / 4⌉ digits, the way pyepc prints SGTIN-198 (50 digits; GS1.md §1).
+const PEER_PRINTED: &[(&str, &str)] = &[
+    ("F90095201234567891235", "F90095201234567891235000"),
+    (
+        "FB342CDE795211411234538566CB0AFC4",
+        "FB342CDE795211411234538566CB0AFC4000",
+    ),
+    (
+        "F2395211411234548566CB0AFC4",
+        "F2395211411234548566CB0AFC40",
+    ),
+    ("FA3952114132E83C2BF10", "FA3952114132E83C2BF10000"),
+    (
+        "3666C4409047E159B2C2BF1000000000000000000000000000",
+        "3666C4409047E159B2C2BF100000000000000000000000000000",
+    ),
+    (
+        "3976451FD46072CD9615F8800000000000000000000000000",
+        "3976451FD46072CD9615F8800000000000000000000000000000",
+    ),
+    (
+        "3776451FD40C0E59B2C2BF100000000000000000000",
+        "3776451FD40C0E59B2C2BF1000000000000000000000",
+    ),
+    (
+        "3876451FD59B2C2BF1000000000000000000000000000000000",
+        "3876451FD59B2C2BF10000000000000000000000000000000000",
+    ),
+];
+
+#[test]
+fn hex_printed_at_the_schemes_own_length_is_accepted() {
+    for &(printed, words) in PEER_PRINTED {
+        assert_ne!(
+            printed.len() % 4,
+            0,
+            "{printed} is a peer's exact-length form"
+        );
+        assert_eq!(words.len() % 4, 0);
+        let bytes = parse_hex(printed).unwrap_or_else(|e| panic!("{printed}: {e}"));
+        assert_eq!(bytes, parse_hex(words).unwrap(), "{printed}");
+        assert_eq!(decode_hex(printed).unwrap(), decode_hex(words).unwrap());
+        assert!(describe_json(printed).get("ok").is_some(), "{printed}");
+    }
+    // The E.3 pairs by scheme name and Digital Link, straight from their printed form.
+    for &(scheme, hex, path) in E3 {
+        let d = decode_hex(hex).unwrap_or_else(|e| panic!("{scheme} {hex}: {e}"));
+        assert_eq!(dl_path(&d), path, "{scheme} {hex}");
+    }
+}
+
+#[test]
+fn hex_shorter_than_its_scheme_or_with_pad_bits_is_rejected() {
+    let cases = [
+        // SGTIN-198 as 49 digits: 196 bits.
+        (
+            "3666C4409047E159B2C2BF100000000000000000000000000",
+            r#"hex "3666C4409047E159B2C2BF100000000000000000000000000" has 196 bits (49 hex digits), too few for SGTIN-198, which needs 198"#,
+        ),
+        // SSCC+ missing its last digit.
+        (
+            "F900952012345678912",
+            "SSCC+ AI (00): the EPC ends inside it",
+        ),
+        // SGTIN-198 as 50 digits whose last (pad) bit is set.
+        (
+            "3666C4409047E159B2C2BF1000000000000000000000000001",
+            "SGTIN-198 has non-zero bits after its end (first at bit 199)",
+        ),
+        // SSCC+ with a non-zero digit after its end.
+        (
+            "F900952012345678912351",
+            "SSCC+ has non-zero bits after its end (first at bit 87)",
+        ),
+        // Not GS1 and not whole words: the reader's TID-like form.
+        ("E2801160600002054E3A7A2", "unknown EPC header 0xe2"),
+        ("0", "unprogrammed tag"),
+    ];
+    for (hex, why) in cases {
+        let message = parse_hex(hex).unwrap_err().to_string();
+        assert!(message.contains(why), "{hex}: {message}");
+        assert!(message.contains(hex), "{hex}: {message}");
+        assert!(decode_hex(hex).is_err());
+    }
+    // Whole words stay any EPC (GS1 or not), as readers report them.
+    assert_eq!(parse_hex("E2801160600002054E3A7A2B").unwrap().len(), 12);
+}
+
 // ------------------------------------------------------------------------------ rejections
 
 #[test]
@@ -1101,6 +1197,30 @@ proptest! {
         let giai: String = format!("{}{}", &data[..7], serial).chars().take(30).collect();
         let d = decode(&encode::giai_plus(filter, &giai).unwrap()).unwrap();
         prop_assert_eq!(d.giai, Some(giai));
+    }
+
+    #[test]
+    fn exact_length_hex_parses_to_the_tag_bytes(
+        filter in 0u8..8, data in digits(13), serial in cset82(), serial96 in 0u64..(1 << 38),
+    ) {
+        let gtin = with_check(&data);
+        let sscc = with_check(&format!("{data}1234"));
+        let giai: String = format!("{}{}", &data[..7], serial).chars().take(30).collect();
+        let epcs = [
+            encode::sgtin_plus(filter, &gtin, &serial).unwrap(),
+            encode::dsgtin_plus(filter, 4, "251231", &gtin, &serial).unwrap(),
+            encode::sscc_plus(filter, &sscc).unwrap(),
+            encode::giai_plus(filter, &giai).unwrap(),
+            encode::sgtin198(filter, &data[..7], &data[7..13], &serial).unwrap(),
+            encode::sgtin96(filter, &data[..7], &data[7..13], serial96).unwrap(),
+        ];
+        for bytes in epcs {
+            let (_, bits) = encoded_bits(&bytes).unwrap();
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let exact = bits.div_ceil(4);
+            prop_assert_eq!(parse_hex(&hex[..exact]).unwrap(), bytes.clone());
+            prop_assert!(decode_hex(&hex[..exact - 1]).is_err(), "{} cut to {}", hex, exact - 1);
+        }
     }
 
     #[test]

@@ -15,12 +15,21 @@
 //! of items (`units` < 0 picked, > 0 put back; `grams` measured), and a lane's settled weight
 //! above its tare.
 //!
+//! `t` is at most [`MAX_T_MS`] (9999-12-31T23:59:59.999Z): a later time is rejected with the
+//! value, so no timer downstream is handed an instant it cannot reach. A line is at most
+//! [`lines::MAX_LINE_BYTES`] bytes of UTF-8; [`lines`] cuts a byte stream into such lines.
+//!
 //! This module owns parsing and writing those lines. It never interprets them: mapping readers
 //! and antennas to locations is the engine's job.
+
+pub mod lines;
 
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::fmt::Write as _;
+
+/// The latest `t` a read log may carry: 9999-12-31T23:59:59.999Z in ms since the Unix epoch.
+pub const MAX_T_MS: u64 = 253_402_300_799_999;
 
 /// One line of a read log.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,7 +76,7 @@ pub struct TagRead {
     pub reader: String,
     /// Antenna port, 1-based.
     pub antenna: u16,
-    /// EPC bytes (a whole number of 16-bit words).
+    /// EPC bytes (a whole number of 16-bit words, as the tag's EPC bank holds them).
     pub epc: Vec<u8>,
     /// Received signal strength in dBm, when the reader reports it.
     pub rssi: Option<f32>,
@@ -221,6 +230,18 @@ pub enum ReadLogError {
     /// The object mixes fields of different record kinds or lacks required ones.
     #[error("{0}")]
     Shape(String),
+    /// The line is not UTF-8 text.
+    #[error("not UTF-8 text (invalid byte at offset {offset})")]
+    NotUtf8 {
+        /// Byte offset of the first invalid byte in the line.
+        offset: usize,
+    },
+    /// The line is longer than [`lines::MAX_LINE_BYTES`]; it was not read whole.
+    #[error("longer than {max} bytes, the read-log line limit (not read further)")]
+    TooLong {
+        /// The limit in bytes.
+        max: usize,
+    },
 }
 
 #[derive(Deserialize)]
@@ -254,12 +275,20 @@ struct RawLine<'a> {
 /// let err = shelfd_core::readlog::parse_line(r#"{"t":1,"reader":"r1","antenna":1,"epc":"30f"}"#)
 ///     .unwrap_err();
 /// assert_eq!(err.to_string(),
-///     r#"field epc: "30f" is not a whole number of 16-bit words (hex length 3)"#);
+///     r#"field epc: hex "30f" has 12 bits (3 hex digits), too few for SGTIN-96, which needs 96"#);
 /// ```
 pub fn parse_line(line: &str) -> Result<Record, ReadLogError> {
     let raw: RawLine<'_> =
         serde_json::from_str(line).map_err(|e| ReadLogError::Json(e.to_string()))?;
     let t = raw.t;
+    if t > MAX_T_MS {
+        return Err(ReadLogError::Field {
+            field: "t",
+            reason: format!(
+                "{t} ms is after 9999-12-31T23:59:59.999Z ({MAX_T_MS} ms), the latest time a read log may carry"
+            ),
+        });
+    }
     let shape = |what: &str| ReadLogError::Shape(what.to_string());
     let lane_fields = raw.node.is_some()
         || raw.lane.is_some()
@@ -443,7 +472,7 @@ fn check_id(field: &'static str, v: &str) -> Result<(), ReadLogError> {
     }
 }
 
-/// Parses EPC hex text into bytes: a non-empty whole number of 16-bit words, at most 496 bits.
+/// Parses EPC hex text into bytes (see [`epc_from_hex`]).
 fn parse_epc_hex(s: &str) -> Result<Vec<u8>, ReadLogError> {
     epc_from_hex(s).map_err(|reason| ReadLogError::Field {
         field: "epc",
@@ -451,17 +480,24 @@ fn parse_epc_hex(s: &str) -> Result<Vec<u8>, ReadLogError> {
     })
 }
 
-/// Parses EPC hex text (either case) into bytes: a non-empty whole number of 16-bit words, at
-/// most 496 bits. The error names the text and what is wrong with it. Shared by read logs and
-/// `asn` commands, so both accept exactly the same EPCs.
+/// Longest EPC hex accepted from a person or a file: 496 bits (31 words, the most a Gen2 PC
+/// word announces).
+pub const MAX_EPC_HEX_DIGITS: usize = 124;
+
+/// Parses EPC hex text (either case) into EPC bank bytes, at most 496 bits: hex of whole 16-bit
+/// words, or a GS1 EPC printed at its own bit length (SGTIN-198 as 50 digits, '+' schemes with
+/// odd digit counts), padded to words as a tag holds it ([`crate::epc::parse_hex`]). The error
+/// names the text and what is wrong with it. Shared by read logs and `asn` commands, so both
+/// accept exactly the same EPCs as `shelfd epc`.
 ///
 /// ```
 /// assert_eq!(shelfd_core::readlog::epc_from_hex("30Aa"), Ok(vec![0x30, 0xaa]));
+/// assert_eq!(shelfd_core::readlog::epc_from_hex("F90095201234567891235").unwrap().len(), 12);
 /// assert_eq!(shelfd_core::readlog::epc_from_hex("30f").unwrap_err(),
-///     r#""30f" is not a whole number of 16-bit words (hex length 3)"#);
+///     r#"hex "30f" has 12 bits (3 hex digits), too few for SGTIN-96, which needs 96"#);
 /// ```
 pub fn epc_from_hex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() > 124 {
+    if s.len() > MAX_EPC_HEX_DIGITS {
         let head: String = s.chars().take(32).collect();
         return Err(format!(
             "\"{}…\" ({} characters) is longer than 496 bits",
@@ -469,35 +505,29 @@ pub fn epc_from_hex(s: &str) -> Result<Vec<u8>, String> {
             s.len()
         ));
     }
-    if s.is_empty() || s.len() % 4 != 0 {
-        return Err(format!(
-            "{s:?} is not a whole number of 16-bit words (hex length {})",
-            s.len()
-        ));
-    }
-    let mut out = Vec::with_capacity(s.len() / 2);
-    for pair in s.as_bytes().chunks_exact(2) {
-        match (hex_val(pair[0]), hex_val(pair[1])) {
-            (Some(h), Some(l)) => out.push(h << 4 | l),
-            _ => return Err(format!("{s:?} is not hexadecimal")),
-        }
-    }
-    Ok(out)
-}
-
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
+    crate::epc::parse_hex(s).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn epcs_printed_at_their_own_length_are_read_as_the_tag_holds_them() {
+        // SSCC+ from TDS 2.3 annex E.3, printed there with 21 digits.
+        let r = parse_line(r#"{"t":5,"reader":"r1","antenna":1,"epc":"F90095201234567891235"}"#)
+            .expect("valid");
+        let Record::Read(read) = &r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(read.epc.len(), 12);
+        assert!(
+            r.to_json_line()
+                .contains(r#""epc":"f90095201234567891235000""#)
+        );
+        assert_eq!(parse_line(&r.to_json_line()), Ok(r));
+    }
 
     #[test]
     fn parses_every_kind() {
@@ -595,7 +625,7 @@ mod tests {
             ),
             (
                 r#"{"t":5,"reader":"r1","antenna":1,"epc":"30zz"}"#,
-                "\"30zz\" is not hexadecimal",
+                "hex \"30zz\" has 'z' at position 2, which is not a hex digit",
             ),
             (
                 r#"{"t":5,"reader":"r1","antenna":1,"epc":"3074","rssi":1e9}"#,
@@ -606,6 +636,14 @@ mod tests {
                 "unknown field",
             ),
             (r#"{"t":5,"reader":"r1","epc":"3074"}"#, "needs \"antenna\""),
+            (
+                r#"{"t":18446744073709551615,"reader":"r1","link":"up"}"#,
+                "field t: 18446744073709551615 ms is after 9999-12-31T23:59:59.999Z",
+            ),
+            (
+                r#"{"t":253402300800000,"gpio":"door","level":true}"#,
+                "253402300800000 ms is after",
+            ),
         ];
         for (line, want) in cases {
             let err = parse_line(line).expect_err(line).to_string();

@@ -479,7 +479,7 @@ impl Engine {
             self.dirty.meta = true;
         }
         if self.next_sweep == 0 {
-            self.next_sweep = (t / SWEEP_MS + 1) * SWEEP_MS;
+            self.next_sweep = (t / SWEEP_MS).saturating_add(1).saturating_mul(SWEEP_MS);
         }
         if t <= self.now {
             return;
@@ -493,7 +493,11 @@ impl Engine {
             while self.next_sweep <= t {
                 let at = self.next_sweep;
                 self.sweep(at, out);
-                self.next_sweep += SWEEP_MS;
+                // Terminates for any `t`: at the end of time there is no next sweep.
+                let Some(next) = at.checked_add(SWEEP_MS) else {
+                    break;
+                };
+                self.next_sweep = next;
             }
             self.dirty.meta = true;
         }

@@ -22,10 +22,12 @@
 //! | `shelfd_outbox_entries` / `shelfd_outbox_bytes` | gauge | |
 //! | `shelfd_outbox_dropped_total` | counter | |
 //! | `shelfd_mqtt_connected` | gauge | |
+//! | `shelfd_mqtt_disconnects_total` | counter | cause (`taken_over`, `oversize`, `refused`, `lost`) |
 //! | `shelfd_publish_latency_seconds` | histogram (publish → PUBACK) | |
 //! | `shelfd_store_size_bytes` | gauge | |
 
 use crate::health::PipelineState;
+use crate::publish::session::DisconnectCause;
 use shelfd_core::events::EventKind;
 use shelfd_readers::ReaderHealthSnapshot;
 use std::fmt::Write as _;
@@ -102,6 +104,8 @@ pub struct Metrics {
     /// Committed events per kind, indexed by [`EventKind::index`].
     events: [AtomicU64; EventKind::ALL.len()],
     present: Mutex<Vec<(String, u64)>>,
+    /// Ended broker connections per cause, indexed by [`DisconnectCause::index`].
+    mqtt_disconnects: [AtomicU64; DisconnectCause::ALL.len()],
     /// Time of one engine step (a batch fed and committed, or a timer tick).
     pub engine_step: Histogram,
     /// Time from a publish to its PUBACK.
@@ -116,6 +120,7 @@ impl Default for Metrics {
             store_bytes: AtomicU64::new(0),
             events: std::array::from_fn(|_| AtomicU64::new(0)),
             present: Mutex::new(Vec::new()),
+            mqtt_disconnects: std::array::from_fn(|_| AtomicU64::new(0)),
             engine_step: Histogram::new(&STEP_BUCKETS),
             publish_latency: Histogram::new(&LATENCY_BUCKETS),
         }
@@ -137,6 +142,16 @@ impl Metrics {
     /// Counts records fed to the engine.
     pub fn add_records(&self, n: u64) {
         self.records.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts one ended broker connection of `cause`.
+    pub fn count_mqtt_disconnect(&self, cause: DisconnectCause) {
+        self.mqtt_disconnects[cause.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Broker connections that ended for `cause` so far.
+    pub fn mqtt_disconnects(&self, cause: DisconnectCause) -> u64 {
+        self.mqtt_disconnects[cause.index()].load(Ordering::Relaxed)
     }
 
     /// Counts one committed event of `kind`.
@@ -307,6 +322,20 @@ impl Metrics {
             "1 while the broker connection is up.",
             u64::from(s.mqtt_connected),
         );
+        header(
+            &mut out,
+            "shelfd_mqtt_disconnects_total",
+            "counter",
+            "Broker connections that ended, by cause.",
+        );
+        for cause in DisconnectCause::ALL {
+            let _ = writeln!(
+                out,
+                "shelfd_mqtt_disconnects_total{{cause=\"{}\"}} {}",
+                cause.as_str(),
+                self.mqtt_disconnects(cause)
+            );
+        }
         self.publish_latency.render(
             &mut out,
             "shelfd_publish_latency_seconds",

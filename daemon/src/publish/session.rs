@@ -9,8 +9,11 @@
 //!   [`STABLE_AFTER`]: a connection that dies soon after its CONNACK (a poisoned message, a
 //!   client-id fight) never resets it, so such a loop slows down to the backoff's ceiling
 //!   instead of reconnecting twice a second. A takeover waits at least [`TAKEOVER_PAUSE`].
-//! - Each cause is logged once per streak (at WARN, naming it and what to do); repeats of the
-//!   same cause log at DEBUG. Every end is counted per cause in the metrics.
+//! - A takeover and an oversized packet are logged once per streak (naming the cause and what
+//!   to do), repeats of them at DEBUG: the same poisoned message or the same rival client is
+//!   reported once, not at every attempt. A lost or refused connection is logged at every
+//!   attempt (the growing backoff bounds the rate). Every end is counted per cause in the
+//!   metrics.
 //!
 //! It never decides what to publish; [`super::task`] owns the connection.
 
@@ -93,7 +96,8 @@ impl DisconnectCause {
 #[derive(Debug)]
 pub struct Reconnect {
     backoff: Backoff,
-    /// The cause of the previous end, for logging each cause once per streak.
+    /// The cause of the previous end, for logging a takeover or an oversized packet once per
+    /// streak.
     last: Option<DisconnectCause>,
 }
 
@@ -123,7 +127,12 @@ impl Reconnect {
         if cause == DisconnectCause::TakenOver {
             delay = delay.max(TAKEOVER_PAUSE);
         }
-        let repeat = self.last == Some(cause) && up < STABLE_AFTER;
+        let repeat = self.last == Some(cause)
+            && up < STABLE_AFTER
+            && matches!(
+                cause,
+                DisconnectCause::TakenOver | DisconnectCause::Oversize
+            );
         self.last = Some(cause);
         let error = error.map(ToString::to_string).unwrap_or_default();
         match (cause, repeat) {

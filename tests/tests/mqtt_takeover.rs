@@ -2,9 +2,10 @@
 //! client id (and reconnects at once whenever it is dropped) kicks the daemon off.
 //!
 //! - On an open broker the daemon tells the takeover from a lost network (MQTT 5 DISCONNECT
-//!   reason 0x8E, *session taken over*), logs the cause and backs off, so the two clients do
-//!   not knock each other off several times a second; after the other client leaves, every
-//!   event is delivered.
+//!   reason 0x8E, *session taken over*, or — Mosquitto 2.0 closes the old connection without
+//!   one — the broker closing its connection again right after accepting it), logs the cause
+//!   and backs off, so the two clients do not knock each other off several times a second;
+//!   after the other client leaves, every event is delivered.
 //! - With the shipped `config/mosquitto/mosquitto.conf` (client ids bound to user names), a
 //!   client of another store cannot take the gateway's session over at all.
 
@@ -30,18 +31,19 @@ fn a_takeover_is_detected_logged_and_backed_off_and_nothing_is_lost() {
 
     let rogue = Rogue::start(broker.port, CLIENT_ID, None);
     // The rogue connects, the daemon is dropped; each time the daemon comes back it drops the
-    // rogue, which reconnects at once. Three rogue connections = two daemon returns.
+    // rogue, which reconnects at once. The first return may be quick (a single close after a
+    // long connection looks like a broker restart); from the second close on it is a takeover.
     wait_until_or(
-        "three rogue connections",
+        "four rogue connections",
         LONG,
-        || rogue.connects().len() >= 3,
+        || rogue.connects().len() >= 4,
         || daemon.log(),
     );
     let times = rogue.connects();
     let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
     // The old publisher reset its backoff on every CONNACK: about 0.5 s between returns.
     assert!(
-        gaps.iter().all(|g| *g >= Duration::from_secs(10)),
+        gaps[1..].iter().all(|g| *g >= Duration::from_secs(10)),
         "the daemon did not back off after a takeover: {gaps:?}\n{}",
         daemon.log()
     );

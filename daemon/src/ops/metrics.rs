@@ -22,7 +22,7 @@
 //! | `shelfd_outbox_entries` / `shelfd_outbox_bytes` | gauge | |
 //! | `shelfd_outbox_dropped_total` | counter | |
 //! | `shelfd_mqtt_connected` | gauge | |
-//! | `shelfd_mqtt_disconnects_total` | counter | cause (`taken_over`, `oversize`, `refused`, `lost`) |
+//! | `shelfd_mqtt_disconnects_total` | counter | cause (`taken_over`, `closed`, `oversize`, `refused`, `lost`) |
 //! | `shelfd_publish_latency_seconds` | histogram (publish → PUBACK) | |
 //! | `shelfd_store_size_bytes` | gauge | |
 

@@ -3,8 +3,12 @@
 //!
 //! - A connection ends for one [`DisconnectCause`], read from rumqttc's error: the broker
 //!   closed it because another client connected with our client id (MQTT 5 reason 0x8E,
-//!   *session taken over*), the broker sent a packet over our negotiated maximum, the broker
-//!   refused the CONNECT, or the connection was lost.
+//!   *session taken over*), the broker closed it without a reason, the broker sent a packet
+//!   over our negotiated maximum, the broker refused the CONNECT, or the connection was lost.
+//! - Mosquitto 2.0 closes a taken-over connection without a DISCONNECT reaching the client
+//!   (seen with 2.0.11), so a takeover is also *inferred*: a connection the broker closes soon
+//!   after accepting it, right after another such close, is treated as a takeover (two
+//!   clients with one client id), with the same pause and log line.
 //! - The backoff grows with every connection that ends before it was up for
 //!   [`STABLE_AFTER`]: a connection that dies soon after its CONNACK (a poisoned message, a
 //!   client-id fight) never resets it, so such a loop slows down to the backoff's ceiling
@@ -39,8 +43,11 @@ pub const POLICY: BackoffPolicy = BackoffPolicy {
 /// Why a broker connection ended (or never came up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DisconnectCause {
-    /// The broker closed the connection because another client connected with our client id.
+    /// The broker closed the connection because another client connected with our client id
+    /// (said by reason code, or inferred from repeated closes soon after CONNACK).
     TakenOver,
+    /// The broker closed an accepted connection without saying why.
+    Closed,
     /// The broker sent a packet over the maximum packet size we announced.
     Oversize,
     /// The broker refused the connection (bad credentials, not authorized, …).
@@ -51,8 +58,9 @@ pub enum DisconnectCause {
 
 impl DisconnectCause {
     /// Every cause, in metric order.
-    pub const ALL: [DisconnectCause; 4] = [
+    pub const ALL: [DisconnectCause; 5] = [
         DisconnectCause::TakenOver,
+        DisconnectCause::Closed,
         DisconnectCause::Oversize,
         DisconnectCause::Refused,
         DisconnectCause::Lost,
@@ -62,6 +70,7 @@ impl DisconnectCause {
     pub fn as_str(self) -> &'static str {
         match self {
             DisconnectCause::TakenOver => "taken_over",
+            DisconnectCause::Closed => "closed",
             DisconnectCause::Oversize => "oversize",
             DisconnectCause::Refused => "refused",
             DisconnectCause::Lost => "lost",
@@ -86,6 +95,7 @@ impl DisconnectCause {
             ConnectionError::MqttState(StateError::Deserialization(
                 rumqttc::v5::mqttbytes::Error::PayloadSizeLimitExceeded { .. },
             )) => DisconnectCause::Oversize,
+            ConnectionError::MqttState(StateError::ConnectionAborted) => DisconnectCause::Closed,
             ConnectionError::ConnectionRefused(_) => DisconnectCause::Refused,
             _ => DisconnectCause::Lost,
         }
@@ -121,7 +131,17 @@ impl Reconnect {
         broker: &str,
         client_id: &str,
     ) -> (DisconnectCause, Duration) {
-        let cause = error.map_or(DisconnectCause::Lost, DisconnectCause::of);
+        let mut cause = error.map_or(DisconnectCause::Lost, DisconnectCause::of);
+        let young = up > Duration::ZERO && up < STABLE_AFTER;
+        if cause == DisconnectCause::Closed
+            && young
+            && matches!(
+                self.last,
+                Some(DisconnectCause::Closed | DisconnectCause::TakenOver)
+            )
+        {
+            cause = DisconnectCause::TakenOver;
+        }
         self.backoff.connection_ended(up);
         let mut delay = self.backoff.next_delay();
         if cause == DisconnectCause::TakenOver {
@@ -134,10 +154,12 @@ impl Reconnect {
                 DisconnectCause::TakenOver | DisconnectCause::Oversize
             );
         self.last = Some(cause);
+        // The log line names the evidence: said by the broker, or inferred.
+        let inferred = error.is_some_and(|e| DisconnectCause::of(e) == DisconnectCause::Closed);
         let error = error.map(ToString::to_string).unwrap_or_default();
         match (cause, repeat) {
             (DisconnectCause::TakenOver, false) => tracing::warn!(
-                %broker, client_id, ?delay,
+                %broker, client_id, ?delay, inferred,
                 "the broker dropped this connection: another client connected with our client id \
                  (session taken over); backing off. Bind client ids to user names at the broker \
                  (use_username_as_clientid) and give every gateway its own credentials"
@@ -147,6 +169,11 @@ impl Reconnect {
                 "the broker sent a packet over our maximum packet size (a poisoned message?); \
                  dropping the connection and backing off. Cap message sizes at the broker \
                  (max_packet_size) and clear the message"
+            ),
+            (DisconnectCause::Closed, false) => tracing::warn!(
+                %broker, client_id, ?delay,
+                "the broker closed the connection (a broker restart, or another client connecting \
+                 with our client id)"
             ),
             (DisconnectCause::Refused, false) => {
                 tracing::error!(%broker, %error, ?delay, "the broker refused the connection")
@@ -219,6 +246,23 @@ mod tests {
             after_stable <= Duration::from_millis(600),
             "{after_stable:?}"
         );
+    }
+
+    #[test]
+    fn repeated_closes_soon_after_connack_are_a_takeover() {
+        let mut r = Reconnect::default();
+        let closed = || ConnectionError::MqttState(StateError::ConnectionAborted);
+        // A close after a long healthy connection: a broker restart, perhaps.
+        let (cause, first) = r.ended(Some(&closed()), STABLE_AFTER * 2, "b", "c");
+        assert_eq!(cause, DisconnectCause::Closed);
+        assert!(first < Duration::from_secs(1), "{first:?}");
+        // Closed again a moment after the next CONNACK: someone else holds our client id.
+        let (cause, delay) = r.ended(Some(&closed()), Duration::from_millis(50), "b", "c");
+        assert_eq!(cause, DisconnectCause::TakenOver);
+        assert!(delay >= TAKEOVER_PAUSE, "{delay:?}");
+        // A connection that never came up is not a takeover.
+        let (cause, _) = r.ended(Some(&closed()), Duration::ZERO, "b", "c");
+        assert_eq!(cause, DisconnectCause::Closed);
     }
 
     #[test]

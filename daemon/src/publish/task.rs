@@ -65,6 +65,9 @@ const STATUS_REFRESH: Duration = Duration::from_secs(30);
 /// After shutdown starts, how long the publisher keeps draining before it gives up (the rest
 /// stays in the outbox for the next start).
 const STOP_GRACE: Duration = Duration::from_secs(5);
+/// Most commands waiting for room in the engine's channel; more are refused as busy (the
+/// broker's in-flight window normally keeps far fewer unacknowledged).
+const MAX_WAITING_COMMANDS: usize = 1024;
 /// How long the publisher waits for the DISCONNECT to go out.
 const DISCONNECT_WAIT: Duration = Duration::from_secs(2);
 
@@ -172,6 +175,9 @@ struct Conn {
     replies: JoinSet<(String, CommandResult, Publish)>,
     /// When the CONNACK arrived.
     connected_at: Option<Instant>,
+    /// Commands for the engine thread waiting for room in its channel, oldest first, with
+    /// their op and message.
+    engine_queue: VecDeque<(String, Command, Publish)>,
     /// When each QoS 1 packet went on the wire, for the publish latency metric.
     sent_at: std::collections::HashMap<u16, Instant>,
 }
@@ -206,6 +212,7 @@ async fn connection(
         acks: Vec::new(),
         replies: JoinSet::new(),
         connected_at: None,
+        engine_queue: VecDeque::new(),
         sent_at: std::collections::HashMap::new(),
     };
     let mut stop_at: Option<Instant> = None;
@@ -400,15 +407,24 @@ fn handle_command(p: &mut Publisher, c: &mut Conn, msg: Publish) {
             }
             CommandResult::ok(&op, &id, detail)
         }
-        Ok(command @ Command::Asn { .. }) => match to_engine(p, c, &op, command, msg) {
-            Ok(()) => return,
-            Err((e, msg)) => {
-                let result = CommandResult::error(&op, &e);
-                queue_result(p, c, op, &result);
-                c.others.push_back(Queued::Ack(msg));
+        Ok(command @ Command::Asn { .. }) => {
+            if c.engine_queue.len() >= MAX_WAITING_COMMANDS {
+                CommandResult::error(
+                    &op,
+                    &CommandError::rejected(
+                        Some(command.id()),
+                        format!(
+                            "{MAX_WAITING_COMMANDS} commands are already waiting for the engine; send it again"
+                        ),
+                    ),
+                )
+            } else {
+                // In arrival order: behind any command still waiting for room.
+                c.engine_queue.push_back((op, command, msg));
+                feed_engine(p, c);
                 return;
             }
-        },
+        }
         Err(e) => {
             tracing::warn!(op = %op, error = %e, "rejected a command");
             CommandResult::error(&op, &e)
@@ -418,47 +434,44 @@ fn handle_command(p: &mut Publisher, c: &mut Conn, msg: Publish) {
     c.others.push_back(Queued::Ack(msg));
 }
 
-/// Hands a command to the engine thread; its result is queued, and its message acknowledged,
-/// when it comes back. When the engine cannot take it, the error comes back with the message.
-fn to_engine(
-    p: &Publisher,
-    c: &mut Conn,
-    op: &str,
-    command: Command,
-    msg: Publish,
-) -> Result<(), (CommandError, Publish)> {
-    let id = command.id().to_owned();
-    let (reply, outcome) = oneshot::channel();
-    match p.engine.try_send(EngineCommand { command, reply }) {
-        Ok(()) => {
-            let op = op.to_owned();
-            c.replies.spawn(async move {
-                let result = match outcome.await {
-                    Ok(Ok(detail)) => CommandResult::ok(&op, &id, detail),
-                    Ok(Err(e)) => {
-                        tracing::warn!(op = %op, error = %e, "rejected a command");
-                        CommandResult::error(&op, &e)
-                    }
-                    Err(_) => CommandResult::error(
-                        &op,
-                        &CommandError::rejected(Some(&id), "the daemon is stopping; send it again"),
-                    ),
-                };
-                (op, result, msg)
-            });
-            Ok(())
+/// Hands the commands waiting for the engine to the engine thread, oldest first, as long as
+/// its channel has room (a burst of commands queued at the broker while the gateway was
+/// offline waits here instead of being refused as busy); each one's result is queued, and its
+/// message acknowledged, when it comes back.
+fn feed_engine(p: &Publisher, c: &mut Conn) {
+    while let Some((op, command, msg)) = c.engine_queue.pop_front() {
+        let id = command.id().to_owned();
+        let (reply, outcome) = oneshot::channel();
+        match p.engine.try_send(EngineCommand { command, reply }) {
+            Ok(()) => {
+                c.replies.spawn(async move {
+                    let result = match outcome.await {
+                        Ok(Ok(detail)) => CommandResult::ok(&op, &id, detail),
+                        Ok(Err(e)) => {
+                            tracing::warn!(op = %op, error = %e, "rejected a command");
+                            CommandResult::error(&op, &e)
+                        }
+                        Err(_) => CommandResult::error(
+                            &op,
+                            &CommandError::rejected(
+                                Some(&id),
+                                "the daemon is stopping; send it again",
+                            ),
+                        ),
+                    };
+                    (op, result, msg)
+                });
+            }
+            Err(mpsc::error::TrySendError::Full(EngineCommand { command, .. })) => {
+                c.engine_queue.push_front((op, command, msg));
+                return;
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                let e = CommandError::rejected(Some(&id), "the daemon is stopping; send it again");
+                queue_result(p, c, op.clone(), &CommandResult::error(&op, &e));
+                c.others.push_back(Queued::Ack(msg));
+            }
         }
-        Err(mpsc::error::TrySendError::Full(_)) => Err((
-            CommandError::rejected(
-                Some(&id),
-                "the engine is busy with earlier commands; send it again",
-            ),
-            msg,
-        )),
-        Err(mpsc::error::TrySendError::Closed(_)) => Err((
-            CommandError::rejected(Some(&id), "the daemon is stopping; send it again"),
-            msg,
-        )),
     }
 }
 
@@ -492,6 +505,7 @@ fn queue_snapshot(p: &Publisher, c: &mut Conn, location: String, payload: String
 /// forwards acknowledgements. Fails only when the store's owner is gone.
 async fn pump(p: &mut Publisher, c: &mut Conn) -> Result<(), ConnectionEnd> {
     flush_acks(p, c).await;
+    feed_engine(p, c);
     if !c.connected {
         return Ok(());
     }

@@ -12,6 +12,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const LONG: Duration = Duration::from_secs(60);
 const CMD: &str = "shelfd/v1/s1/gw-1/cmd";
+/// ASNs queued at once while the daemon is down.
+const BURST: u64 = 150;
 
 /// Store `s1`, gateway `gw-1`: one replay reader with a shelf and a dock antenna, door
 /// `door-1` (its sensor on a GPIO chip that does not exist here: the daemon logs it and runs).
@@ -106,6 +108,13 @@ fn commands_sent_while_the_daemon_is_down_are_processed_once_after_start_and_exp
             Some(rfc3339(SystemTime::now() + Duration::from_secs(3600))),
         ),
     );
+    // And a burst larger than the engine's command channel (64): none may be refused as busy.
+    for i in 0..BURST {
+        central.publish(
+            &format!("{CMD}/asn"),
+            &asn(&format!("b{i}"), &format!("B{i}"), 100 + i, None),
+        );
+    }
     // The broker has them once a marker published after them comes back on central's own
     // subscription (the broker handles one connection's publishes in order); then restart the
     // broker, which keeps them in its persistence file.
@@ -116,12 +125,17 @@ fn commands_sent_while_the_daemon_is_down_are_processed_once_after_start_and_exp
     wait_until("a2's expiry", LONG, || SystemTime::now() > soon);
 
     let mut daemon = Daemon::start(&config);
-    central.wait_for("the results of a1, a2 and a3", LONG, |m| {
+    central.wait_for("the results of a1, a2, a3 and the burst", LONG, |m| {
         ["a1", "a2", "a3"]
             .iter()
             .all(|id| !results(m, id).is_empty())
+            && (0..BURST).all(|i| !results(m, &format!("b{i}")).is_empty())
     });
     let msgs = central.msgs();
+    for i in 0..BURST {
+        let b = results(&msgs, &format!("b{i}"))[0];
+        assert_eq!(b.json["ok"], true, "{:?}", b.json);
+    }
     let a1 = results(&msgs, "a1")[0];
     assert_eq!(
         (
@@ -159,7 +173,11 @@ fn commands_sent_while_the_daemon_is_down_are_processed_once_after_start_and_exp
     ping(&central, "p1");
     daemon.stop();
     let msgs = central.msgs();
-    for id in ["a1", "a2", "a3", "a2b", "marker"] {
+    let burst: Vec<String> = (0..BURST).map(|i| format!("b{i}")).collect();
+    for id in ["a1", "a2", "a3", "a2b", "marker"]
+        .into_iter()
+        .chain(burst.iter().map(String::as_str))
+    {
         assert_eq!(results(&msgs, id).len(), 1, "results of {id}: {msgs:?}");
     }
 }

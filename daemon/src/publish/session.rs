@@ -172,8 +172,8 @@ impl Reconnect {
             ),
             (DisconnectCause::Closed, false) => tracing::warn!(
                 %broker, client_id, ?delay,
-                "the broker closed the connection (a broker restart, or another client connecting \
-                 with our client id)"
+                "lost the broker connection: the broker closed it (a broker restart, or another \
+                 client connecting with our client id)"
             ),
             (DisconnectCause::Refused, false) => {
                 tracing::error!(%broker, %error, ?delay, "the broker refused the connection")

@@ -18,8 +18,9 @@
 //!   the store's owner to delete an entry only when the PUBACKs of all its packets (the event
 //!   and its document) arrived, so a reconnect re-sends both of an unacknowledged entry;
 //! - answers commands on `cmd/{op}` with a result on `cmd/{op}/result`: `ping` and `resync` at
-//!   once, `asn` after handing it to the engine thread ([`EngineCommand`]) and getting its
-//!   outcome back (sent only once the shipment is committed and flushed); a command whose
+//!   once, `asn` after handing it to the engine thread ([`EngineCommand`]; commands wait in
+//!   order for room in its channel) and getting its outcome back (sent only once the shipment
+//!   is committed and flushed); a command whose
 //!   `expires` passed is refused ([`commands::parse_at`]). A command is acknowledged to the
 //!   broker (manual PUBACK) only after its result was handed to the client, so a command the
 //!   daemon dies before handling is delivered again on the persistent session; handling one

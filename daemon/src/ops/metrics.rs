@@ -26,8 +26,8 @@
 //! | `shelfd_publish_latency_seconds` | histogram (publish → PUBACK) | |
 //! | `shelfd_store_size_bytes` | gauge | |
 
+use crate::health::DisconnectCause;
 use crate::health::PipelineState;
-use crate::publish::session::DisconnectCause;
 use shelfd_core::events::EventKind;
 use shelfd_readers::ReaderHealthSnapshot;
 use std::fmt::Write as _;

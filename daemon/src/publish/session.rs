@@ -21,6 +21,7 @@
 //!
 //! It never decides what to publish; [`super::task`] owns the connection.
 
+pub use crate::health::DisconnectCause;
 use rumqttc::v5::mqttbytes::v5::DisconnectReasonCode;
 use rumqttc::v5::{ConnectionError, StateError};
 use shelfd_core::backoff::{Backoff, BackoffPolicy};
@@ -40,65 +41,22 @@ pub const POLICY: BackoffPolicy = BackoffPolicy {
     ..BackoffPolicy::BROKER
 };
 
-/// Why a broker connection ended (or never came up).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisconnectCause {
-    /// The broker closed the connection because another client connected with our client id
-    /// (said by reason code, or inferred from repeated closes soon after CONNACK).
-    TakenOver,
-    /// The broker closed an accepted connection without saying why.
-    Closed,
-    /// The broker sent a packet over the maximum packet size we announced.
-    Oversize,
-    /// The broker refused the connection (bad credentials, not authorized, …).
-    Refused,
-    /// The network or the broker went away (or any other protocol error).
-    Lost,
-}
-
-impl DisconnectCause {
-    /// Every cause, in metric order.
-    pub const ALL: [DisconnectCause; 5] = [
-        DisconnectCause::TakenOver,
-        DisconnectCause::Closed,
-        DisconnectCause::Oversize,
-        DisconnectCause::Refused,
-        DisconnectCause::Lost,
-    ];
-
-    /// The metric label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DisconnectCause::TakenOver => "taken_over",
-            DisconnectCause::Closed => "closed",
-            DisconnectCause::Oversize => "oversize",
-            DisconnectCause::Refused => "refused",
-            DisconnectCause::Lost => "lost",
-        }
-    }
-
-    /// Position in [`DisconnectCause::ALL`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The cause of a connection error.
-    pub fn of(error: &ConnectionError) -> DisconnectCause {
-        match error {
-            ConnectionError::MqttState(StateError::ServerDisconnect { reason_code, .. }) => {
-                match reason_code {
-                    DisconnectReasonCode::SessionTakenOver => DisconnectCause::TakenOver,
-                    DisconnectReasonCode::PacketTooLarge => DisconnectCause::Oversize,
-                    _ => DisconnectCause::Lost,
-                }
+/// The cause of a connection error.
+pub fn cause_of(error: &ConnectionError) -> DisconnectCause {
+    match error {
+        ConnectionError::MqttState(StateError::ServerDisconnect { reason_code, .. }) => {
+            match reason_code {
+                DisconnectReasonCode::SessionTakenOver => DisconnectCause::TakenOver,
+                DisconnectReasonCode::PacketTooLarge => DisconnectCause::Oversize,
+                _ => DisconnectCause::Lost,
             }
-            ConnectionError::MqttState(StateError::Deserialization(
-                rumqttc::v5::mqttbytes::Error::PayloadSizeLimitExceeded { .. },
-            )) => DisconnectCause::Oversize,
-            ConnectionError::MqttState(StateError::ConnectionAborted) => DisconnectCause::Closed,
-            ConnectionError::ConnectionRefused(_) => DisconnectCause::Refused,
-            _ => DisconnectCause::Lost,
         }
+        ConnectionError::MqttState(StateError::Deserialization(
+            rumqttc::v5::mqttbytes::Error::PayloadSizeLimitExceeded { .. },
+        )) => DisconnectCause::Oversize,
+        ConnectionError::MqttState(StateError::ConnectionAborted) => DisconnectCause::Closed,
+        ConnectionError::ConnectionRefused(_) => DisconnectCause::Refused,
+        _ => DisconnectCause::Lost,
     }
 }
 
@@ -131,7 +89,7 @@ impl Reconnect {
         broker: &str,
         client_id: &str,
     ) -> (DisconnectCause, Duration) {
-        let mut cause = error.map_or(DisconnectCause::Lost, DisconnectCause::of);
+        let mut cause = error.map_or(DisconnectCause::Lost, cause_of);
         let young = up > Duration::ZERO && up < STABLE_AFTER;
         if cause == DisconnectCause::Closed
             && young
@@ -155,7 +113,7 @@ impl Reconnect {
             );
         self.last = Some(cause);
         // The log line names the evidence: said by the broker, or inferred.
-        let inferred = error.is_some_and(|e| DisconnectCause::of(e) == DisconnectCause::Closed);
+        let inferred = error.is_some_and(|e| cause_of(e) == DisconnectCause::Closed);
         let error = error.map(ToString::to_string).unwrap_or_default();
         match (cause, repeat) {
             (DisconnectCause::TakenOver, false) => tracing::warn!(
@@ -207,19 +165,16 @@ mod tests {
 
     #[test]
     fn causes_are_read_from_rumqttc_errors() {
-        assert_eq!(
-            DisconnectCause::of(&taken_over()),
-            DisconnectCause::TakenOver
-        );
+        assert_eq!(cause_of(&taken_over()), DisconnectCause::TakenOver);
         let oversize = ConnectionError::MqttState(StateError::Deserialization(
             MqttError::PayloadSizeLimitExceeded {
                 pkt_size: 5 << 20,
                 max: 4 << 20,
             },
         ));
-        assert_eq!(DisconnectCause::of(&oversize), DisconnectCause::Oversize);
+        assert_eq!(cause_of(&oversize), DisconnectCause::Oversize);
         let eof = ConnectionError::Io(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
-        assert_eq!(DisconnectCause::of(&eof), DisconnectCause::Lost);
+        assert_eq!(cause_of(&eof), DisconnectCause::Lost);
         for (i, cause) in DisconnectCause::ALL.iter().enumerate() {
             assert_eq!(cause.index(), i);
         }

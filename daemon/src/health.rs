@@ -1,5 +1,6 @@
 //! The live figures a running pipeline shares between its parts: what the engine thread
-//! reports to the publisher and to operators ([`PipelineState`], [`OutboxHealth`]) and the
+//! reports to the publisher and to operators ([`PipelineState`], [`OutboxHealth`]), why broker
+//! connections end ([`DisconnectCause`], read from rumqttc by `publish::session`) and the
 //! reader drivers' counters ([`ReaderHealths`]). Plain shared data: the producers (engine
 //! thread, publisher, drivers) write it, `ops` reads it; this module depends on neither side.
 
@@ -50,5 +51,48 @@ impl ReaderHealths {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<ReaderHealth>>> {
         // Each update is one push: a poisoned list is still whole.
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Why a broker connection ended (or never came up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisconnectCause {
+    /// The broker closed the connection because another client connected with our client id
+    /// (said by reason code, or inferred from repeated closes soon after CONNACK).
+    TakenOver,
+    /// The broker closed an accepted connection without saying why.
+    Closed,
+    /// The broker sent a packet over the maximum packet size we announced.
+    Oversize,
+    /// The broker refused the connection (bad credentials, not authorized, …).
+    Refused,
+    /// The network or the broker went away (or any other protocol error).
+    Lost,
+}
+
+impl DisconnectCause {
+    /// Every cause, in metric order.
+    pub const ALL: [DisconnectCause; 5] = [
+        DisconnectCause::TakenOver,
+        DisconnectCause::Closed,
+        DisconnectCause::Oversize,
+        DisconnectCause::Refused,
+        DisconnectCause::Lost,
+    ];
+
+    /// The metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectCause::TakenOver => "taken_over",
+            DisconnectCause::Closed => "closed",
+            DisconnectCause::Oversize => "oversize",
+            DisconnectCause::Refused => "refused",
+            DisconnectCause::Lost => "lost",
+        }
+    }
+
+    /// Position in [`DisconnectCause::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
     }
 }

@@ -10,11 +10,21 @@
 //! acts on a command. `sale` is part of the
 //! topic contract but answered with an error until the feature behind it lands.
 //!
+//! Every command may carry `"expires"`: an RFC 3339 UTC time (`2026-12-08T10:00:00Z`,
+//! optionally with milliseconds). [`parse_at`] refuses a command whose `expires` is not after
+//! the gateway's clock with an error that says it expired, so a command that waited at the
+//! broker while the gateway was offline (commands use a persistent session) cannot act late.
+//! **The stale-command rule**: a command without `expires` does not expire at the gateway; it
+//! is acted on whenever it is delivered. How long it can wait is bounded by the broker's
+//! session expiry (the daemon asks for [`COMMAND_SESSION_EXPIRY_SECS`]) and by the MQTT 5
+//! message expiry interval a sender may set. Redelivery is harmless: an `asn` repeated with the
+//! same content changes nothing (`"new": false`).
+//!
 //! ```
 //! use shelfd_core::commands::{parse, Command};
 //! assert_eq!(parse("ping", br#"{"id":"q1"}"#), Ok(Command::Ping { id: "q1".into() }));
 //! let err = parse("ping", br#"{"id":"q1","x":1}"#).unwrap_err();
-//! assert_eq!(err.to_string(), r#"unknown field "x" (ping takes only "id")"#);
+//! assert_eq!(err.to_string(), r#"unknown field "x" (ping takes only "id" and "expires")"#);
 //! assert_eq!(err.id(), Some("q1"));
 //! ```
 
@@ -36,6 +46,10 @@ pub fn max_bytes(op: &str) -> usize {
 }
 /// Longest command id, in characters.
 pub const MAX_ID_CHARS: usize = 128;
+
+/// How long the broker keeps the gateway's command session (and the commands queued in it)
+/// while the gateway is offline: 7 days. A command queued longer is dropped by the broker.
+pub const COMMAND_SESSION_EXPIRY_SECS: u32 = 7 * 24 * 3600;
 
 /// A validated command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,8 +119,43 @@ impl CommandError {
     }
 }
 
-/// Parses and validates the payload of `cmd/{op}`.
+/// Parses and validates the payload of `cmd/{op}` received when the gateway's clock reads
+/// `now_ms`: like [`parse`], and a command whose `expires` is at or before `now_ms` is refused
+/// (it changes nothing; the error names both times).
+///
+/// ```
+/// use shelfd_core::commands::{parse_at, Command};
+/// let body = br#"{"id":"q1","expires":"2026-12-08T10:00:00Z"}"#;
+/// let before = 1_796_724_000_000 - 1; // 2026-12-08T09:59:59.999Z
+/// assert_eq!(parse_at("ping", body, before), Ok(Command::Ping { id: "q1".into() }));
+/// let err = parse_at("ping", body, before + 2).unwrap_err();
+/// assert_eq!(err.to_string(), "command expired at 2026-12-08T10:00:00.000Z \
+///     (gateway clock 2026-12-08T10:00:00.001Z); not acted on");
+/// assert_eq!(err.id(), Some("q1"));
+/// ```
+pub fn parse_at(op: &str, payload: &[u8], now_ms: u64) -> Result<Command, CommandError> {
+    let (command, expires) = parse_with_expiry(op, payload)?;
+    match expires {
+        Some(at) if at <= now_ms => Err(CommandError::new(
+            Some(command.id()),
+            format!(
+                "command expired at {} (gateway clock {}); not acted on",
+                crate::timefmt::rfc3339_ms(at),
+                crate::timefmt::rfc3339_ms(now_ms)
+            ),
+        )),
+        _ => Ok(command),
+    }
+}
+
+/// Parses and validates the payload of `cmd/{op}`, without looking at the clock: an
+/// `expires` field is checked for its form only (see [`parse_at`]).
 pub fn parse(op: &str, payload: &[u8]) -> Result<Command, CommandError> {
+    parse_with_expiry(op, payload).map(|(command, _)| command)
+}
+
+/// The command and its `expires` (ms since the Unix epoch), when it has one.
+fn parse_with_expiry(op: &str, payload: &[u8]) -> Result<(Command, Option<u64>), CommandError> {
     let limit = max_bytes(op);
     if payload.len() > limit {
         return Err(CommandError::new(
@@ -119,7 +168,7 @@ pub fn parse(op: &str, payload: &[u8]) -> Result<Command, CommandError> {
     }
     let value: Value = serde_json::from_slice(payload)
         .map_err(|e| CommandError::new(None, format!("payload is not JSON: {e}")))?;
-    let Value::Object(map) = value else {
+    let Value::Object(mut map) = value else {
         return Err(CommandError::new(
             None,
             format!(
@@ -129,7 +178,8 @@ pub fn parse(op: &str, payload: &[u8]) -> Result<Command, CommandError> {
         ));
     };
     let id = read_id(&map)?;
-    match op {
+    let expires = read_expires(&id, map.remove("expires"))?;
+    let command = match op {
         "ping" => only_id(op, &map, id).map(|id| Command::Ping { id }),
         "resync" => only_id(op, &map, id).map(|id| Command::Resync { id }),
         "asn" => crate::dock::asn::parse_asn(&map)
@@ -146,7 +196,32 @@ pub fn parse(op: &str, payload: &[u8]) -> Result<Command, CommandError> {
             Some(&id),
             format!("unknown op {op:?} (expected ping, resync or asn)"),
         )),
-    }
+    }?;
+    Ok((command, expires))
+}
+
+/// `expires`: RFC 3339 UTC with a `Z`, seconds or milliseconds.
+fn read_expires(id: &str, value: Option<Value>) -> Result<Option<u64>, CommandError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let parsed = match &value {
+        Value::String(s) if s.len() == 20 && s.ends_with('Z') => {
+            crate::timefmt::parse_rfc3339_ms(&format!("{}.000Z", &s[..19]))
+        }
+        Value::String(s) => crate::timefmt::parse_rfc3339_ms(s),
+        _ => None,
+    };
+    parsed.map(Some).ok_or_else(|| {
+        CommandError::new(
+            Some(id),
+            format!(
+                "bad \"expires\" {}: expected an RFC 3339 UTC time like \"2026-12-08T10:00:00Z\" \
+                 or \"2026-12-08T10:00:00.000Z\"",
+                truncate(&value.to_string())
+            ),
+        )
+    })
 }
 
 fn read_id(map: &Map<String, Value>) -> Result<String, CommandError> {
@@ -173,7 +248,7 @@ fn only_id(op: &str, map: &Map<String, Value>, id: String) -> Result<String, Com
     match map.keys().find(|k| *k != "id") {
         Some(extra) => Err(CommandError::new(
             Some(&id),
-            format!("unknown field {extra:?} ({op} takes only \"id\")"),
+            format!("unknown field {extra:?} ({op} takes only \"id\" and \"expires\")"),
         )),
         None => Ok(id),
     }
@@ -318,6 +393,46 @@ mod tests {
     }
 
     #[test]
+    fn expired_commands_are_refused_and_expires_is_checked_for_form() {
+        let now = 1_796_724_000_000; // 2026-12-08T10:00:00.000Z
+        let asn = |expires: &str| {
+            format!(
+                r#"{{"id":"a1","expires":{expires},"shipment":"S1","dock":"d1","epcs":["3074257bf7194e4000001a85"]}}"#
+            )
+        };
+        let fresh = asn(r#""2026-12-08T10:00:00.001Z""#);
+        assert!(matches!(
+            parse_at("asn", fresh.as_bytes(), now),
+            Ok(Command::Asn { .. })
+        ));
+        let stale = asn(r#""2026-12-08T10:00:00Z""#);
+        let err = parse_at("asn", stale.as_bytes(), now).expect_err("expired");
+        assert_eq!(err.id(), Some("a1"));
+        assert!(
+            err.to_string()
+                .starts_with("command expired at 2026-12-08T10:00:00.000Z"),
+            "{err}"
+        );
+        // Without the clock the form is checked, the time is not.
+        assert!(parse("asn", stale.as_bytes()).is_ok());
+        for bad in [
+            r#""tomorrow""#,
+            "1796724000",
+            r#""2026-12-08T10:00:00+01:00""#,
+            "null",
+        ] {
+            let err = parse_at("asn", asn(bad).as_bytes(), now).expect_err(bad);
+            assert!(
+                err.to_string().starts_with("bad \"expires\""),
+                "{bad}: {err}"
+            );
+            assert_eq!(err.id(), Some("a1"));
+        }
+        // No expires: acted on whenever delivered (the stale-command rule).
+        assert!(parse_at("ping", br#"{"id":"p"}"#, u64::MAX).is_ok());
+    }
+
+    #[test]
     fn id_is_echoed_when_readable() {
         let err = parse("reboot", br#"{"id":"abc"}"#).expect_err("rejected");
         let json = CommandResult::error("reboot", &err).to_json();
@@ -331,8 +446,16 @@ mod tests {
 
     proptest! {
         #[test]
-        fn arbitrary_payloads_never_panic(op in "[a-z]{0,8}", payload in prop::collection::vec(any::<u8>(), 0..200)) {
+        fn arbitrary_payloads_never_panic(op in "[a-z]{0,8}", payload in prop::collection::vec(any::<u8>(), 0..200), now in any::<u64>()) {
             let _ = parse(&op, &payload);
+            let _ = parse_at(&op, &payload, now);
+        }
+
+        #[test]
+        fn expires_round_trips_and_decides_by_the_clock(at in 0u64..4_102_444_800_000, now in 0u64..4_102_444_800_000) {
+            let body = format!(r#"{{"id":"x","expires":"{}"}}"#, crate::timefmt::rfc3339_ms(at));
+            let outcome = parse_at("ping", body.as_bytes(), now);
+            prop_assert_eq!(outcome.is_ok(), at > now, "{:?}", outcome);
         }
     }
 }

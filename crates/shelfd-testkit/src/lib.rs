@@ -15,6 +15,8 @@
 //! - [`net`]: [`free_port`]: a free TCP port on 127.0.0.1.
 //! - [`mosquitto`]: [`Mosquitto`]: a real broker on a free loopback port, in a temp dir.
 //! - [`subscriber`]: [`Subscriber`]: a collecting MQTT client (central's side).
+//! - [`clients`]: misbehaving MQTT clients: [`clients::publish_once`] (any size, retained),
+//!   [`clients::Rogue`] (takes a client id over again and again).
 //! - [`binary`]: the `shelfd` binary (built once per test process) and one-shot runs of it.
 //! - [`daemon`]: [`Daemon`]: `shelfd run` as a child process with its log.
 //! - [`readlogs`]: read logs written from the seeded store simulator.
@@ -23,6 +25,7 @@
 //! - [`pty`]: PTY pairs and udev-like by-id symlinks to them.
 
 pub mod binary;
+pub mod clients;
 pub mod config;
 pub mod daemon;
 pub mod event_stream;

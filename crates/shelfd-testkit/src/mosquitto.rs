@@ -59,6 +59,22 @@ impl Mosquitto {
         m
     }
 
+    /// Starts Mosquitto on a free port with a whole config of the caller's: `config(port, dir)`
+    /// returns the text (it must listen on 127.0.0.1:`port` and may put files in `dir`).
+    pub fn start_with_config(dir: &Path, config: impl FnOnce(u16, &Path) -> String) -> Mosquitto {
+        let port = free_port();
+        std::fs::create_dir_all(dir).expect("broker dir");
+        std::fs::write(dir.join("mosquitto.conf"), config(port, dir))
+            .expect("write mosquitto.conf");
+        let mut m = Mosquitto {
+            port,
+            dir: dir.to_path_buf(),
+            child: None,
+        };
+        m.restart();
+        m
+    }
+
     /// Starts the broker again with the same config and port (after [`Mosquitto::stop`] or
     /// [`Mosquitto::kill`]).
     pub fn restart(&mut self) {

@@ -1,5 +1,8 @@
 //! The demo's own MQTT broker: rumqttd 0.20 in-process ([`EmbeddedBroker`]), listening on
-//! 127.0.0.1 only, at a free port chosen at start, MQTT 3.1.1, no TLS, no authentication.
+//! 127.0.0.1 only, at free ports chosen at start, no TLS, no authentication: MQTT 3.1.1 on
+//! [`EmbeddedBroker::port`] (the demo's central view, `mosquitto_sub`) and MQTT 5 on
+//! [`EmbeddedBroker::gateway_port`] (the daemon's publisher speaks MQTT 5), one router behind
+//! both.
 //!
 //! rumqttd has fixed ports (no port 0 with a read-back), a blocking `start()` and no stop API.
 //! So a free port is found by binding `127.0.0.1:0` and releasing it, the broker runs on a
@@ -44,6 +47,7 @@ pub enum BrokerError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EmbeddedBroker {
     port: u16,
+    gateway_port: u16,
 }
 
 impl EmbeddedBroker {
@@ -52,9 +56,10 @@ impl EmbeddedBroker {
         let mut tried = Vec::new();
         for _ in 0..ATTEMPTS {
             let port = free_port().map_err(BrokerError::NoPort)?;
+            let gateway_port = free_port().map_err(BrokerError::NoPort)?;
             tried.push(port);
             let (done_tx, done) = mpsc::channel();
-            let config = broker_config(port);
+            let config = broker_config(port, gateway_port);
             std::thread::Builder::new()
                 .name("shelfd-demo-broker".into())
                 .spawn(move || {
@@ -63,25 +68,30 @@ impl EmbeddedBroker {
                     let _ = done_tx.send(outcome.map_err(|e| e.to_string()));
                 })
                 .map_err(BrokerError::Thread)?;
-            if wait_ready(port, &done).await {
-                return Ok(EmbeddedBroker { port });
+            if wait_ready(port, &done).await && wait_ready(gateway_port, &done).await {
+                return Ok(EmbeddedBroker { port, gateway_port });
             }
             tracing::debug!(port, "embedded broker did not come up; trying another port");
         }
         Err(BrokerError::NotReady(tried))
     }
 
-    /// The port it listens on (on 127.0.0.1).
+    /// The port of its MQTT 3.1.1 listener (on 127.0.0.1).
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Its address as a broker URL (`mqtt://127.0.0.1:PORT`).
+    /// The port of its MQTT 5 listener (on 127.0.0.1), the gateway's.
+    pub fn gateway_port(&self) -> u16 {
+        self.gateway_port
+    }
+
+    /// The gateway's broker URL (`mqtt://127.0.0.1:GATEWAY_PORT`, MQTT 5).
     pub fn url(&self) -> crate::config::MqttUrl {
         crate::config::MqttUrl {
             tls: false,
             host: Ipv4Addr::LOCALHOST.to_string(),
-            port: self.port,
+            port: self.gateway_port,
         }
     }
 }
@@ -114,10 +124,11 @@ async fn wait_ready(port: u16, done: &mpsc::Receiver<Result<(), String>>) -> boo
     false
 }
 
-/// One MQTT 3.1.1 listener on 127.0.0.1:`port`, sized for a demo (a handful of clients).
-fn broker_config(port: u16) -> Config {
-    let server = ServerSettings {
-        name: "demo".into(),
+/// An MQTT 3.1.1 listener on 127.0.0.1:`port` and an MQTT 5 one on 127.0.0.1:`gateway_port`,
+/// sized for a demo (a handful of clients).
+fn broker_config(port: u16, gateway_port: u16) -> Config {
+    let server = |name: &str, port: u16| ServerSettings {
+        name: name.into(),
         listen: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
         tls: None,
         next_connection_delay_ms: 1,
@@ -139,7 +150,11 @@ fn broker_config(port: u16) -> Config {
             max_segment_count: 16,
             ..RouterConfig::default()
         },
-        v4: Some(HashMap::from([("1".to_owned(), server)])),
+        v4: Some(HashMap::from([("1".to_owned(), server("demo", port))])),
+        v5: Some(HashMap::from([(
+            "2".to_owned(),
+            server("demo-gateway", gateway_port),
+        )])),
         ..Config::default()
     }
 }
@@ -150,15 +165,25 @@ mod tests {
 
     #[test]
     fn listens_on_loopback_only() {
-        let config = broker_config(41_883);
-        let servers = config.v4.expect("one v4 listener");
-        assert_eq!(servers.len(), 1);
-        for server in servers.values() {
-            assert_eq!(server.listen, "127.0.0.1:41883".parse().expect("addr"));
-            assert!(server.tls.is_none());
-            assert!(server.connections.dynamic_filters);
+        let config = broker_config(41_883, 41_884);
+        for (servers, addr) in [
+            (
+                config.v4.clone().expect("one v4 listener"),
+                "127.0.0.1:41883",
+            ),
+            (
+                config.v5.clone().expect("one v5 listener"),
+                "127.0.0.1:41884",
+            ),
+        ] {
+            assert_eq!(servers.len(), 1);
+            for server in servers.values() {
+                assert_eq!(server.listen, addr.parse().expect("addr"));
+                assert!(server.tls.is_none());
+                assert!(server.connections.dynamic_filters);
+            }
         }
-        assert!(config.v5.is_none() && config.ws.is_none() && config.console.is_none());
+        assert!(config.ws.is_none() && config.console.is_none());
         assert!(config.prometheus.is_none() && config.bridge.is_none());
     }
 }

@@ -22,11 +22,13 @@
 //! | `shelfd_outbox_entries` / `shelfd_outbox_bytes` | gauge | |
 //! | `shelfd_outbox_dropped_total` | counter | |
 //! | `shelfd_mqtt_connected` | gauge | |
+//! | `shelfd_mqtt_disconnects_total` | counter | cause (`taken_over`, `closed`, `oversize`, `refused`, `lost`) |
 //! | `shelfd_publish_latency_seconds` | histogram (publish → PUBACK) | |
 //! | `shelfd_store_size_bytes` | gauge | |
 //! | `shelfd_clock_synchronized` | gauge (1/0; absent when unknown) | |
 //! | `shelfd_engine_failed` | gauge (1 once the engine thread stopped on a store error; the process then exits) | |
 
+use crate::health::DisconnectCause;
 use crate::health::PipelineState;
 use shelfd_core::events::EventKind;
 use shelfd_readers::ReaderHealthSnapshot;
@@ -107,6 +109,8 @@ pub struct Metrics {
     /// Committed events per kind, indexed by [`EventKind::index`].
     events: [AtomicU64; EventKind::ALL.len()],
     present: Mutex<Vec<(String, u64)>>,
+    /// Ended broker connections per cause, indexed by [`DisconnectCause::index`].
+    mqtt_disconnects: [AtomicU64; DisconnectCause::ALL.len()],
     /// Time of one engine step (a batch fed and committed, or a timer tick).
     pub engine_step: Histogram,
     /// Time from a publish to its PUBACK.
@@ -123,6 +127,7 @@ impl Default for Metrics {
             clock_synchronized: AtomicU64::new(0),
             events: std::array::from_fn(|_| AtomicU64::new(0)),
             present: Mutex::new(Vec::new()),
+            mqtt_disconnects: std::array::from_fn(|_| AtomicU64::new(0)),
             engine_step: Histogram::new(&STEP_BUCKETS),
             publish_latency: Histogram::new(&LATENCY_BUCKETS),
         }
@@ -169,6 +174,16 @@ impl Metrics {
     /// Counts records fed to the engine.
     pub fn add_records(&self, n: u64) {
         self.records.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts one ended broker connection of `cause`.
+    pub fn count_mqtt_disconnect(&self, cause: DisconnectCause) {
+        self.mqtt_disconnects[cause.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Broker connections that ended for `cause` so far.
+    pub fn mqtt_disconnects(&self, cause: DisconnectCause) -> u64 {
+        self.mqtt_disconnects[cause.index()].load(Ordering::Relaxed)
     }
 
     /// Counts one committed event of `kind`.
@@ -339,6 +354,20 @@ impl Metrics {
             "1 while the broker connection is up.",
             u64::from(s.mqtt_connected),
         );
+        header(
+            &mut out,
+            "shelfd_mqtt_disconnects_total",
+            "counter",
+            "Broker connections that ended, by cause.",
+        );
+        for cause in DisconnectCause::ALL {
+            let _ = writeln!(
+                out,
+                "shelfd_mqtt_disconnects_total{{cause=\"{}\"}} {}",
+                cause.as_str(),
+                self.mqtt_disconnects(cause)
+            );
+        }
         self.publish_latency.render(
             &mut out,
             "shelfd_publish_latency_seconds",

@@ -1,11 +1,29 @@
-//! Turns `[mqtt]` into rumqttc's [`MqttOptions`]: client id, keep-alive, the `offline` last will,
-//! credentials read from their file, packet-size limits sized for our payloads, and TLS through
-//! rustls with the ring provider (CA file or system roots, optional client certificate for
-//! mutual TLS). Reads files, opens no connection. Errors name the file and what is wrong.
+//! Turns `[mqtt]` into rumqttc's MQTT 5 [`MqttOptions`]: client id, keep-alive, the `offline`
+//! last will, credentials read from their file, and TLS through rustls with the ring provider
+//! (CA file or system roots, optional client certificate for mutual TLS). Reads files, opens no
+//! connection. Errors name the file and what is wrong.
+//!
+//! MQTT 5, because the connection carries the gateway's persistent command session and must
+//! survive hostile input:
+//! - a persistent session (`clean_start = false`, session expiry
+//!   [`shelfd_core::commands::COMMAND_SESSION_EXPIRY_SECS`]) under the stable client id, so the
+//!   broker queues QoS 1 commands while the gateway is offline, across broker restarts when
+//!   it persists sessions; commands are acknowledged by hand (`manual_acks`) only once handled;
+//! - a *Maximum Packet Size* in CONNECT ([`MAX_INCOMING_PACKET_BYTES`]): the broker must not
+//!   send a larger packet, it discards it (MQTT 5.0 §3.1.2.11.4), so one oversized message
+//!   cannot make the connection fail over and over;
+//! - reason codes on DISCONNECT, so a *session taken over* is told apart from a lost network.
+//!
+//! The publisher's outgoing state stays memory-free across connections: a fresh client per
+//! connection, the outbox the single source of resends (the broker keeps no state for QoS 1
+//! publishes it received).
 
 use super::status::{Presence, StatusDoc};
 use crate::config::{MqttConfig, MqttCredentials};
-use rumqttc::{LastWill, MqttOptions, QoS, TlsConfiguration, Transport};
+use rumqttc::v5::MqttOptions;
+use rumqttc::v5::mqttbytes::QoS;
+use rumqttc::v5::mqttbytes::v5::LastWill;
+use rumqttc::{TlsConfiguration, Transport};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use shelfd_core::topics::{Topic, Topics};
@@ -16,11 +34,11 @@ use std::sync::Arc;
 /// topic and headers.
 pub const MAX_OUTGOING_PACKET_BYTES: usize = shelfd_core::commands::MAX_COMMAND_BYTES + 16 * 1024;
 
-/// Largest packet we accept. Well above [`shelfd_core::commands::MAX_COMMAND_BYTES`], so an oversized
-/// command is received and answered with a precise error; only a packet beyond this (which
-/// rumqttc treats as a protocol error) costs a reconnect. Cap it on the broker too
-/// (`max_packet_size` in mosquitto.conf).
-pub const MAX_INCOMING_PACKET_BYTES: usize = 4 << 20;
+/// Largest packet we accept, announced to the broker as our MQTT 5 *Maximum Packet Size*.
+/// Well above [`shelfd_core::commands::MAX_ASN_COMMAND_BYTES`], so an oversized command is
+/// received and answered with a precise error; the broker discards anything beyond this
+/// instead of sending it. Cap it on the broker too (`max_packet_size` in mosquitto.conf).
+pub const MAX_INCOMING_PACKET_BYTES: u32 = 4 << 20;
 
 /// Publishes in flight at once (rumqttc's window); small keeps the request channel short.
 pub const INFLIGHT_WINDOW: u16 = 64;
@@ -60,15 +78,18 @@ pub fn mqtt_options(
     let mut options = MqttOptions::new(&mqtt.client_id, &mqtt.url.host, mqtt.url.port);
     options
         .set_keep_alive(mqtt.keep_alive)
-        .set_clean_session(true)
-        .set_max_packet_size(MAX_INCOMING_PACKET_BYTES, MAX_OUTGOING_PACKET_BYTES)
-        .set_inflight(INFLIGHT_WINDOW)
+        .set_clean_start(false)
+        .set_session_expiry_interval(Some(shelfd_core::commands::COMMAND_SESSION_EXPIRY_SECS))
+        .set_manual_acks(true)
+        .set_max_packet_size(Some(MAX_INCOMING_PACKET_BYTES))
+        .set_outgoing_inflight_upper_limit(INFLIGHT_WINDOW)
         .set_request_channel_capacity(usize::from(INFLIGHT_WINDOW))
         .set_last_will(LastWill::new(
             topics.build(&Topic::Status),
             status.to_json(Presence::Offline),
             QoS::AtLeastOnce,
             true,
+            None,
         ));
     if let Some(path) = &mqtt.credentials_file {
         let creds = MqttCredentials::load(path)?;

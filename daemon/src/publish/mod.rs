@@ -1,6 +1,7 @@
 //! MQTT publishing: the presence document ([`status`]), commands and their results
 //! ([`commands`]), GS1 EPCIS 2.0 documents derived from typed events ([`epcis`]), connection
-//! options with TLS ([`connect`]),
+//! options with TLS and the persistent MQTT 5 session ([`connect`]), why a connection ended
+//! and when to reconnect ([`session`]),
 //! packet-id ↔ outbox-seq bookkeeping ([`inflight`]) and the single publisher task
 //! ([`task::run_publisher`]) that owns the broker connection.
 //!
@@ -16,6 +17,7 @@ pub mod commands;
 pub mod connect;
 pub mod epcis;
 pub mod inflight;
+pub mod session;
 pub mod status;
 pub mod task;
 

@@ -1,8 +1,11 @@
 //! The publisher task: the only owner of the broker connection.
 //!
-//! Per connection it creates a fresh rumqttc client and event loop (so nothing queued for a
-//! dead connection can be put on the wire later and confuse the packet-id bookkeeping), and:
-//! - on CONNACK: subscribes to `cmd/+`, publishes the retained `online` status and every
+//! Per connection it creates a fresh rumqttc MQTT 5 client and event loop (so nothing queued
+//! for a dead connection can be put on the wire later and confuse the packet-id bookkeeping),
+//! on the gateway's persistent session ([`connect`]), and:
+//! - on CONNACK: subscribes to `cmd/+` at QoS 1 without retained messages (a command is never
+//!   retained; a retained message on a command topic, however large, is never sent to us),
+//!   publishes the retained `online` status and every
 //!   location's retained snapshot, then drains the outbox from its oldest entry, in seq order,
 //!   QoS 1, at most [`connect::INFLIGHT_WINDOW`] unacknowledged packets at a time;
 //! - publishes each outbox entry on `event/{type}`, the type being the kind stored with the
@@ -15,10 +18,17 @@
 //!   the store's owner to delete an entry only when the PUBACKs of all its packets (the event
 //!   and its document) arrived, so a reconnect re-sends both of an unacknowledged entry;
 //! - answers commands on `cmd/{op}` with a result on `cmd/{op}/result`: `ping` and `resync` at
-//!   once, `asn` after handing it to the engine thread ([`EngineCommand`]) and getting its
-//!   outcome back (sent only once the shipment is committed and flushed);
-//! - on any connection error drops the connection and reconnects after an exponential,
-//!   jittered [`Backoff`]; unacknowledged entries are simply fetched and sent again.
+//!   once, `asn` after handing it to the engine thread ([`EngineCommand`]; commands wait in
+//!   order for room in its channel) and getting its outcome back (sent only once the shipment
+//!   is committed and flushed); a command whose
+//!   `expires` passed is refused ([`commands::parse_at`]). A command is acknowledged to the
+//!   broker (manual PUBACK) only after its result was handed to the client, so a command the
+//!   daemon dies before handling is delivered again on the persistent session; handling one
+//!   twice changes nothing (an `asn` repeated with the same content is `"new": false`);
+//! - on any connection error drops the connection and reconnects after the pause its
+//!   [`Reconnect`] policy gives (growing while connections die young, at least
+//!   [`super::session::TAKEOVER_PAUSE`] after a takeover, each cause logged once per streak and
+//!   counted); unacknowledged entries are simply fetched and sent again.
 //!
 //! It only ever calls `try_publish`, never an awaiting publish, so it cannot deadlock with its
 //! own event loop. Safe terminal state (after `cancel` and the engine's final commit): every
@@ -29,15 +39,16 @@ use super::commands::EngineCommand;
 use super::connect::{self, INFLIGHT_WINDOW};
 use super::epcis::EpcisMapping;
 use super::inflight::{InFlight, Sent};
+use super::session::Reconnect;
 use super::status::{Presence, StatusDoc};
 use super::{OutboxRequest, SnapshotBoard};
 use crate::config::MqttConfig;
 use crate::health::PipelineState;
 use crate::store::OutboxEntry;
-use rumqttc::{
-    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Outgoing, Packet, QoS,
-};
-use shelfd_core::backoff::{Backoff, BackoffPolicy};
+use rumqttc::Outgoing;
+use rumqttc::v5::mqttbytes::QoS;
+use rumqttc::v5::mqttbytes::v5::{Filter, Packet, Publish, RetainForwardRule};
+use rumqttc::v5::{AsyncClient, ConnectionError, Event, EventLoop};
 use shelfd_core::commands::{self, Command, CommandError, CommandResult};
 use shelfd_core::topics::{Topic, Topics};
 use std::collections::VecDeque;
@@ -55,6 +66,9 @@ const STATUS_REFRESH: Duration = Duration::from_secs(30);
 /// After shutdown starts, how long the publisher keeps draining before it gives up (the rest
 /// stays in the outbox for the next start).
 const STOP_GRACE: Duration = Duration::from_secs(5);
+/// Most commands waiting for room in the engine's channel; more are refused as busy (the
+/// broker's in-flight window normally keeps far fewer unacknowledged).
+const MAX_WAITING_COMMANDS: usize = 1024;
 /// How long the publisher waits for the DISCONNECT to go out.
 const DISCONNECT_WAIT: Duration = Duration::from_secs(2);
 
@@ -84,20 +98,22 @@ pub struct Publisher {
 
 /// Why one connection ended.
 enum ConnectionEnd {
-    /// Broker unreachable, refused or lost: reconnect after a backoff.
-    Lost,
+    /// Broker unreachable, refused or lost (with rumqttc's error, when it gave one): reconnect
+    /// after a backoff.
+    Lost(Option<ConnectionError>),
     /// Shutdown finished.
     Stopped,
 }
 
 /// Runs until `cancel` and the engine's final commit, then stops as the module docs say.
 pub async fn run_publisher(mut p: Publisher, cancel: CancellationToken) {
-    let mut backoff = Backoff::new(BackoffPolicy::BROKER);
+    let mut reconnect = Reconnect::default();
     loop {
-        match connection(&mut p, &cancel, &mut backoff).await {
+        let mut up = Duration::ZERO;
+        let error = match connection(&mut p, &cancel, &mut up).await {
             ConnectionEnd::Stopped => return,
-            ConnectionEnd::Lost => {}
-        }
+            ConnectionEnd::Lost(error) => error,
+        };
         p.connected
             .store(false, std::sync::atomic::Ordering::Relaxed);
         if cancel.is_cancelled() && wait_engine_done(&mut p).await {
@@ -105,8 +121,9 @@ pub async fn run_publisher(mut p: Publisher, cancel: CancellationToken) {
             tracing::info!("publisher stopped while disconnected; outbox kept on disk");
             return;
         }
-        let delay = backoff.next_delay();
-        tracing::debug!(?delay, "reconnecting to the broker after a pause");
+        let broker = p.mqtt.url.to_string();
+        let (cause, delay) = reconnect.ended(error.as_ref(), up, &broker, &p.mqtt.client_id);
+        p.metrics.count_mqtt_disconnect(cause);
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = cancel.cancelled() => {}
@@ -132,13 +149,23 @@ struct Pending {
     retain: bool,
 }
 
+/// A request for the client's channel that is not an outbox publish, kept in order: a command's
+/// manual PUBACK follows its result.
+enum Queued {
+    /// A status, snapshot or command-result publish.
+    Publish(Pending),
+    /// The PUBACK of a handled command.
+    Ack(Publish),
+}
+
 /// The state of one connection.
 struct Conn {
     client: AsyncClient,
     inflight: InFlight,
     connected: bool,
-    /// Non-outbox publishes waiting for room in the client's channel.
-    others: VecDeque<Pending>,
+    /// Non-outbox publishes and command acknowledgements waiting for room in the client's
+    /// channel.
+    others: VecDeque<Queued>,
     /// Outbox entries fetched, not yet handed to the client.
     staged: VecDeque<OutboxEntry>,
     /// The EPCIS document (seq, payload) of an entry whose event the client accepted but whose
@@ -149,23 +176,31 @@ struct Conn {
     /// A fetch in progress, with the last committed seq when it was asked.
     fetching: Option<(u64, oneshot::Receiver<Vec<OutboxEntry>>)>,
     acks: Vec<u64>,
-    /// Commands handed to the engine thread, each resolving to `(op, result)`.
-    replies: JoinSet<(String, CommandResult)>,
+    /// Commands handed to the engine thread, each resolving to `(op, result, the command's
+    /// message to acknowledge)`.
+    replies: JoinSet<(String, CommandResult, Publish)>,
+    /// When the CONNACK arrived.
+    connected_at: Option<Instant>,
+    /// Commands for the engine thread waiting for room in its channel, oldest first, with
+    /// their op and message.
+    engine_queue: VecDeque<(String, Command, Publish)>,
     /// When each QoS 1 packet went on the wire, for the publish latency metric.
     sent_at: std::collections::HashMap<u16, Instant>,
 }
 
+/// One connection, from CONNECT to its end; `up` is set to how long it was up after its
+/// CONNACK.
 async fn connection(
     p: &mut Publisher,
     cancel: &CancellationToken,
-    backoff: &mut Backoff,
+    up: &mut Duration,
 ) -> ConnectionEnd {
     let options = match connect::mqtt_options(&p.mqtt, &p.topics, &p.status) {
         Ok(o) => o,
         Err(e) => {
             // Files can be fixed while we run (certificates renewed): keep retrying.
             tracing::error!(error = %e, "cannot build the MQTT connection");
-            return ConnectionEnd::Lost;
+            return ConnectionEnd::Lost(None);
         }
     };
     let (client, eventloop) = AsyncClient::new(options, usize::from(INFLIGHT_WINDOW));
@@ -182,6 +217,8 @@ async fn connection(
         fetching: None,
         acks: Vec::new(),
         replies: JoinSet::new(),
+        connected_at: None,
+        engine_queue: VecDeque::new(),
         sent_at: std::collections::HashMap::new(),
     };
     let mut stop_at: Option<Instant> = None;
@@ -190,12 +227,9 @@ async fn connection(
     let end = loop {
         tokio::select! {
             event = events.recv() => match event {
-                Some(Ok(event)) => handle_event(p, &mut c, backoff, event),
-                Some(Err(e)) => {
-                    log_connection_error(&p.mqtt, &e, c.connected);
-                    break ConnectionEnd::Lost;
-                }
-                None => break ConnectionEnd::Lost,
+                Some(Ok(event)) => handle_event(p, &mut c, event),
+                Some(Err(e)) => break ConnectionEnd::Lost(Some(e)),
+                None => break ConnectionEnd::Lost(None),
             },
             entries = async { (&mut c.fetching.as_mut().expect("invariant: guarded by is_some").1).await },
                 if c.fetching.is_some() => {
@@ -208,8 +242,9 @@ async fn connection(
                 }
             }
             Some(joined) = c.replies.join_next(), if !c.replies.is_empty() => {
-                if let Ok((op, result)) = joined {
+                if let Ok((op, result, msg)) = joined {
                     queue_result(p, &mut c, op, &result);
+                    c.others.push_back(Queued::Ack(msg));
                 }
             }
             changed = p.state.changed() => {
@@ -233,7 +268,7 @@ async fn connection(
             _ = cancel.cancelled(), if stop_at.is_none() => {
                 if !c.connected {
                     // Nothing can be delivered: the outbox keeps everything.
-                    break ConnectionEnd::Lost;
+                    break ConnectionEnd::Lost(None);
                 }
                 stop_at = Some(Instant::now() + STOP_GRACE);
             }
@@ -259,9 +294,10 @@ async fn connection(
         }
         // Stopping before the broker ever answered: behave like a lost connection so the
         // caller decides (it returns at once when the engine is done).
-        ConnectionEnd::Stopped => ConnectionEnd::Lost,
+        ConnectionEnd::Stopped => ConnectionEnd::Lost(None),
         lost => lost,
     };
+    *up = c.connected_at.map_or(Duration::ZERO, |at| at.elapsed());
     flush_acks(p, &mut c).await;
     poller.abort();
     end
@@ -297,30 +333,25 @@ async fn poll_events(mut eventloop: EventLoop, tx: mpsc::Sender<Result<Event, Co
     }
 }
 
-fn log_connection_error(mqtt: &MqttConfig, e: &ConnectionError, was_connected: bool) {
-    if was_connected {
-        tracing::warn!(broker = %mqtt.url, error = %e, "lost the broker connection");
-    } else {
-        tracing::warn!(broker = %mqtt.url, error = %e, "cannot connect to the broker");
-    }
-}
-
-fn handle_event(p: &mut Publisher, c: &mut Conn, backoff: &mut Backoff, event: Event) {
+fn handle_event(p: &mut Publisher, c: &mut Conn, event: Event) {
     match event {
         Event::Incoming(Packet::ConnAck(ack)) => {
-            if ack.code != ConnectReturnCode::Success {
-                tracing::error!(code = ?ack.code, "broker refused the connection");
-                return;
-            }
-            tracing::info!(broker = %p.mqtt.url, "connected to the broker");
-            backoff.reset();
+            // rumqttc ends the connection with an error on a refusing CONNACK.
+            tracing::info!(
+                broker = %p.mqtt.url,
+                session_present = ack.session_present,
+                "connected to the broker"
+            );
             c.connected = true;
+            c.connected_at = Some(Instant::now());
             p.connected
                 .store(true, std::sync::atomic::Ordering::Relaxed);
-            if let Err(e) = c
-                .client
-                .try_subscribe(p.topics.command_filter(), QoS::AtLeastOnce)
-            {
+            // Also when the session is present: subscribing again is harmless (retained
+            // messages are never forwarded) and repairs a session that lost it.
+            let mut filter = Filter::new(p.topics.command_filter(), QoS::AtLeastOnce);
+            filter.retain_forward_rule = RetainForwardRule::Never;
+            filter.nolocal = true;
+            if let Err(e) = c.client.try_subscribe_many([filter]) {
                 tracing::warn!(error = %e, "cannot subscribe to commands");
             }
             queue_status(p, c);
@@ -345,21 +376,25 @@ fn handle_event(p: &mut Publisher, c: &mut Conn, backoff: &mut Backoff, event: E
                 c.acks.push(seq);
             }
         }
-        Event::Incoming(Packet::Publish(msg)) => handle_command(p, c, &msg),
+        Event::Incoming(Packet::Publish(msg)) => handle_command(p, c, msg),
         _ => {}
     }
 }
 
-fn handle_command(p: &mut Publisher, c: &mut Conn, msg: &rumqttc::Publish) {
-    let Some(Topic::Cmd(op)) = p.topics.parse(&msg.topic) else {
-        tracing::debug!(topic = %msg.topic, "ignoring a message on a topic that is not a command");
+fn handle_command(p: &mut Publisher, c: &mut Conn, msg: Publish) {
+    let topic = String::from_utf8_lossy(&msg.topic).into_owned();
+    let Some(Topic::Cmd(op)) = p.topics.parse(&topic) else {
+        tracing::debug!(%topic, "ignoring a message on a topic that is not a command");
+        c.others.push_back(Queued::Ack(msg));
         return;
     };
     if msg.retain {
-        tracing::warn!(topic = %msg.topic, "ignoring a retained command (send commands unretained)");
+        tracing::warn!(%topic, "ignoring a retained command (send commands unretained)");
+        c.others.push_back(Queued::Ack(msg));
         return;
     }
-    let result = match commands::parse(&op, &msg.payload) {
+    let now = shelfd_core::timefmt::now_ms();
+    let result = match commands::parse_at(&op, &msg.payload, now) {
         Ok(Command::Ping { id }) => {
             let mut detail = serde_json::Map::new();
             detail.insert("version".into(), env!("CARGO_PKG_VERSION").into());
@@ -378,100 +413,127 @@ fn handle_command(p: &mut Publisher, c: &mut Conn, msg: &rumqttc::Publish) {
             }
             CommandResult::ok(&op, &id, detail)
         }
-        Ok(command @ Command::Asn { .. }) => match to_engine(p, c, &op, command) {
-            Ok(()) => return,
-            Err(e) => CommandResult::error(&op, &e),
-        },
+        Ok(command @ Command::Asn { .. }) => {
+            if c.engine_queue.len() >= MAX_WAITING_COMMANDS {
+                CommandResult::error(
+                    &op,
+                    &CommandError::rejected(
+                        Some(command.id()),
+                        format!(
+                            "{MAX_WAITING_COMMANDS} commands are already waiting for the engine; send it again"
+                        ),
+                    ),
+                )
+            } else {
+                // In arrival order: behind any command still waiting for room.
+                c.engine_queue.push_back((op, command, msg));
+                feed_engine(p, c);
+                return;
+            }
+        }
         Err(e) => {
             tracing::warn!(op = %op, error = %e, "rejected a command");
             CommandResult::error(&op, &e)
         }
     };
     queue_result(p, c, op, &result);
+    c.others.push_back(Queued::Ack(msg));
 }
 
-/// Hands a command to the engine thread; its result is queued when it comes back.
-fn to_engine(p: &Publisher, c: &mut Conn, op: &str, command: Command) -> Result<(), CommandError> {
-    let id = command.id().to_owned();
-    let (reply, outcome) = oneshot::channel();
-    match p.engine.try_send(EngineCommand { command, reply }) {
-        Ok(()) => {
-            let op = op.to_owned();
-            c.replies.spawn(async move {
-                let result = match outcome.await {
-                    Ok(Ok(detail)) => CommandResult::ok(&op, &id, detail),
-                    Ok(Err(e)) => {
-                        tracing::warn!(op = %op, error = %e, "rejected a command");
-                        CommandResult::error(&op, &e)
-                    }
-                    Err(_) => CommandResult::error(
-                        &op,
-                        &CommandError::rejected(Some(&id), "the daemon is stopping; send it again"),
-                    ),
-                };
-                (op, result)
-            });
-            Ok(())
+/// Hands the commands waiting for the engine to the engine thread, oldest first, as long as
+/// its channel has room (a burst of commands queued at the broker while the gateway was
+/// offline waits here instead of being refused as busy); each one's result is queued, and its
+/// message acknowledged, when it comes back.
+fn feed_engine(p: &Publisher, c: &mut Conn) {
+    while let Some((op, command, msg)) = c.engine_queue.pop_front() {
+        let id = command.id().to_owned();
+        let (reply, outcome) = oneshot::channel();
+        match p.engine.try_send(EngineCommand { command, reply }) {
+            Ok(()) => {
+                c.replies.spawn(async move {
+                    let result = match outcome.await {
+                        Ok(Ok(detail)) => CommandResult::ok(&op, &id, detail),
+                        Ok(Err(e)) => {
+                            tracing::warn!(op = %op, error = %e, "rejected a command");
+                            CommandResult::error(&op, &e)
+                        }
+                        Err(_) => CommandResult::error(
+                            &op,
+                            &CommandError::rejected(
+                                Some(&id),
+                                "the daemon is stopping; send it again",
+                            ),
+                        ),
+                    };
+                    (op, result, msg)
+                });
+            }
+            Err(mpsc::error::TrySendError::Full(EngineCommand { command, .. })) => {
+                c.engine_queue.push_front((op, command, msg));
+                return;
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                let e = CommandError::rejected(Some(&id), "the daemon is stopping; send it again");
+                queue_result(p, c, op.clone(), &CommandResult::error(&op, &e));
+                c.others.push_back(Queued::Ack(msg));
+            }
         }
-        Err(mpsc::error::TrySendError::Full(_)) => Err(CommandError::rejected(
-            Some(&id),
-            "the engine is busy with earlier commands; send it again",
-        )),
-        Err(mpsc::error::TrySendError::Closed(_)) => Err(CommandError::rejected(
-            Some(&id),
-            "the daemon is stopping; send it again",
-        )),
     }
 }
 
 fn queue_result(p: &Publisher, c: &mut Conn, op: String, result: &CommandResult) {
-    c.others.push_back(Pending {
+    c.others.push_back(Queued::Publish(Pending {
         topic: p.topics.build(&Topic::CmdResult(op)),
         payload: result.to_json().into_bytes(),
         retain: false,
-    });
+    }));
 }
 
 fn queue_status(p: &mut Publisher, c: &mut Conn) {
     let state = *p.state.borrow();
     p.status.outbox = state.outbox;
-    c.others.push_back(Pending {
+    c.others.push_back(Queued::Publish(Pending {
         topic: p.topics.build(&Topic::Status),
         payload: p.status.to_json(Presence::Online).into_bytes(),
         retain: true,
-    });
+    }));
 }
 
 fn queue_snapshot(p: &Publisher, c: &mut Conn, location: String, payload: String) {
-    c.others.push_back(Pending {
+    c.others.push_back(Queued::Publish(Pending {
         topic: p.topics.build(&Topic::Stock(location)),
         payload: payload.into_bytes(),
         retain: true,
-    });
+    }));
 }
 
 /// Hands the client whatever fits, fetches more outbox entries when the stage runs low, and
 /// forwards acknowledgements. Fails only when the store's owner is gone.
 async fn pump(p: &mut Publisher, c: &mut Conn) -> Result<(), ConnectionEnd> {
     flush_acks(p, c).await;
+    feed_engine(p, c);
     if !c.connected {
         return Ok(());
     }
     while let Some(front) = c.others.front() {
-        let ok = c
-            .client
-            .try_publish(
-                front.topic.as_str(),
-                QoS::AtLeastOnce,
-                front.retain,
-                front.payload.clone(),
-            )
-            .is_ok();
+        let ok = match front {
+            Queued::Publish(front) => c
+                .client
+                .try_publish(
+                    front.topic.as_str(),
+                    QoS::AtLeastOnce,
+                    front.retain,
+                    front.payload.clone(),
+                )
+                .is_ok(),
+            Queued::Ack(msg) => c.client.try_ack(msg).is_ok(),
+        };
         if !ok {
             return Ok(());
         }
-        c.others.pop_front();
-        c.inflight.requested(Sent::Other);
+        if let Some(Queued::Publish(_)) = c.others.pop_front() {
+            c.inflight.requested(Sent::Other);
+        }
     }
     if let Some((seq, document)) = c.epcis_pending.take() {
         publish_epcis(p, c, seq, document);

@@ -98,7 +98,7 @@ impl Engine {
             op: op.to_owned(),
             error,
         };
-        let command = commands::parse(op, &bytes).map_err(reject)?;
+        let command = commands::parse_at(op, &bytes, t).map_err(reject)?;
         let detail = self.execute(t, &command, out).map_err(reject)?;
         Ok((command, detail))
     }

@@ -31,6 +31,7 @@ pub mod gen2;
 pub mod kinds;
 pub mod line;
 pub mod link;
+pub mod llrp;
 pub mod magicrf;
 pub mod mercury;
 pub mod pty_sim;

@@ -341,3 +341,106 @@ fn llrp_reader_through_shelfd_run_survives_rivals_reboots_drops_and_slowness() {
     let log = daemon.log();
     assert!(!log.contains("panicked"), "{log}");
 }
+
+/// `shelfd llrp probe` against a simulated reader that sees two tags, then `shelfd decode
+/// --protocol llrp --hex` on recorded bytes (mchesser/llrp-rs `ro_access_report_inventory`
+/// and `close_connection`, both directions in one capture).
+#[test]
+fn probe_and_decode_from_the_command_line() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let cancel = CancellationToken::new();
+    let sim = rt
+        .block_on(spawn_llrp_simulator(
+            SimReaderConfig::new(Vendor::Zebra),
+            0,
+            cancel.child_token(),
+        ))
+        .expect("simulated reader");
+    let tags = vec![
+        TagReport {
+            antenna: 2,
+            epc: vec![0x30, 0x11, 0x22, 0x33],
+            rssi_dbm: Some(-47.0),
+            ..TagReport::default()
+        },
+        TagReport {
+            antenna: 7,
+            epc: vec![0x30, 0x11, 0x22, 0x34],
+            rssi_dbm: Some(-66.0),
+            ..TagReport::default()
+        },
+    ];
+    let placed = Arc::new(AtomicBool::new(true));
+    rt.spawn(play(sim.rounds(), tags, placed, cancel.clone()));
+    let run = shelfd_testkit::shelfd([
+        "llrp",
+        "probe",
+        &sim.address().to_string(),
+        "--for",
+        "1s",
+        "--json",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    assert_eq!(report["vendor"], "zebra");
+    assert_eq!(report["antennas"], 8);
+    assert_eq!(report["max_inventory_specs_per_aispec"], 1);
+    let antennas: Vec<u64> = report["per_antenna"]
+        .as_array()
+        .expect("per antenna")
+        .iter()
+        .filter_map(|a| a["antenna"].as_u64())
+        .collect();
+    assert_eq!(antennas, [2, 7]);
+    let epcs: Vec<&str> = report["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .filter_map(|t| t["epc"].as_str())
+        .collect();
+    assert_eq!(epcs, ["30112233", "30112234"]);
+    wait_until("CLOSE_CONNECTION", SOON, || {
+        sim.stats().closes.load(Ordering::Relaxed) >= 1
+    });
+    // Text output, and a clear error for an address nobody listens on.
+    let run = shelfd_testkit::shelfd([
+        "llrp",
+        "probe",
+        &sim.address().to_string(),
+        "--for",
+        "200ms",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("zebra (PEN 161)"), "{}", run.stdout);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let nobody = closed.local_addr().expect("addr").to_string();
+    drop(closed);
+    let run = shelfd_testkit::shelfd(["llrp", "probe", &nobody]);
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr
+            .contains(&format!("probe of {nobody}: cannot connect")),
+        "{}",
+        run.stderr
+    );
+    cancel.cancel();
+
+    let capture = "04 3D 00 00 00 29 3A FB 30 B6 00 F0 00 1F 8D 0B 7F 00 00 00 00 00 00 00 51 02 38 81 00 01 86 BC 82 00 05 88 80 19 4B A9 D5\n04 0E 00 00 00 0A 00 00 00 23\n";
+    let run = shelfd_testkit::shelfd_with(
+        ["decode", "--protocol", "llrp", "--hex"],
+        &[],
+        Some(capture.as_bytes()),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        run.lines(),
+        [
+            r#"{"kind":"tag","offset":0,"antenna":1,"epc":"0b7f00000000000000510238","rssi_dbm":-68.0,"reader_time_ms":1557458645133}"#,
+            r#"{"kind":"frame","offset":41,"name":"CLOSE_CONNECTION","role":"info"}"#,
+        ]
+    );
+}

@@ -87,7 +87,8 @@ pub struct LlrpSettings {
     pub id: String,
     /// `host:port`.
     pub address: String,
-    /// Antenna ports in use, ascending (reads of others are dropped).
+    /// Antenna ports in use, ascending (reads of others are dropped). Empty: every antenna
+    /// of the reader (AntennaID 0), every read kept (`shelfd llrp probe`).
     pub antennas: Vec<u16>,
     /// Inventory settings.
     pub inventory: InventorySettings,
@@ -327,7 +328,11 @@ pub fn plan(settings: &LlrpSettings, caps: &Capabilities) -> Result<Plan, PlanEr
         stop_trigger: 0,
         stop_duration_ms: 0,
         ai_specs: vec![AiSpec {
-            antennas: settings.antennas.clone(),
+            antennas: if settings.antennas.is_empty() {
+                vec![0]
+            } else {
+                settings.antennas.clone()
+            },
             stop_trigger: 0,
             stop_duration_ms: 0,
             inventory: vec![InventorySpec {
@@ -457,6 +462,8 @@ pub struct LlrpSession {
     next_id: u32,
     /// The identity logged last (logged again only when it changes).
     logged: Option<ReaderIdentity>,
+    /// What the reader reported on the last connection.
+    capabilities: Option<Capabilities>,
 }
 
 /// One open connection: the link, its stream decoder and the silence watchdog.
@@ -481,7 +488,13 @@ impl LlrpSession {
             clock: ReaderClock::default(),
             next_id: 1,
             logged: None,
+            capabilities: None,
         }
+    }
+
+    /// What the reader reported on the last connection (GET_READER_CAPABILITIES_RESPONSE).
+    pub fn capabilities(&self) -> Option<&Capabilities> {
+        self.capabilities.as_ref()
     }
 
     fn id(&mut self) -> u32 {
@@ -679,7 +692,9 @@ impl LlrpSession {
                 .map(|c| f32::from(c) / 100.0)
                 .or(tag.peak_rssi.map(f32::from));
             let epc_ok = !tag.epc.is_empty() && tag.epc.len() % 2 == 0 && tag.epc.len() <= 62;
-            if !epc_ok || !self.settings.antennas.contains(&antenna) {
+            let wanted =
+                self.settings.antennas.is_empty() || self.settings.antennas.contains(&antenna);
+            if !epc_ok || !wanted {
                 ctx.health().count(Counter::DroppedRead);
                 tracing::debug!(reader = %self.settings.id, antenna, epc_bytes = tag.epc.len(), "read dropped (antenna not configured, or not an EPC of whole words)");
                 continue;
@@ -775,6 +790,7 @@ impl LlrpSession {
             self.logged = Some(id.clone());
         }
         ctx.health().set_identity(id);
+        self.capabilities = Some(caps.clone());
         let plan = plan(&self.settings, &caps)
             .map_err(|e| SessionEnd::Disconnected(format!("cannot configure the reader: {e}")))?;
         // 5. Impinj extensions.

@@ -9,6 +9,7 @@
 //! - [`client`]: the client session on the one link lifecycle, and the plan of what shelfd
 //!   sets on a reader.
 //! - [`decoder`]: captures of both directions as a [`crate::FrameDecoder`] (`shelfd decode`).
+//! - [`probe`]: `shelfd llrp probe`, the installer's look at a reader.
 //! - [`simulator`]: a simulated reader on a loopback TCP port with Impinj-style and
 //!   Zebra-style quirks and faults (tests, demo, benchmarks).
 //!
@@ -21,6 +22,7 @@ pub mod codec;
 pub mod decoder;
 pub mod message;
 pub mod params;
+pub mod probe;
 #[cfg(test)]
 mod session_tests;
 pub mod simulator;

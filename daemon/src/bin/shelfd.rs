@@ -139,7 +139,8 @@ struct BenchArgs {
     #[arg(long, default_value_t = 30)]
     seconds: u64,
     /// Which benchmark: all, engine, replay, store, decode (reader protocol decoders),
-    /// serial (CPU of live serial input over a PTY), outbox.
+    /// serial (CPU of live serial input over a PTY), llrp (LLRP decode and live TCP input),
+    /// outbox.
     #[arg(long, default_value = "all")]
     only: String,
 }

@@ -958,7 +958,7 @@ fn demo_shows_the_store_live_over_its_own_broker_and_stops_cleanly() {
         "{out}"
     );
     assert!(
-        lines[1].contains("(r1 mercury, r2 magicrf, r3 r2000, r4 line, n1 shelf-link)"),
+        lines[1].contains("(r1 mercury, r2 magicrf, r3 r2000, r4 line, r5 llrp, n1 shelf-link)"),
         "{out}"
     );
     let port = subscribe_port(lines[3]);

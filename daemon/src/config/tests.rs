@@ -289,12 +289,13 @@ fn demo_config_is_valid() {
                 "r4",
                 Protocol::Line,
                 Some(p4.as_path()),
-                vec![(1, "backroom"), (2, "dock-1")]
+                vec![(1, "backroom")]
             ),
+            ("r5", Protocol::Llrp, None, vec![(1, "dock-1")]),
             ("n1", Protocol::ShelfLink, Some(p5.as_path()), vec![]),
         ]
     );
-    assert_eq!(config.readers[4].nodes(), [1]);
+    assert_eq!(config.readers[5].nodes(), [1]);
     assert_eq!(
         (
             config.lanes[0].reader.as_deref(),

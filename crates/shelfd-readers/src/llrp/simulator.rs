@@ -371,6 +371,31 @@ pub async fn spawn_llrp_simulator(
     cancel: CancellationToken,
 ) -> io::Result<LlrpSimHandle> {
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    spawn_on(listener, config, cancel)
+}
+
+/// Starts a simulated reader on a loopback listener bound beforehand (so its address can go
+/// into a config before the runtime runs it). Must run inside a tokio runtime.
+pub fn spawn_llrp_simulator_on(
+    listener: std::net::TcpListener,
+    config: SimReaderConfig,
+    cancel: CancellationToken,
+) -> io::Result<LlrpSimHandle> {
+    if !listener.local_addr()?.ip().is_loopback() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the simulated reader listens on loopback only",
+        ));
+    }
+    listener.set_nonblocking(true)?;
+    spawn_on(TcpListener::from_std(listener)?, config, cancel)
+}
+
+fn spawn_on(
+    listener: TcpListener,
+    config: SimReaderConfig,
+    cancel: CancellationToken,
+) -> io::Result<LlrpSimHandle> {
     let address = listener.local_addr()?;
     let (rounds, inputs) = RoundSender::channel();
     let (control, controls) = mpsc::unbounded_channel();

@@ -327,9 +327,10 @@ fn foreign_key(key: &str, protocol: Protocol) -> String {
         .filter(|p| ReaderSource::keys(*p).contains(&key))
         .collect();
     match (key, owners.as_slice()) {
-        ("port", _) if protocol == Protocol::Llrp => format!(
+        ("port", _) if protocol == Protocol::Llrp => {
             "protocol llrp connects to `address` (host[:port]), not a serial port; remove port"
-        ),
+                .to_owned()
+        }
         ("port", _) => format!("protocol {protocol} reads `file`, not a serial port; remove port"),
         ("baud", _) => format!("protocol {protocol} has no baud rate; remove baud"),
         (_, [owner]) => {

@@ -271,14 +271,12 @@ pub fn plan(settings: &LlrpSettings, caps: &Capabilities) -> Result<Plan, PlanEr
             custom.push(impinj::search_mode(inv.search_mode.impinj_value()));
         }
         let rf_control = inv.rf_mode.map(|m| (m as u16, 0));
-        let inventory =
-            (rf_control.is_some() || singulation.is_some() || !custom.is_empty()).then(|| {
-                Gen2Inventory {
-                    state_aware: false,
-                    rf_control,
-                    singulation,
-                    custom,
-                }
+        let inventory = (rf_control.is_some() || singulation.is_some() || !custom.is_empty())
+            .then_some(Gen2Inventory {
+                state_aware: false,
+                rf_control,
+                singulation,
+                custom,
             });
         if transmitter.is_some() || inventory.is_some() {
             antennas.push(AntennaConfig {

@@ -655,11 +655,10 @@ impl SimReader {
                 },
                 control = controls.recv() => match control {
                     None => {}
-                    Some(Control::DropConnection) => {
-                        if client.take().is_some() {
-                            self.lost_client();
-                        }
+                    Some(Control::DropConnection) if client.take().is_some() => {
+                        self.lost_client();
                     }
+                    Some(Control::DropConnection) => {}
                     Some(Control::Reboot(down)) => {
                         client = None;
                         zombie_clients.clear();

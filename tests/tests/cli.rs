@@ -57,7 +57,7 @@ settle_quiet = "5s"
 fn check_config_accepts_the_shipped_configs_and_the_test_base() {
     let root = shelfd_testkit::workspace_root();
     for (name, readers, locations, docks) in
-        [("shelfd.example.toml", 5, 8, 2), ("demo.toml", 5, 8, 1)]
+        [("shelfd.example.toml", 6, 8, 2), ("demo.toml", 6, 8, 1)]
     {
         let path = root.join("config").join(name);
         let run = shelfd([OsArg::from("check-config"), OsArg::from(&path)]);
@@ -1216,7 +1216,11 @@ fn decode_prints_one_json_line_per_frame_and_names_bad_bytes() {
         "{}",
         bad.stderr
     );
-    let unknown = shelfd_testkit::shelfd_with(["decode", "--protocol", "llrp"], &[], Some(b""));
+    let unknown = shelfd_testkit::shelfd_with(["decode", "--protocol", "octane"], &[], Some(b""));
     assert_eq!(unknown.code, Some(2), "{}", unknown.stderr);
-    assert!(unknown.stderr.contains("llrp"), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("octane") && unknown.stderr.contains("llrp"),
+        "{}",
+        unknown.stderr
+    );
 }

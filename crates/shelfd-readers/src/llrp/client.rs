@@ -462,6 +462,9 @@ pub struct LlrpSession {
     logged: Option<ReaderIdentity>,
     /// What the reader reported on the last connection.
     capabilities: Option<Capabilities>,
+    /// Message id of this connection's ENABLE_EVENTS_AND_REPORTS (which has no response; a
+    /// reader without report holding may answer it with an ERROR_MESSAGE, which is harmless).
+    enable_events_id: Option<u32>,
 }
 
 /// One open connection: the link, its stream decoder and the silence watchdog.
@@ -487,6 +490,7 @@ impl LlrpSession {
             next_id: 1,
             logged: None,
             capabilities: None,
+            enable_events_id: None,
         }
     }
 
@@ -636,6 +640,12 @@ impl LlrpSession {
                 ctx.alive().await?;
             }
             Message::ReaderEventNotification(event) => self.event(&event)?,
+            Message::Status {
+                reply: Reply::Error,
+                status,
+            } if Some(got.id) == self.enable_events_id => {
+                tracing::debug!(reader = %self.settings.id, "ENABLE_EVENTS_AND_REPORTS not supported: {status}");
+            }
             Message::Status {
                 reply: Reply::Error,
                 status,

@@ -7,6 +7,8 @@
 //! - `store`: cost of one store commit (1 event + 1 tag record), with and without flush.
 //! - `decode`: MB/s and frames/s of each reader protocol's decoder ([`readers`]).
 //! - `serial`: CPU cost of live serial input through a PTY, per 1 000 reads/s ([`readers`]).
+//! - `llrp`: LLRP decode MB/s and the CPU of live LLRP input over loopback TCP per 1 000
+//!   reads/s ([`llrp`]).
 
 use crate::config::LocationKind;
 use crate::engine_store::EngineStore;
@@ -16,6 +18,7 @@ use shelfd_core::reconcile::{Engine, Input, Knobs, Topology};
 use std::io::Write;
 use std::time::Instant;
 
+pub mod llrp;
 pub mod outbox;
 pub mod readers;
 
@@ -113,6 +116,9 @@ pub fn run(tags: usize, seconds: u64, only: &str, out: &mut impl Write) -> anyho
     }
     if only == "all" || only == "serial" {
         readers::serial(out)?;
+    }
+    if only == "all" || only == "llrp" {
+        llrp::run(out)?;
     }
     Ok(())
 }

@@ -57,7 +57,7 @@ settle_quiet = "5s"
 fn check_config_accepts_the_shipped_configs_and_the_test_base() {
     let root = shelfd_testkit::workspace_root();
     for (name, readers, locations, docks) in
-        [("shelfd.example.toml", 5, 8, 2), ("demo.toml", 5, 8, 1)]
+        [("shelfd.example.toml", 6, 8, 2), ("demo.toml", 6, 8, 1)]
     {
         let path = root.join("config").join(name);
         let run = shelfd([OsArg::from("check-config"), OsArg::from(&path)]);
@@ -958,7 +958,7 @@ fn demo_shows_the_store_live_over_its_own_broker_and_stops_cleanly() {
         "{out}"
     );
     assert!(
-        lines[1].contains("(r1 mercury, r2 magicrf, r3 r2000, r4 line, n1 shelf-link)"),
+        lines[1].contains("(r1 mercury, r2 magicrf, r3 r2000, r4 line, r5 llrp, n1 shelf-link)"),
         "{out}"
     );
     let port = subscribe_port(lines[3]);
@@ -1220,7 +1220,11 @@ fn decode_prints_one_json_line_per_frame_and_names_bad_bytes() {
         "{}",
         bad.stderr
     );
-    let unknown = shelfd_testkit::shelfd_with(["decode", "--protocol", "llrp"], &[], Some(b""));
+    let unknown = shelfd_testkit::shelfd_with(["decode", "--protocol", "octane"], &[], Some(b""));
     assert_eq!(unknown.code, Some(2), "{}", unknown.stderr);
-    assert!(unknown.stderr.contains("llrp"), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("octane") && unknown.stderr.contains("llrp"),
+        "{}",
+        unknown.stderr
+    );
 }

@@ -7,7 +7,7 @@
 //! Intended CLI (wired in `src/bin/shelfd.rs`):
 //!
 //! ```text
-//! shelfd decode --protocol <mercury|magicrf|r2000|line|shelf-link> [--hex] < capture
+//! shelfd decode --protocol <mercury|magicrf|r2000|line|shelf-link|llrp> [--hex] < capture
 //!
 //! $ printf '3074257BF7194E4000001A85,2,-61.5\r\nzz\n' | shelfd decode --protocol line
 //! {"kind":"tag","offset":0,"antenna":2,"epc":"3074257bf7194e4000001a85","rssi_dbm":-61.5}

@@ -21,17 +21,19 @@ string_enum! {
         Replay = "replay",
         /// The shelf-link protocol of the `shelf-node` firmware (smart-shelf nodes).
         ShelfLink = "shelf-link",
+        /// EPCglobal LLRP over TCP (fixed readers: Impinj, Zebra, …).
+        Llrp = "llrp",
     }
 }
 
 impl Protocol {
-    /// True for the protocols whose bytes go through a port (all but `replay`, which reads a
-    /// file).
+    /// True for the protocols whose bytes go through a serial port (all but `replay`, which
+    /// reads a file, and `llrp`, which speaks TCP).
     pub const fn has_port(self) -> bool {
-        !matches!(self, Protocol::Replay)
+        !matches!(self, Protocol::Replay | Protocol::Llrp)
     }
 
-    /// The baud rate used when `baud` is not set; `None` for `replay`.
+    /// The baud rate used when `baud` is not set; `None` for `replay` and `llrp`.
     pub const fn default_baud(self) -> Option<u32> {
         if self.has_port() {
             Some(DEFAULT_BAUD)
@@ -61,6 +63,35 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// An Impinj reader's inventory search mode (ImpinjInventorySearchMode); other vendors
+    /// have no such setting.
+    #[derive(Default)]
+    pub enum SearchMode ("search_mode") {
+        /// Leave it to the reader (mode 0).
+        #[default]
+        ReaderDefault = "reader-default",
+        /// Single target (mode 1): tags flip A→B and stay quiet while their session persists.
+        Single = "single",
+        /// Dual target (mode 2): A→B then B→A, tags re-read continuously.
+        Dual = "dual",
+        /// Single target with suppression, Impinj "TagFocus" (mode 3).
+        TagFocus = "tag-focus",
+    }
+}
+
+impl SearchMode {
+    /// The ImpinjInventorySearchMode value.
+    pub const fn impinj_value(self) -> u16 {
+        match self {
+            SearchMode::ReaderDefault => 0,
+            SearchMode::Single => 1,
+            SearchMode::Dual => 2,
+            SearchMode::TagFocus => 3,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,7 +111,7 @@ mod tests {
         let err = "mercuri".parse::<Protocol>().map_err(|e| e.to_string());
         assert_eq!(
             err,
-            Err("unknown protocol \"mercuri\" (expected one of mercury, magicrf, r2000, line, replay, shelf-link)"
+            Err("unknown protocol \"mercuri\" (expected one of mercury, magicrf, r2000, line, replay, shelf-link, llrp)"
                 .to_owned())
         );
     }
@@ -88,6 +119,7 @@ mod tests {
     #[test]
     fn default_baud() {
         assert_eq!(Protocol::Replay.default_baud(), None);
+        assert_eq!(Protocol::Llrp.default_baud(), None);
         assert_eq!(Protocol::Mercury.default_baud(), Some(115_200));
     }
 }

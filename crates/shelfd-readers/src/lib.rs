@@ -31,6 +31,7 @@ pub mod gen2;
 pub mod kinds;
 pub mod line;
 pub mod link;
+pub mod llrp;
 pub mod magicrf;
 pub mod mercury;
 pub mod pty_sim;
@@ -44,7 +45,7 @@ pub mod wire;
 pub use frame::{
     Decoded, DecoderStats, FrameDecoder, FrameRole, HostCommands, ReaderSimulator, TagReport,
 };
-pub use kinds::{DEFAULT_BAUD, MagicRfFraming, Protocol, STANDARD_BAUD_RATES};
-pub use link::{ReaderHealth, ReaderHealthSnapshot};
+pub use kinds::{DEFAULT_BAUD, MagicRfFraming, Protocol, STANDARD_BAUD_RATES, SearchMode};
+pub use link::{ReaderHealth, ReaderHealthSnapshot, ReaderIdentity};
 pub use session::{ReaderSettings, ReaderSetupError, run_reader, run_serial_reader};
 pub use wire::WireOptions;

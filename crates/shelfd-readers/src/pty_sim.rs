@@ -153,7 +153,7 @@ impl SimulatedReader {
 
 /// What a simulated reader is asked to write.
 #[derive(Debug)]
-enum SimInput {
+pub(crate) enum SimInput {
     Round(Vec<TagReport>),
     Raw(Vec<u8>),
 }
@@ -188,6 +188,13 @@ pub struct RoundSender {
 }
 
 impl RoundSender {
+    /// A sender and the receiving end a simulator reads its rounds from (network simulators
+    /// share [`play_store_sim`] this way).
+    pub(crate) fn channel() -> (RoundSender, mpsc::Receiver<SimInput>) {
+        let (tx, rx) = mpsc::channel(INPUT_QUEUE);
+        (RoundSender { tx }, rx)
+    }
+
     /// Queues one inventory round carrying `tags` (waits while the queue is full). The
     /// protocol's simulator turns it into bytes, or nothing while the host has not started
     /// the inventory.

@@ -62,6 +62,8 @@ pub fn decoder(protocol: Protocol, options: &WireOptions) -> Result<Box<dyn Fram
         Protocol::R2000 => Ok(Box::new(r2000::Decoder::new(options))),
         // A bus capture; the shelf-link driver itself polls and does not use it.
         Protocol::ShelfLink => Ok(Box::new(super::shelf_link::decoder::Decoder::new())),
+        // A capture of both directions; the LLRP client has its own session.
+        Protocol::Llrp => Ok(Box::new(super::llrp::decoder::Decoder::new())),
         other => Err(NoWire(other.to_string())),
     }
 }

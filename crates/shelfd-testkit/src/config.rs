@@ -275,6 +275,15 @@ impl Reader {
         Reader(entries)
     }
 
+    /// An LLRP reader `id` at `address` (`host:port`).
+    pub fn llrp(id: &str, address: &str) -> Reader {
+        let mut entries = Entries::default();
+        entries.set("id", id.into());
+        entries.set("protocol", "llrp".into());
+        entries.set("address", address.into());
+        Reader(entries)
+    }
+
     /// `antennas = { port = "location", … }`.
     pub fn antennas(self, antennas: &[(u16, &str)]) -> Reader {
         let table = inline_table(antennas);

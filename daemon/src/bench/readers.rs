@@ -62,7 +62,7 @@ fn bench_options(protocol: Protocol) -> WireOptions {
 }
 
 /// Tag `i` of the population: a 96-bit SGTIN on one of `antennas`, with a plausible RSSI.
-fn bench_tag(i: u64, antennas: &[u16], rng: &mut SimRng) -> TagReport {
+pub(super) fn bench_tag(i: u64, antennas: &[u16], rng: &mut SimRng) -> TagReport {
     let serial = i % POPULATION;
     let antenna = antennas
         .get(usize::try_from(serial).unwrap_or(0) % antennas.len().max(1))
@@ -275,17 +275,17 @@ fn process_sched_ns() -> anyhow::Result<u64> {
 
 /// CPU counters at one moment.
 #[derive(Debug, Clone, Copy)]
-struct CpuSample {
+pub(super) struct CpuSample {
     /// Process utime + stime (10 ms ticks).
-    process: Duration,
+    pub(super) process: Duration,
     /// Sum of every thread's schedstat run time.
-    process_ns: u64,
+    pub(super) process_ns: u64,
     /// This thread's schedstat run time.
-    thread_ns: u64,
+    pub(super) thread_ns: u64,
 }
 
 impl CpuSample {
-    fn now() -> anyhow::Result<Self> {
+    pub(super) fn now() -> anyhow::Result<Self> {
         Ok(CpuSample {
             process: cpu_time("/proc/self/stat")?,
             process_ns: process_sched_ns()?,

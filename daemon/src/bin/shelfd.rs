@@ -50,9 +50,12 @@ enum Command {
         /// The config file.
         file: PathBuf,
     },
+    /// LLRP fixed readers (Impinj, Zebra, …): tools for installers.
+    #[command(subcommand)]
+    Llrp(LlrpCommand),
     /// Decode raw reader bytes from stdin (a capture) and print one JSON line per frame.
     Decode {
-        /// Wire protocol: mercury, magicrf, r2000, line or shelf-link.
+        /// Wire protocol: mercury, magicrf, r2000, line, shelf-link or llrp (both directions).
         #[arg(long)]
         protocol: String,
         /// Stdin is hex text (spaces, newlines, 0x prefixes and :,- separators allowed).
@@ -92,6 +95,25 @@ enum Command {
     Bench(BenchArgs),
 }
 
+/// `shelfd llrp …`.
+#[derive(Subcommand)]
+enum LlrpCommand {
+    /// Connect to a reader, print its identity, capabilities (antennas, power and mode
+    /// tables) and a short inventory on every antenna (EPC, antenna, RSSI, reads/s per
+    /// antenna), then stop it and close the connection. The reader is reset to factory
+    /// defaults (as `shelfd run` does); it refuses the probe while another client is connected.
+    Probe {
+        /// The reader, host[:port] (port 5084 by default).
+        address: String,
+        /// How long to read tags, e.g. "5s".
+        #[arg(long = "for", default_value = "5s")]
+        duration: String,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// `shelfd demo`'s arguments (parsed whether or not the demo is built in, so that `--help` and
 /// argument errors do not depend on the build).
 #[derive(clap::Args)]
@@ -123,7 +145,8 @@ struct BenchArgs {
     #[arg(long, default_value_t = 30)]
     seconds: u64,
     /// Which benchmark: all, engine, replay, store, decode (reader protocol decoders),
-    /// serial (CPU of live serial input over a PTY), outbox.
+    /// serial (CPU of live serial input over a PTY), llrp (LLRP decode and live TCP input),
+    /// outbox.
     #[arg(long, default_value = "all")]
     only: String,
 }
@@ -331,6 +354,37 @@ fn run(cli: Cli, log: shelfd::ops::logging::LogHandle) -> anyhow::Result<ExitCod
                     Ok(ExitCode::from(EX_DATAERR))
                 }
                 Err(e) => Err(e.into()),
+            }
+        }
+        Command::Llrp(LlrpCommand::Probe {
+            address,
+            duration,
+            json,
+        }) => {
+            let duration = match shelfd::config::parse_duration(&duration) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("shelfd llrp probe: --for: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the runtime")?;
+            match rt.block_on(shelfd_readers::llrp::probe::probe(&address, duration)) {
+                Ok(report) if json => {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(report) => {
+                    print!("{}", report.render_text());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("shelfd llrp probe: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
             }
         }
         Command::Demo(args) => demo(args),

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 ///
 /// Displays as `file:line: field: message`, e.g.
 /// `shelfd.toml:12: reader "r2": protocol: unknown protocol "mercuri" (expected one of mercury,
-/// magicrf, r2000, line, replay, shelf-link)`.
+/// magicrf, r2000, line, replay, shelf-link, llrp)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     /// The config file, as given to [`super::parse`] or [`super::load`].

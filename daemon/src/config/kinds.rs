@@ -5,7 +5,9 @@
 
 pub use shelfd_core::kinds::{LocationKind, UndecodedPolicy, UnknownName};
 use shelfd_core::string_enum;
-pub use shelfd_readers::kinds::{DEFAULT_BAUD, MagicRfFraming, Protocol, STANDARD_BAUD_RATES};
+pub use shelfd_readers::kinds::{
+    DEFAULT_BAUD, MagicRfFraming, Protocol, STANDARD_BAUD_RATES, SearchMode,
+};
 
 string_enum! {
     /// Whether a `[[gpio]]` line is read or driven.

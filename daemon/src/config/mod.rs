@@ -42,13 +42,13 @@ pub use epcis_section::{EpcisConfig, check_sgln, check_time_zone_offset, check_u
 pub use error::{ConfigError, ConfigErrors};
 pub use kinds::{
     DEFAULT_BAUD, GpioDirection, LocationKind, MagicRfFraming, Protocol, STANDARD_BAUD_RATES,
-    UndecodedPolicy, UnknownName,
+    SearchMode, UndecodedPolicy, UnknownName,
 };
 pub use mqtt_url::{MQTT_PORT, MQTTS_PORT, MqttUrl, MqttUrlError};
 pub use sections::{
     ANTENNA_RANGE, DEFAULT_REPLAY_SPEED, DockConfig, DockLights, GatewayConfig, GpioConfig,
-    LaneConfig, LocationConfig, LogConfig, MetricsConfig, MqttConfig, ProductMapping, ReaderConfig,
-    ReaderSource, SerialLine,
+    LaneConfig, LlrpReader, LocationConfig, LogConfig, MetricsConfig, MqttConfig, ProductMapping,
+    ReaderConfig, ReaderSource, SerialLine,
 };
 pub use shelfd_core::duration::{DurationError, format_duration, parse_duration};
 pub use shelfd_core::gtin::check_gtin14;
@@ -125,7 +125,7 @@ impl Config {
 /// assert_eq!(
 ///     errors.to_string(),
 ///     "shelfd.toml:8: reader \"r2\": protocol: unknown protocol \"mercuri\" \
-///      (expected one of mercury, magicrf, r2000, line, replay, shelf-link)"
+///      (expected one of mercury, magicrf, r2000, line, replay, shelf-link, llrp)"
 /// );
 /// ```
 pub fn parse(text: &str, origin: &Path) -> Result<Config, ConfigErrors> {

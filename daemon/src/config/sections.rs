@@ -2,7 +2,7 @@
 //! field names, types, defaults and the meaning of every key. Deserialization here only checks
 //! shapes and spellings; ranges and cross-references are checked by `validate`.
 
-use super::kinds::{GpioDirection, LocationKind, MagicRfFraming, Protocol};
+use super::kinds::{GpioDirection, LocationKind, MagicRfFraming, Protocol, SearchMode};
 use super::mqtt_url::MqttUrl;
 use super::{mqtt_url, size};
 use serde::Deserialize;
@@ -135,6 +135,121 @@ pub(crate) struct ReaderEntry {
         deserialize_with = "duration::deserialize"
     )]
     pub(crate) watchdog: Duration,
+    /// `llrp` only (required there): [`LlrpReader::address`].
+    #[serde(default)]
+    pub(crate) address: Option<String>,
+    /// `llrp` only: [`LlrpReader::session`].
+    #[serde(default)]
+    pub(crate) session: Option<u8>,
+    /// `llrp` only: [`LlrpReader::search_mode`].
+    #[serde(default)]
+    pub(crate) search_mode: Option<SearchMode>,
+    /// `llrp` only: [`LlrpReader::population`].
+    #[serde(default)]
+    pub(crate) population: Option<u16>,
+    /// `llrp` only: [`LlrpReader::rf_mode`].
+    #[serde(default)]
+    pub(crate) rf_mode: Option<u32>,
+    /// `llrp` only: [`LlrpReader::antenna_power_dbm`].
+    #[serde(default, deserialize_with = "deserialize_antenna_powers")]
+    pub(crate) antenna_power_dbm: BTreeMap<u16, f64>,
+    /// `llrp` only: [`LlrpReader::keepalive`].
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    pub(crate) keepalive: Option<Duration>,
+    /// `llrp` only: [`LlrpReader::reset_to_factory`].
+    #[serde(default)]
+    pub(crate) reset_to_factory: Option<bool>,
+    /// `llrp` only: [`LlrpReader::max_message_size`].
+    #[serde(default, deserialize_with = "deserialize_size_opt")]
+    pub(crate) max_message_size: Option<u64>,
+}
+
+fn deserialize_size_opt<'de, D: de::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    size::deserialize(deserializer).map(Some)
+}
+
+/// Default LLRP keepalive period (EdgeX's).
+pub const DEFAULT_LLRP_KEEPALIVE: Duration = Duration::from_secs(30);
+/// Default largest LLRP message accepted (EdgeX's cap).
+pub const DEFAULT_LLRP_MAX_MESSAGE: u64 = 640 * 1024;
+/// The LLRP port used when `address` has none.
+pub const LLRP_PORT: u16 = 5084;
+
+/// The keys of a `protocol = "llrp"` reader.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlrpReader {
+    /// `address`: `host[:port]` of the reader (IPv6 in brackets); the port defaults to 5084.
+    /// Stored as `host:port`. Required.
+    pub address: String,
+    /// `session`: Gen2 session 0..=3. Optional: the reader's default.
+    pub session: Option<u8>,
+    /// `search_mode`: Impinj inventory search mode, `"reader-default"` (default), `"single"`,
+    /// `"dual"` or `"tag-focus"`; ignored by other vendors' readers.
+    pub search_mode: SearchMode,
+    /// `population`: expected tag population, 1..=65535. Optional: the reader's default.
+    pub population: Option<u16>,
+    /// `rf_mode`: a mode identifier from the reader's Gen2 mode table (`shelfd llrp probe`
+    /// lists them; an identifier the reader does not have is refused when connecting).
+    /// Optional: the reader's default.
+    pub rf_mode: Option<u32>,
+    /// `antenna_power_dbm`: transmit power of single antennas (keys from `antennas`), dBm
+    /// 0..=33, mapped to the nearest entry of the reader's power table; a power outside the
+    /// table is refused with the table's range when connecting. Optional; `power_dbm` sets the
+    /// others.
+    pub antenna_power_dbm: BTreeMap<u16, f64>,
+    /// `keepalive`: KEEPALIVE period asked of the reader, 1s..=10m; two missed keepalives
+    /// (plus 2 s) and the connection is dropped and reopened. Default 30s; keep it below
+    /// `[reconcile] reader_silence` so an empty shelf does not look silent.
+    pub keepalive: Duration,
+    /// `reset_to_factory`: reset the reader to factory defaults before configuring it (shelfd
+    /// owns its ROSpecs). Default true.
+    pub reset_to_factory: bool,
+    /// `max_message_size`: the largest message accepted (a larger one closes the
+    /// connection), 64KiB..=16MiB. Default 640KiB.
+    pub max_message_size: u64,
+}
+
+/// `host[:port]` → `host:port` (port defaulting to [`LLRP_PORT`]); IPv6 in brackets.
+pub fn normalize_llrp_address(text: &str) -> Result<String, String> {
+    let bad = |why: &str| Err(format!("bad address {text:?}: {why}"));
+    if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad("expected host[:port], e.g. \"192.168.1.20\" or \"reader-1.local:5084\"");
+    }
+    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+        let Some((host, after)) = rest.split_once(']') else {
+            return bad("missing ']' after an IPv6 address");
+        };
+        let port = match after {
+            "" => None,
+            p => match p.strip_prefix(':') {
+                Some(p) => Some(p),
+                None => return bad("expected ':port' after ']'"),
+            },
+        };
+        (format!("[{host}]"), port)
+    } else {
+        match text.matches(':').count() {
+            0 => (text.to_owned(), None),
+            1 => {
+                let (h, p) = text.split_once(':').unwrap_or((text, ""));
+                (h.to_owned(), Some(p))
+            }
+            _ => return bad("write an IPv6 address in brackets, e.g. \"[fe80::1]:5084\""),
+        }
+    };
+    if host.is_empty() || host == "[]" {
+        return bad("the host is empty");
+    }
+    let port = match port {
+        None => LLRP_PORT,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 && !p.starts_with('+') => n,
+            _ => return bad("the port must be 1..=65535"),
+        },
+    };
+    Ok(format!("{host}:{port}"))
 }
 
 fn default_watchdog() -> Duration {
@@ -151,7 +266,7 @@ pub const DEFAULT_REPLAY_SPEED: f64 = 1.0;
 pub struct ReaderConfig {
     /// Reader id, unique; 1–64 characters of `[A-Za-z0-9_-]`. Required.
     pub id: String,
-    /// Antenna number (1..=64) → location id. Required and non-empty for RFID readers (every
+    /// Antenna number (1..=64; 1..=65535 for `llrp`) → location id. Required and non-empty for RFID readers (every
     /// protocol but `shelf-link`); several antennas may cover one location (their reads pool).
     /// Optional for `shelf-link`: the antenna ports of the nodes' own RFID modules, shared by
     /// every node on the bus.
@@ -199,6 +314,8 @@ pub enum ReaderSource {
         /// order; unique, at least one. Their lanes are `[[lane]]`s.
         nodes: Vec<u8>,
     },
+    /// `protocol = "llrp"`: a fixed reader on the network.
+    Llrp(LlrpReader),
     /// `protocol = "replay"`: a read log played as a reader.
     Replay {
         /// `file`: the read-log file, resolved against the config file's directory when
@@ -219,6 +336,7 @@ impl ReaderSource {
             Protocol::MagicRf => &["port", "baud", "framing"],
             Protocol::ShelfLink => &["port", "baud", "nodes"],
             Protocol::Replay => &["file", "speed"],
+            Protocol::Llrp => LLRP_KEYS,
         }
     }
 
@@ -231,10 +349,11 @@ impl ReaderSource {
             ReaderSource::Line(_) => Protocol::Line,
             ReaderSource::ShelfLink { .. } => Protocol::ShelfLink,
             ReaderSource::Replay { .. } => Protocol::Replay,
+            ReaderSource::Llrp(_) => Protocol::Llrp,
         }
     }
 
-    /// The serial line; `None` for `replay`.
+    /// The serial line; `None` for `replay` and `llrp`.
     pub const fn line(&self) -> Option<&SerialLine> {
         match self {
             ReaderSource::Mercury(line)
@@ -242,7 +361,7 @@ impl ReaderSource {
             | ReaderSource::Line(line)
             | ReaderSource::MagicRf { line, .. }
             | ReaderSource::ShelfLink { line, .. } => Some(line),
-            ReaderSource::Replay { .. } => None,
+            ReaderSource::Replay { .. } | ReaderSource::Llrp(_) => None,
         }
     }
 
@@ -254,7 +373,7 @@ impl ReaderSource {
             | ReaderSource::Line(line)
             | ReaderSource::MagicRf { line, .. }
             | ReaderSource::ShelfLink { line, .. } => Some(line),
-            ReaderSource::Replay { .. } => None,
+            ReaderSource::Replay { .. } | ReaderSource::Llrp(_) => None,
         }
     }
 
@@ -299,6 +418,27 @@ impl ReaderSource {
                     speed: entry.speed.unwrap_or(DEFAULT_REPLAY_SPEED),
                 }
             }
+            Protocol::Llrp => {
+                missing.clear(); // no port here
+                let address = match &entry.address {
+                    Some(text) => normalize_llrp_address(text).unwrap_or_else(|_| text.clone()),
+                    None => {
+                        missing.push("address");
+                        String::new()
+                    }
+                };
+                ReaderSource::Llrp(LlrpReader {
+                    address,
+                    session: entry.session,
+                    search_mode: entry.search_mode.unwrap_or_default(),
+                    population: entry.population,
+                    rf_mode: entry.rf_mode,
+                    antenna_power_dbm: entry.antenna_power_dbm.clone(),
+                    keepalive: entry.keepalive.unwrap_or(DEFAULT_LLRP_KEEPALIVE),
+                    reset_to_factory: entry.reset_to_factory.unwrap_or(true),
+                    max_message_size: entry.max_message_size.unwrap_or(DEFAULT_LLRP_MAX_MESSAGE),
+                })
+            }
         };
         (source, missing)
     }
@@ -314,6 +454,15 @@ impl ReaderEntry {
             "speed" => self.speed.is_some(),
             "nodes" => !self.nodes.is_empty(),
             "framing" => self.framing.is_some(),
+            "address" => self.address.is_some(),
+            "session" => self.session.is_some(),
+            "search_mode" => self.search_mode.is_some(),
+            "population" => self.population.is_some(),
+            "rf_mode" => self.rf_mode.is_some(),
+            "antenna_power_dbm" => !self.antenna_power_dbm.is_empty(),
+            "keepalive" => self.keepalive.is_some(),
+            "reset_to_factory" => self.reset_to_factory.is_some(),
+            "max_message_size" => self.max_message_size.is_some(),
             _ => false,
         }
     }
@@ -358,6 +507,14 @@ impl ReaderConfig {
         }
     }
 
+    /// The keys of an `llrp` reader.
+    pub fn llrp(&self) -> Option<&LlrpReader> {
+        match &self.source {
+            ReaderSource::Llrp(l) => Some(l),
+            _ => None,
+        }
+    }
+
     /// The node addresses of a `shelf-link` reader (empty for the others).
     pub fn nodes(&self) -> &[u8] {
         match &self.source {
@@ -380,8 +537,24 @@ impl ReaderConfig {
     }
 }
 
-/// Antenna numbers accepted in `antennas`.
+/// The keys of an `llrp` reader besides the common ones.
+pub const LLRP_KEYS: &[&str] = &[
+    "address",
+    "session",
+    "search_mode",
+    "population",
+    "rf_mode",
+    "antenna_power_dbm",
+    "keepalive",
+    "reset_to_factory",
+    "max_message_size",
+];
+
+/// Antenna numbers accepted in `antennas` of a serial reader.
 pub const ANTENNA_RANGE: std::ops::RangeInclusive<u16> = 1..=64;
+/// Antenna numbers accepted in `antennas` of an `llrp` reader (LLRP's AntennaID is a u16; 0
+/// means all antennas).
+pub const LLRP_ANTENNA_RANGE: std::ops::RangeInclusive<u16> = 1..=65535;
 
 /// A key of `antennas`: a plain decimal number in [`ANTENNA_RANGE`] (no sign, no leading zero).
 struct AntennaNumber(u16);
@@ -392,9 +565,10 @@ impl<'de> Deserialize<'de> for AntennaNumber {
         let canonical =
             !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && !text.starts_with('0');
         match text.parse::<u16>() {
-            Ok(n) if canonical && ANTENNA_RANGE.contains(&n) => Ok(AntennaNumber(n)),
+            // Serial readers' narrower range is checked per protocol (`topology`).
+            Ok(n) if canonical && LLRP_ANTENNA_RANGE.contains(&n) => Ok(AntennaNumber(n)),
             _ => Err(de::Error::custom(format!(
-                "bad antenna {text:?}: expected an antenna number 1..=64"
+                "bad antenna {text:?}: expected an antenna number 1..=64 (1..=65535 for llrp)"
             ))),
         }
     }
@@ -423,6 +597,28 @@ fn deserialize_antennas<'de, D: de::Deserializer<'de>>(
         }
     }
     deserializer.deserialize_map(AntennasVisitor)
+}
+
+fn deserialize_antenna_powers<'de, D: de::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<u16, f64>, D::Error> {
+    struct PowersVisitor;
+    impl<'de> Visitor<'de> for PowersVisitor {
+        type Value = BTreeMap<u16, f64>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a table of antenna number = power in dBm")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut powers = BTreeMap::new();
+            while let Some((AntennaNumber(n), dbm)) = map.next_entry::<AntennaNumber, f64>()? {
+                powers.insert(n, dbm);
+            }
+            Ok(powers)
+        }
+    }
+    deserializer.deserialize_map(PowersVisitor)
 }
 
 /// One `[[location]]`: a place tags can be, as the engine and the central systems see it.

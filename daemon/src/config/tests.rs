@@ -157,6 +157,15 @@ fn example_config_mentions_every_key() {
         "nodes",
         "power_dbm",
         "watchdog",
+        "address",
+        "session",
+        "search_mode",
+        "population",
+        "rf_mode",
+        "antenna_power_dbm",
+        "keepalive",
+        "reset_to_factory",
+        "max_message_size",
         "kind",
         "name",
         "planogram",
@@ -283,12 +292,13 @@ fn demo_config_is_valid() {
                 "r4",
                 Protocol::Line,
                 Some(p4.as_path()),
-                vec![(1, "backroom"), (2, "dock-1")]
+                vec![(1, "backroom")]
             ),
+            ("r5", Protocol::Llrp, None, vec![(1, "dock-1")]),
             ("n1", Protocol::ShelfLink, Some(p5.as_path()), vec![]),
         ]
     );
-    assert_eq!(config.readers[4].nodes(), [1]);
+    assert_eq!(config.readers[5].nodes(), [1]);
     assert_eq!(
         (
             config.lanes[0].reader.as_deref(),
@@ -448,7 +458,7 @@ fn documented_message_shape() {
         error_of(&text),
         format!(
             "shelfd.toml:{}: reader \"r2\": protocol: unknown protocol \"mercuri\" (expected one of mercury, magicrf, r2000, line, \
-             replay, shelf-link)",
+             replay, shelf-link, llrp)",
             line_of(&text, "mercuri")
         )
     );
@@ -478,7 +488,7 @@ fn unknown_keys_are_reported_with_their_lines_all_of_them() {
         "port = \"/dev/ttyUSB0\"\nbuad = 9600\nantena = 2",
     );
     let errors = errors_of(&text);
-    let expected = "(expected one of id, protocol, port, baud, file, speed, antennas, nodes, framing, power_dbm, watchdog)";
+    let expected = "(expected one of id, protocol, port, baud, file, speed, antennas, nodes, framing, power_dbm, watchdog, address, session, search_mode, population, rf_mode, antenna_power_dbm, keepalive, reset_to_factory, max_message_size)";
     assert_eq!(
         errors,
         [
@@ -1526,4 +1536,92 @@ fn forecast_knobs_default_are_range_checked_and_hot() {
         (p.hot, p.restart.len()),
         (vec!["[reconcile]".to_string()], 0)
     );
+}
+
+/// An `llrp` reader: `address` with the default port, the documented defaults, antenna
+/// numbers above 64, per-antenna power.
+#[test]
+fn llrp_reader_parses_with_its_defaults() {
+    let text = BASE.replace(
+        "protocol = \"mercury\"\nport = \"/dev/ttyUSB0\"\nantennas = { 1 = \"shelf-a1\" }",
+        "protocol = \"llrp\"\naddress = \"192.168.1.20\"\nantennas = { 1 = \"shelf-a1\", 100 = \"shelf-a1\" }\npower_dbm = 27.0\nantenna_power_dbm = { 100 = 20.5 }\nsearch_mode = \"tag-focus\"\nsession = 2",
+    );
+    let config = valid(&text);
+    let l = config.readers[0].llrp().expect("llrp");
+    assert_eq!(l.address, "192.168.1.20:5084");
+    assert_eq!(l.keepalive, Duration::from_secs(30));
+    assert!(l.reset_to_factory);
+    assert_eq!(l.max_message_size, 640 * 1024);
+    assert_eq!((l.session, l.search_mode), (Some(2), SearchMode::TagFocus));
+    assert_eq!(l.antenna_power_dbm.get(&100), Some(&20.5));
+    assert_eq!(config.readers[0].port(), None);
+    assert_eq!(
+        normalize_llrp_address_for_test("[fe80::1]:5085"),
+        Ok("[fe80::1]:5085".into())
+    );
+}
+
+fn normalize_llrp_address_for_test(text: &str) -> Result<String, String> {
+    sections::normalize_llrp_address(text)
+}
+
+/// check-config errors of `llrp` readers name the line, the field and the value.
+#[test]
+fn llrp_reader_errors_name_field_and_value() {
+    let text = BASE.replace(
+        "protocol = \"mercury\"\nport = \"/dev/ttyUSB0\"\nantennas = { 1 = \"shelf-a1\" }",
+        "protocol = \"llrp\"\naddress = \"fe80::1:5084\"\nport = \"/dev/ttyUSB0\"\nantennas = { 1 = \"shelf-a1\" }\nsession = 4\nantenna_power_dbm = { 2 = 20.0 }\nkeepalive = \"0s\"\nmax_message_size = \"1KiB\"\nsearch_mode = \"focus\"",
+    );
+    let at = |k: &str| line_of(&text, k);
+    assert_eq!(
+        errors_of(&text),
+        [
+            format!(
+                "shelfd.toml:{}: reader \"r1\": address: bad address \"fe80::1:5084\": write an IPv6 address in brackets, e.g. \"[fe80::1]:5084\"",
+                at("address")
+            ),
+            format!(
+                "shelfd.toml:{}: reader \"r1\": port: protocol llrp connects to `address` (host[:port]), not a serial port; remove port",
+                at("port")
+            ),
+            format!(
+                "shelfd.toml:{}: reader \"r1\": session: 4 is out of range (expected 0..=3)",
+                at("session")
+            ),
+            format!(
+                "shelfd.toml:{}: reader \"r1\": antenna_power_dbm.2: antenna 2 is not in this reader's antennas",
+                at("antenna_power_dbm")
+            ),
+            format!(
+                "shelfd.toml:{}: reader \"r1\": keepalive: 0s is out of range (expected 1s..=10m)",
+                at("keepalive")
+            ),
+            format!(
+                "shelfd.toml:{}: reader \"r1\": max_message_size: 1KiB is out of range (expected 64KiB..=16MiB)",
+                at("max_message_size")
+            ),
+            format!(
+                "shelfd.toml:{}: reader \"r1\": search_mode: unknown search_mode \"focus\" (expected one of reader-default, single, dual, tag-focus)",
+                at("search_mode")
+            ),
+        ]
+    );
+    // LLRP keys on a serial reader, and an llrp reader without an address.
+    let text = BASE.replace(
+        "port = \"/dev/ttyUSB0\"",
+        "port = \"/dev/ttyUSB0\"\nkeepalive = \"10s\"",
+    );
+    assert_eq!(
+        error_of(&text),
+        format!(
+            "shelfd.toml:{}: reader \"r1\": keepalive: only protocol llrp has keepalive (this reader's protocol is mercury)",
+            line_of(&text, "keepalive")
+        )
+    );
+    let text = BASE.replace(
+        "protocol = \"mercury\"\nport = \"/dev/ttyUSB0\"",
+        "protocol = \"llrp\"",
+    );
+    let err = error_of(&text);
+    assert!(err.contains("address"), "{err}");
 }

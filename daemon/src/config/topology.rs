@@ -8,7 +8,8 @@ use super::decode::{Draft, Item};
 use super::kinds::{GpioDirection, LocationKind, Protocol, STANDARD_BAUD_RATES};
 use super::report::{Place, Reporter, Section};
 use super::sections::{
-    DockConfig, GpioConfig, LaneConfig, LocationConfig, ProductMapping, ReaderEntry, ReaderSource,
+    ANTENNA_RANGE, DockConfig, GpioConfig, LLRP_KEYS, LaneConfig, LocationConfig, ProductMapping,
+    ReaderEntry, ReaderSource, normalize_llrp_address,
 };
 use super::spans::{Document, Seg, key, raw_str};
 use super::validate::{check_id, check_span};
@@ -193,6 +194,15 @@ fn check_readers(
             | ReaderSource::MagicRf { line, .. } => {
                 check_line(item, line.baud, &mut ports, reporter)
             }
+            ReaderSource::Llrp(l) => check_llrp(item, &l, reporter),
+        }
+        if protocol != Protocol::Llrp {
+            for antenna in r.antennas.keys().filter(|a| !ANTENNA_RANGE.contains(a)) {
+                let path = [key("antennas"), Seg::Key(antenna.to_string())];
+                let message =
+                    format!("bad antenna \"{antenna}\": expected an antenna number 1..=64");
+                reporter.error(at, &path, message);
+            }
         }
         if r.antennas.is_empty() && !item.is_tainted("antennas") && protocol != Protocol::ShelfLink
         {
@@ -232,8 +242,82 @@ fn check_readers(
     }
 }
 
+/// An `llrp` reader's own keys: the address, the inventory settings' ranges, per-antenna
+/// powers of configured antennas.
+fn check_llrp(
+    item: &Item<ReaderEntry>,
+    l: &super::sections::LlrpReader,
+    reporter: &mut Reporter<'_, '_>,
+) {
+    let (r, at) = (&item.value, item.place);
+    if let Some(text) = &r.address {
+        if let Err(message) = normalize_llrp_address(text) {
+            reporter.error(at, &[key("address")], message);
+        }
+    }
+    if let Some(session) = l.session {
+        if session > 3 {
+            let message = format!("{session} is out of range (expected 0..=3)");
+            reporter.error(at, &[key("session")], message);
+        }
+    }
+    if l.population == Some(0) {
+        reporter.error(
+            at,
+            &[key("population")],
+            "0 is out of range (expected 1..=65535)",
+        );
+    }
+    for (antenna, dbm) in &l.antenna_power_dbm {
+        let path = [key("antenna_power_dbm"), Seg::Key(antenna.to_string())];
+        if !r.antennas.contains_key(antenna) {
+            let message = format!("antenna {antenna} is not in this reader's antennas");
+            reporter.error(at, &path, message);
+        } else if !(0.0..=33.0).contains(dbm) {
+            reporter.error(
+                at,
+                &path,
+                format!("{dbm} is out of range (expected 0..=33)"),
+            );
+        }
+    }
+    check_span(
+        item,
+        "keepalive",
+        l.keepalive,
+        Duration::from_secs(1),
+        Duration::from_secs(600),
+        reporter,
+    );
+    if !item.is_tainted("max_message_size")
+        && !(64 * 1024..=16 * 1024 * 1024).contains(&l.max_message_size)
+    {
+        let message = format!(
+            "{} is out of range (expected 64KiB..=16MiB)",
+            super::size::format_size(l.max_message_size)
+        );
+        reporter.error(at, &[key("max_message_size")], message);
+    }
+}
+
 /// The keys only some protocols have ([`ReaderSource::keys`]).
-const FOREIGN_KEYS: &[&str] = &["port", "baud", "file", "speed", "nodes", "framing"];
+const FOREIGN_KEYS: &[&str] = &[
+    "port",
+    "baud",
+    "file",
+    "speed",
+    "nodes",
+    "framing",
+    "address",
+    "session",
+    "search_mode",
+    "population",
+    "rf_mode",
+    "antenna_power_dbm",
+    "keepalive",
+    "reset_to_factory",
+    "max_message_size",
+];
 
 /// Why `key` is wrong on a reader of `protocol`, naming the protocols that have it.
 fn foreign_key(key: &str, protocol: Protocol) -> String {
@@ -243,6 +327,10 @@ fn foreign_key(key: &str, protocol: Protocol) -> String {
         .filter(|p| ReaderSource::keys(*p).contains(&key))
         .collect();
     match (key, owners.as_slice()) {
+        ("port", _) if protocol == Protocol::Llrp => {
+            "protocol llrp connects to `address` (host[:port]), not a serial port; remove port"
+                .to_owned()
+        }
         ("port", _) => format!("protocol {protocol} reads `file`, not a serial port; remove port"),
         ("baud", _) => format!("protocol {protocol} has no baud rate; remove baud"),
         (_, [owner]) => {
@@ -251,6 +339,11 @@ fn foreign_key(key: &str, protocol: Protocol) -> String {
                 "speed" => "has a speed",
                 "nodes" => "has nodes",
                 "framing" => "has a framing",
+                k if LLRP_KEYS.contains(&k) => {
+                    return format!(
+                        "only protocol llrp has {k} (this reader's protocol is {protocol})"
+                    );
+                }
                 other => return format!("protocol {protocol} has no key {other}"),
             };
             format!("only protocol {owner} {has} (this reader's protocol is {protocol})")

@@ -264,12 +264,12 @@ async fn run_in(
     notes: &mut dyn Write,
 ) -> Result<DemoReport, DemoError> {
     let broker = EmbeddedBroker::start().await?;
-    let config = relocate(demo_config(), dir, broker.url());
+    let mut config = relocate(demo_config(), dir, broker.url());
     let prefix = config.mqtt.topic_prefix.clone();
     let filter = format!("{prefix}/#");
     let mut feed = CentralFeed::subscribe(broker.port(), CENTRAL_CLIENT_ID, &filter).await?;
     let readers_cancel = CancellationToken::new();
-    let rig = ReaderRig::plug_in(&config, &readers_cancel)?;
+    let rig = ReaderRig::plug_in(&mut config, &readers_cancel)?;
     let mut viewer = Viewer {
         mode: options.mode,
         view: CentralView::new(
@@ -445,6 +445,7 @@ mod tests {
                 Protocol::MagicRf,
                 Protocol::R2000,
                 Protocol::Line,
+                Protocol::Llrp,
                 Protocol::ShelfLink
             ]
         );

@@ -4,10 +4,16 @@
 //! port path made a symlink to the PTY's slave, as udev's `/dev/serial/by-id` links are (the kernel reuses
 //! `/dev/pts` numbers, so the driver is never pointed at a bare one).
 //!
+//! An `llrp` reader gets a simulated LLRP reader on a free 127.0.0.1 port instead, its
+//! `address` pointed there.
+//!
 //! It owns the simulated readers and the symlinks; it never opens the slave side (the serial
 //! driver does) and never touches a path outside the ports the config names.
 
-use crate::config::{Config, Protocol};
+use crate::config::{Config, Protocol, ReaderSource};
+use shelfd_readers::llrp::simulator::{
+    LlrpSimHandle, SimReaderConfig, Vendor, spawn_llrp_simulator_on,
+};
 use shelfd_readers::pty_sim::{RoundSender, SimulatedReaderHandle, spawn_simulated_reader};
 use shelfd_readers::shelf_link::sim::{NodeBusControls, NodeBusHandle, NodeBusSimulator};
 
@@ -52,6 +58,8 @@ pub const LANE_STOCK: u32 = 8;
 enum RigHandle {
     Reader(SimulatedReaderHandle),
     Bus(NodeBusHandle),
+    /// A simulated LLRP reader on 127.0.0.1 (no port link).
+    Llrp(LlrpSimHandle),
 }
 
 /// One plugged-in simulated reader.
@@ -72,6 +80,7 @@ impl RigReader {
         match &self.handle {
             RigHandle::Reader(h) => h.path().to_path_buf(),
             RigHandle::Bus(h) => h.path().to_path_buf(),
+            RigHandle::Llrp(h) => PathBuf::from(h.address().to_string()),
         }
     }
 }
@@ -86,9 +95,39 @@ impl ReaderRig {
     /// Starts a simulated reader for every reader of `config` (which must all have a port whose
     /// parent directory exists) and links each port to its PTY. Runs inside a tokio runtime;
     /// the readers stop on `cancel` or when the rig is dropped.
-    pub fn plug_in(config: &Config, cancel: &CancellationToken) -> Result<ReaderRig, RigError> {
+    /// An `llrp` reader gets a simulated LLRP reader on a free loopback port, and its
+    /// `address` in `config` is pointed at it.
+    pub fn plug_in(config: &mut Config, cancel: &CancellationToken) -> Result<ReaderRig, RigError> {
         let mut readers = Vec::new();
-        for reader in &config.readers {
+        for reader in &mut config.readers {
+            if let ReaderSource::Llrp(llrp) = &mut reader.source {
+                let simulator_error = |source| RigError::Simulator {
+                    reader: reader.id.clone(),
+                    protocol: Protocol::Llrp,
+                    source,
+                };
+                let listener =
+                    std::net::TcpListener::bind("127.0.0.1:0").map_err(simulator_error)?;
+                let handle = spawn_llrp_simulator_on(
+                    listener,
+                    SimReaderConfig::new(Vendor::Impinj),
+                    cancel.clone(),
+                )
+                .map_err(simulator_error)?;
+                llrp.address = handle.address().to_string();
+                readers.push(RigReader {
+                    id: reader.id.clone(),
+                    protocol: Protocol::Llrp,
+                    port: PathBuf::new(),
+                    handle: RigHandle::Llrp(handle),
+                });
+            }
+        }
+        for reader in config
+            .readers
+            .iter()
+            .filter(|r| r.protocol() != Protocol::Llrp)
+        {
             let port = reader
                 .port()
                 .map(Path::to_path_buf)
@@ -149,6 +188,7 @@ impl ReaderRig {
             .iter()
             .filter_map(|r| match &r.handle {
                 RigHandle::Reader(h) => Some((r.id.clone(), h.rounds())),
+                RigHandle::Llrp(h) => Some((r.id.clone(), h.rounds())),
                 RigHandle::Bus(_) => None,
             })
             .collect()
@@ -160,7 +200,7 @@ impl ReaderRig {
             .iter()
             .filter_map(|r| match &r.handle {
                 RigHandle::Bus(h) => Some((r.id.clone(), h.controls())),
-                RigHandle::Reader(_) => None,
+                RigHandle::Reader(_) | RigHandle::Llrp(_) => None,
             })
             .collect()
     }
@@ -173,10 +213,16 @@ impl ReaderRig {
     /// Unplugs every reader and removes its port link.
     pub async fn unplug(self) {
         for reader in self.readers {
-            let _ = std::fs::remove_file(&reader.port);
             match reader.handle {
-                RigHandle::Reader(h) => h.unplug().await,
-                RigHandle::Bus(h) => h.unplug().await,
+                RigHandle::Reader(h) => {
+                    let _ = std::fs::remove_file(&reader.port);
+                    h.unplug().await;
+                }
+                RigHandle::Bus(h) => {
+                    let _ = std::fs::remove_file(&reader.port);
+                    h.unplug().await;
+                }
+                RigHandle::Llrp(h) => h.stop().await,
             }
         }
     }

@@ -13,6 +13,8 @@
 //! | `shelfd_reader_reads_total` | counter | reader |
 //! | `shelfd_reader_bad_frames_total` | counter | reader |
 //! | `shelfd_reader_disconnects_total` | counter | reader |
+//! | `shelfd_reader_info` | gauge (1), LLRP readers once identified | reader, vendor, model, firmware |
+//! | `shelfd_reader_antennas` | gauge, LLRP readers once identified | reader |
 //! | `shelfd_engine_records_total` | counter | |
 //! | `shelfd_engine_step_seconds` | histogram | |
 //! | `shelfd_tags_tracked` | gauge | |
@@ -272,6 +274,7 @@ impl Metrics {
             "Serial sessions that ended in a disconnect.",
             |r| r.disconnects,
         );
+        reader_identities(&mut out, s);
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         gauge(
             &mut out,
@@ -428,6 +431,48 @@ fn per_reader(
     }
 }
 
+/// What identified (LLRP) readers said about themselves: one series per reader.
+fn reader_identities(out: &mut String, s: &Scrape) {
+    let known: Vec<_> = s
+        .readers
+        .iter()
+        .filter_map(|r| r.identity.as_ref().map(|i| (r, i)))
+        .collect();
+    if known.is_empty() {
+        return;
+    }
+    header(
+        out,
+        "shelfd_reader_info",
+        "gauge",
+        "What an LLRP reader reported about itself (GET_READER_CAPABILITIES).",
+    );
+    for (r, i) in &known {
+        let _ = writeln!(
+            out,
+            "shelfd_reader_info{{reader=\"{}\",vendor=\"{}\",model=\"{}\",firmware=\"{}\"}} 1",
+            escape(&r.reader),
+            escape(&i.vendor),
+            i.model,
+            escape(&i.firmware)
+        );
+    }
+    header(
+        out,
+        "shelfd_reader_antennas",
+        "gauge",
+        "Antenna ports an LLRP reader reports.",
+    );
+    for (r, i) in &known {
+        let _ = writeln!(
+            out,
+            "shelfd_reader_antennas{{reader=\"{}\"}} {}",
+            escape(&r.reader),
+            i.antennas
+        );
+    }
+}
+
 /// Label value escaping (ids are validated to `[A-Za-z0-9_-]`, so this is belt and braces).
 fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
@@ -460,13 +505,26 @@ mod tests {
         m.count_event(EventKind::TagMoved);
         m.set_engine(7, vec![("shelf-a1".into(), 5), ("dock-1".into(), 2)], 4096);
         let scrape = Scrape {
-            readers: vec![ReaderHealthSnapshot {
-                reader: "r1".into(),
-                link_up: true,
-                reads: 42,
-                bad_frames: 3,
-                ..ReaderHealthSnapshot::default()
-            }],
+            readers: vec![
+                ReaderHealthSnapshot {
+                    reader: "r1".into(),
+                    link_up: true,
+                    reads: 42,
+                    bad_frames: 3,
+                    ..ReaderHealthSnapshot::default()
+                },
+                ReaderHealthSnapshot {
+                    reader: "fx".into(),
+                    identity: Some(shelfd_readers::ReaderIdentity {
+                        vendor: "impinj".into(),
+                        model: 2_001_002,
+                        firmware: "5.14.0.240".into(),
+                        antennas: 4,
+                        ..shelfd_readers::ReaderIdentity::default()
+                    }),
+                    ..ReaderHealthSnapshot::default()
+                },
+            ],
             mqtt_connected: true,
             ..Scrape::default()
         };
@@ -475,6 +533,8 @@ mod tests {
             "shelfd_reader_up{reader=\"r1\"} 1",
             "shelfd_reader_reads_total{reader=\"r1\"} 42",
             "shelfd_reader_bad_frames_total{reader=\"r1\"} 3",
+            "shelfd_reader_info{reader=\"fx\",vendor=\"impinj\",model=\"2001002\",firmware=\"5.14.0.240\"} 1",
+            "shelfd_reader_antennas{reader=\"fx\"} 4",
             "shelfd_tags_tracked 7",
             "shelfd_tags_present{location=\"shelf-a1\"} 5",
             "shelfd_events_total{type=\"tag.moved\"} 1",

@@ -76,6 +76,15 @@ impl Observed {
                             .map_or_else(String::new, |f| f.display().to_string()),
                         "replay".to_owned(),
                     ),
+                    Protocol::Llrp => (
+                        r.llrp().map_or_else(String::new, |l| l.address.clone()),
+                        if h.is_some_and(|h| h.link_up) {
+                            "up"
+                        } else {
+                            "down"
+                        }
+                        .to_owned(),
+                    ),
                     _ => (
                         r.port()
                             .map_or_else(String::new, |p| p.display().to_string()),
@@ -95,6 +104,7 @@ impl Observed {
                     reads: h.map_or(0, |h| h.reads),
                     bad_frames: h.map_or(0, |h| h.bad_frames),
                     last_frame_ms: h.and_then(|h| h.last_frame_ms),
+                    identity: h.and_then(|h| h.identity.clone()),
                 }
             })
             .collect();

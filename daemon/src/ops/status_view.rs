@@ -38,6 +38,9 @@ pub struct ReaderLine {
     pub bad_frames: u64,
     /// Gateway time of the last valid frame, ms.
     pub last_frame_ms: Option<u64>,
+    /// What a network (LLRP) reader said about itself on its last connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<shelfd_readers::ReaderIdentity>,
 }
 
 /// What the daemon writes to `status.json`.
@@ -310,6 +313,19 @@ pub fn render(
                 reader.protocol,
                 reader.source
             );
+            if let Some(id) = &reader.identity {
+                let _ = writeln!(
+                    out,
+                    "             {} model {} firmware {}, {} antennas, {:.2}..={:.2} dBm, modes {:?}",
+                    id.vendor,
+                    id.model,
+                    id.firmware,
+                    id.antennas,
+                    f64::from(id.power_min_cdbm) / 100.0,
+                    f64::from(id.power_max_cdbm) / 100.0,
+                    id.modes
+                );
+            }
         }
     }
     let (tags, last_seq, entries, bytes, dropped, locations) = match (figures, report) {
@@ -485,6 +501,7 @@ mod tests {
                 reads: 1234,
                 bad_frames: 2,
                 last_frame_ms: Some(updated_at_ms - 1000),
+                identity: None,
             }],
             tags_tracked: 17,
             locations: vec![("shelf-a1".into(), 12), ("dock-1".into(), 5)],

@@ -306,6 +306,12 @@ async fn run_reader(
                 tracing::error!(reader = %reader.id, error = %e, "shelf-link reader cannot start");
             }
         }
+        ReaderSource::Llrp(llrp) => {
+            let health = Arc::new(ReaderHealth::new(&id));
+            healths.register(health.clone());
+            let settings = llrp_settings(id, wire.antennas, reader.power_dbm, llrp);
+            shelfd_readers::llrp::client::run_llrp_reader(settings, sink, health, cancel).await;
+        }
         ReaderSource::Mercury(line)
         | ReaderSource::MagicRf { line, .. }
         | ReaderSource::R2000(line)
@@ -324,4 +330,26 @@ async fn run_reader(
             }
         }
     }
+}
+
+/// The LLRP session's settings from an `llrp` reader's config.
+pub fn llrp_settings(
+    id: String,
+    antennas: Vec<u16>,
+    power_dbm: Option<f64>,
+    llrp: crate::config::LlrpReader,
+) -> shelfd_readers::llrp::client::LlrpSettings {
+    let mut settings = shelfd_readers::llrp::client::LlrpSettings::new(id, llrp.address, antennas);
+    settings.inventory = shelfd_readers::llrp::client::InventorySettings {
+        session: llrp.session,
+        search_mode: llrp.search_mode,
+        population: llrp.population,
+        rf_mode: llrp.rf_mode,
+        power_dbm,
+        antenna_power_dbm: llrp.antenna_power_dbm,
+    };
+    settings.keepalive = llrp.keepalive;
+    settings.reset_to_factory = llrp.reset_to_factory;
+    settings.max_message_bytes = usize::try_from(llrp.max_message_size).unwrap_or(usize::MAX);
+    settings
 }

@@ -3,6 +3,7 @@
 //! only the numbers: it never decides anything from them and never blocks (atomics, no locks).
 
 use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Counters of one reader's link, updated by
@@ -22,6 +23,35 @@ pub struct ReaderHealth {
     nudges: AtomicU64,
     watchdog_trips: AtomicU64,
     last_frame_ms: AtomicU64,
+    identity: Mutex<Option<ReaderIdentity>>,
+}
+
+/// What a network reader says about itself (LLRP capabilities), for the status view and
+/// metrics: set once per connection by the session that asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReaderIdentity {
+    /// Vendor, by name when known (`impinj`, `zebra`), else `pen-N`.
+    pub vendor: String,
+    /// The vendor's IANA private enterprise number.
+    pub manufacturer: u32,
+    /// The vendor's model number.
+    pub model: u32,
+    /// Firmware version.
+    pub firmware: String,
+    /// Antenna ports.
+    pub antennas: u16,
+    /// Lowest transmit power in the reader's table, hundredths of a dBm.
+    pub power_min_cdbm: i16,
+    /// Highest transmit power, hundredths of a dBm.
+    pub power_max_cdbm: i16,
+    /// Entries in the power table.
+    pub power_levels: u32,
+    /// Gen2 mode identifiers of the mode table.
+    pub modes: Vec<u32>,
+    /// LLRP version in use (1 = 1.0.1).
+    pub llrp_version: u8,
+    /// The reader holds reports while no client is connected.
+    pub holds_reports: bool,
 }
 
 /// A plain copy of a [`ReaderHealth`] at one moment, for the status view and metrics.
@@ -52,6 +82,9 @@ pub struct ReaderHealthSnapshot {
     pub watchdog_trips: u64,
     /// Gateway time (ms since the Unix epoch) of the last valid frame; `None` before the first.
     pub last_frame_ms: Option<u64>,
+    /// What the reader said about itself (network readers), once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<ReaderIdentity>,
 }
 
 impl ReaderHealth {
@@ -85,7 +118,19 @@ impl ReaderHealth {
             nudges: get(&self.nudges),
             watchdog_trips: get(&self.watchdog_trips),
             last_frame_ms: (last != 0).then_some(last),
+            identity: self.identity().clone(),
         }
+    }
+
+    /// What the reader said about itself, once known.
+    pub fn identity(&self) -> std::sync::MutexGuard<'_, Option<ReaderIdentity>> {
+        // A poisoned lock only means a panic elsewhere mid-update: the value is still whole.
+        self.identity.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records what the reader said about itself.
+    pub fn set_identity(&self, identity: ReaderIdentity) {
+        *self.identity() = Some(identity);
     }
 
     pub(crate) fn set_link_up(&self, up: bool) {
@@ -160,6 +205,7 @@ mod tests {
                 nudges: 1,
                 watchdog_trips: 1,
                 last_frame_ms: Some(1_763_800_000_000),
+                identity: None,
             }
         );
         let json = serde_json::to_string(&s).expect("serializes");

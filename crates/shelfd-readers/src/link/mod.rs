@@ -45,7 +45,7 @@ mod watchdog;
 
 pub use connector::{Connector, OpenError, PathNotUtf8, SerialConnector, TcpConnector};
 pub(crate) use health::Counter;
-pub use health::{ReaderHealth, ReaderHealthSnapshot};
+pub use health::{ReaderHealth, ReaderHealthSnapshot, ReaderIdentity};
 pub use watchdog::{Watchdog, WatchdogAction};
 
 use shelfd_core::backoff::{Backoff, BackoffPolicy};

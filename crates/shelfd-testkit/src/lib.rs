@@ -14,7 +14,9 @@
 //! - [`wait`]: [`wait_until`] / [`wait_until_or`]: poll a condition with a timeout.
 //! - [`net`]: [`free_port`]: a free TCP port on 127.0.0.1.
 //! - [`mosquitto`]: [`Mosquitto`]: a real broker on a free loopback port, in a temp dir.
-//! - [`subscriber`]: [`Subscriber`]: a collecting MQTT client (central's side).
+//! - [`subscriber`]: [`Subscriber`]: a collecting MQTT client (central's side); validates what it
+//!   receives against the contract.
+//! - [`contract`]: `contract/schemas` compiled once; validates messages and payloads.
 //! - [`binary`]: the `shelfd` binary (built once per test process) and one-shot runs of it.
 //! - [`daemon`]: [`Daemon`]: `shelfd run` as a child process with its log.
 //! - [`readlogs`]: read logs written from the seeded store simulator.
@@ -24,6 +26,7 @@
 
 pub mod binary;
 pub mod config;
+pub mod contract;
 pub mod daemon;
 pub mod event_stream;
 pub mod mosquitto;

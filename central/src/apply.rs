@@ -216,6 +216,7 @@ struct Gw {
     store: String,
     gateway: String,
     last_seq: i64,
+    epoch: i64,
     boot_id: Option<String>,
     online: i64,
     outbox_entries: i64,
@@ -234,7 +235,7 @@ struct Gw {
     seen_ms: i64,
 }
 
-const GW_COLUMNS: &str = "last_seq, boot_id, online, outbox_entries, outbox_dropped, outbox_last_seq, stale, resync_id, resync_sent_ms, resyncs, gaps, gaps_healed, missed, duplicates, events, last_event_ms, seen_ms";
+const GW_COLUMNS: &str = "last_seq, epoch, boot_id, online, outbox_entries, outbox_dropped, outbox_last_seq, stale, resync_id, resync_sent_ms, resyncs, gaps, gaps_healed, missed, duplicates, events, last_event_ms, seen_ms";
 
 /// Applies messages (see the module docs).
 #[derive(Debug, Clone)]
@@ -422,6 +423,7 @@ impl Applier {
             if known && new_boot && last < gw.last_seq {
                 tracing::warn!(store = %gw.store, gateway = %gw.gateway, was = gw.last_seq, now = last, "gateway lost its state (new boot, lower seq): rebuilding from snapshots");
                 gw.last_seq = 0;
+                gw.epoch += 1;
                 gw.gaps += 1;
                 let key = [Param::from(&gw.store), Param::from(&gw.gateway)];
                 tx.exec(
@@ -496,30 +498,32 @@ fn load(tx: &mut dyn Sql, store: &str, gateway: &str) -> Result<Gw, DbError> {
         store: store.to_owned(),
         gateway: gateway.to_owned(),
         last_seq: r[0].int(),
-        boot_id: r[1].opt_text(),
-        online: r[2].int(),
-        outbox_entries: r[3].int(),
-        outbox_dropped: r[4].int(),
-        outbox_last_seq: r[5].int(),
-        stale: r[6].int(),
-        resync_id: r[7].opt_text(),
-        resync_sent_ms: r[8].int(),
-        resyncs: r[9].int(),
-        gaps: r[10].int(),
-        gaps_healed: r[11].int(),
-        missed: r[12].int(),
-        duplicates: r[13].int(),
-        events: r[14].int(),
-        last_event_ms: r[15].int(),
-        seen_ms: r[16].int(),
+        epoch: r[1].int(),
+        boot_id: r[2].opt_text(),
+        online: r[3].int(),
+        outbox_entries: r[4].int(),
+        outbox_dropped: r[5].int(),
+        outbox_last_seq: r[6].int(),
+        stale: r[7].int(),
+        resync_id: r[8].opt_text(),
+        resync_sent_ms: r[9].int(),
+        resyncs: r[10].int(),
+        gaps: r[11].int(),
+        gaps_healed: r[12].int(),
+        missed: r[13].int(),
+        duplicates: r[14].int(),
+        events: r[15].int(),
+        last_event_ms: r[16].int(),
+        seen_ms: r[17].int(),
     })
 }
 
 fn save(tx: &mut dyn Sql, gw: &Gw) -> Result<(), DbError> {
     tx.exec(
-        "UPDATE gateways SET last_seq = $1, boot_id = $2, online = $3, outbox_entries = $4, outbox_dropped = $5, outbox_last_seq = $6, stale = $7, resync_id = $8, resync_sent_ms = $9, resyncs = $10, gaps = $11, gaps_healed = $12, missed = $13, duplicates = $14, events = $15, last_event_ms = $16, seen_ms = $17 WHERE store = $18 AND gateway = $19",
+        "UPDATE gateways SET last_seq = $1, epoch = $2, boot_id = $3, online = $4, outbox_entries = $5, outbox_dropped = $6, outbox_last_seq = $7, stale = $8, resync_id = $9, resync_sent_ms = $10, resyncs = $11, gaps = $12, gaps_healed = $13, missed = $14, duplicates = $15, events = $16, last_event_ms = $17, seen_ms = $18 WHERE store = $19 AND gateway = $20",
         &[
             gw.last_seq.into(),
+            gw.epoch.into(),
             Param::Text(gw.boot_id.clone()),
             gw.online.into(),
             gw.outbox_entries.into(),
@@ -588,6 +592,7 @@ fn day_of(time_ms: u64) -> String {
 
 fn apply_event(tx: &mut dyn Sql, gw: &mut Gw, event: &Event, payload: &str) -> Result<(), DbError> {
     let seq = event.seq as i64;
+    let epoch = gw.epoch;
     let (store, gateway) = (gw.store.clone(), gw.gateway.clone());
     let time = event.time_ms as i64;
     let history = |tx: &mut dyn Sql,
@@ -596,10 +601,11 @@ fn apply_event(tx: &mut dyn Sql, gw: &mut Gw, event: &Event, payload: &str) -> R
                    from: Option<&str>|
      -> Result<u64, DbError> {
         tx.exec(
-            "INSERT INTO history (store, gateway, seq, epc, kind, location, from_location, time_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (store, gateway, seq) DO NOTHING",
+            "INSERT INTO history (store, gateway, epoch, seq, epc, kind, location, from_location, time_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (store, gateway, epoch, seq) DO NOTHING",
             &[
                 (&store).into(),
                 (&gateway).into(),
+                epoch.into(),
                 seq.into(),
                 epc.into(),
                 event.body.kind().as_str().into(),
@@ -639,10 +645,11 @@ fn apply_event(tx: &mut dyn Sql, gw: &mut Gw, event: &Event, payload: &str) -> R
             from,
         } => {
             tx.exec(
-                "INSERT INTO sales (store, gateway, seq, epc, sku, pos, from_location, day, time_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (store, gateway, seq) DO NOTHING",
+                "INSERT INTO sales (store, gateway, epoch, seq, epc, sku, pos, from_location, day, time_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (store, gateway, epoch, seq) DO NOTHING",
                 &[
                     (&store).into(),
                     (&gateway).into(),
+                    epoch.into(),
                     seq.into(),
                     epc.into(),
                     sku.as_deref().unwrap_or("null").into(),
@@ -681,10 +688,11 @@ fn apply_event(tx: &mut dyn Sql, gw: &mut Gw, event: &Event, payload: &str) -> R
         let json: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
         let field = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_owned);
         tx.exec(
-            "INSERT INTO alerts (store, gateway, seq, kind, location, sku, epc, time_ms, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (store, gateway, seq) DO NOTHING",
+            "INSERT INTO alerts (store, gateway, epoch, seq, kind, location, sku, epc, time_ms, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (store, gateway, epoch, seq) DO NOTHING",
             &[
                 (&store).into(),
                 (&gateway).into(),
+                epoch.into(),
                 seq.into(),
                 event.body.kind().as_str().into(),
                 Param::Text(field("location").or_else(|| field("reader"))),

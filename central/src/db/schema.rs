@@ -1,5 +1,7 @@
 //! The one schema of both backends, as numbered migrations applied in order and recorded in
 //! `schema_migrations`. A migration is never edited once released: a change is a new one.
+//! A gateway that lost its state counts its seqs from 1 again: each such life is an `epoch`
+//! of the gateway, and rows keyed by seq (sales, history, alerts) are keyed by epoch too.
 //! Column types are `BIGINT` and `TEXT` only, so the same statements read back the same cells
 //! on SQLite and PostgreSQL.
 
@@ -13,6 +15,7 @@ CREATE TABLE IF NOT EXISTS gateways (
     store TEXT NOT NULL,
     gateway TEXT NOT NULL,
     last_seq BIGINT NOT NULL DEFAULT 0,
+    epoch BIGINT NOT NULL DEFAULT 0,
     boot_id TEXT,
     online BIGINT NOT NULL DEFAULT 0,
     outbox_entries BIGINT NOT NULL DEFAULT 0,
@@ -58,6 +61,7 @@ CREATE TABLE IF NOT EXISTS pending (
 CREATE TABLE IF NOT EXISTS sales (
     store TEXT NOT NULL,
     gateway TEXT NOT NULL,
+    epoch BIGINT NOT NULL,
     seq BIGINT NOT NULL,
     epc TEXT NOT NULL,
     sku TEXT NOT NULL,
@@ -65,24 +69,26 @@ CREATE TABLE IF NOT EXISTS sales (
     from_location TEXT NOT NULL,
     day TEXT NOT NULL,
     time_ms BIGINT NOT NULL,
-    PRIMARY KEY (store, gateway, seq)
+    PRIMARY KEY (store, gateway, epoch, seq)
 );
 CREATE INDEX IF NOT EXISTS sales_by_day ON sales (store, sku, day);
 CREATE TABLE IF NOT EXISTS history (
     store TEXT NOT NULL,
     gateway TEXT NOT NULL,
+    epoch BIGINT NOT NULL,
     seq BIGINT NOT NULL,
     epc TEXT NOT NULL,
     kind TEXT NOT NULL,
     location TEXT,
     from_location TEXT,
     time_ms BIGINT NOT NULL,
-    PRIMARY KEY (store, gateway, seq)
+    PRIMARY KEY (store, gateway, epoch, seq)
 );
 CREATE INDEX IF NOT EXISTS history_by_epc ON history (epc, time_ms);
 CREATE TABLE IF NOT EXISTS alerts (
     store TEXT NOT NULL,
     gateway TEXT NOT NULL,
+    epoch BIGINT NOT NULL,
     seq BIGINT NOT NULL,
     kind TEXT NOT NULL,
     location TEXT,
@@ -90,7 +96,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     epc TEXT,
     time_ms BIGINT NOT NULL,
     detail TEXT NOT NULL,
-    PRIMARY KEY (store, gateway, seq)
+    PRIMARY KEY (store, gateway, epoch, seq)
 );
 CREATE INDEX IF NOT EXISTS alerts_by_store ON alerts (store, time_ms);
 CREATE TABLE IF NOT EXISTS reservations (

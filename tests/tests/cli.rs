@@ -1095,6 +1095,14 @@ fn demo_json_prints_every_message_as_topic_and_payload() {
             .strip_prefix(&base)
             .unwrap_or_else(|| panic!("foreign topic: {line}"));
         let v: Value = serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}: {line}"));
+        // Every message the demo produces follows contract/schemas (commands too).
+        shelfd_testkit::contract::check_message(topic, payload.as_bytes())
+            .unwrap_or_else(|e| panic!("the demo broke the contract: {e}"));
+        if let Some(op) = rest.strip_prefix("cmd/").filter(|op| !op.contains('/')) {
+            shelfd_testkit::contract::contract()
+                .validate(&format!("commands/{op}.json"), &v)
+                .unwrap_or_else(|e| panic!("the demo's command breaks the contract: {e}"));
+        }
         if let Some(kind) = rest.strip_prefix("event/") {
             assert_eq!(v["type"], kind, "{line}");
             events.push_str(payload);

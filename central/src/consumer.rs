@@ -147,6 +147,13 @@ pub async fn run_consumer(
             }
         }
     }
+    tracing::info!(
+        received = stats.received.load(Ordering::Relaxed),
+        applied = stats.applied.load(Ordering::Relaxed),
+        duplicates = stats.duplicates.load(Ordering::Relaxed),
+        rejected = stats.rejected.load(Ordering::Relaxed),
+        "consumer stopped"
+    );
     let _ = client.try_disconnect();
     drop(in_tx);
     acker.abort();

@@ -9,7 +9,7 @@
 
 use crate::auth::{Principal, Role, Tokens};
 use crate::db::{DbError, Pool};
-use crate::inventory::{self, Areas, DemandFilter, Reserve, ReserveRequest, SafetyStock};
+use crate::inventory::{self, Areas, Closed, DemandFilter, Reserve, ReserveRequest, SafetyStock};
 use crate::products::Products;
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -424,8 +424,8 @@ async fn close(state: Arc<ApiState>, id: String, to: &'static str) -> ApiResult 
     .await?;
     match r {
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "no such reservation")),
-        Some(Ok(r)) => ok(r),
-        Some(Err(r)) => Err(ApiError(
+        Some(Closed::Done(r)) => ok(r),
+        Some(Closed::NotOpen(r)) => Err(ApiError(
             StatusCode::CONFLICT,
             json!({ "error": format!("reservation {} is {}, not open", r.id, r.status), "reservation": r }),
         )),

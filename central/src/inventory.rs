@@ -379,7 +379,13 @@ pub fn reserve(
                 &[lock_key(&req.store, &req.gtin).into()],
             )?;
         }
-        let a = availability(tx, areas, &req.gtin, Some(&[req.store.clone()]), now_ms)?;
+        let a = availability(
+            tx,
+            areas,
+            &req.gtin,
+            Some(std::slice::from_ref(&req.store)),
+            now_ms,
+        )?;
         let a = a
             .into_iter()
             .next()
@@ -453,21 +459,36 @@ pub fn reservation(
     }))
 }
 
-/// Closes an open reservation as `fulfilled` or `cancelled`: the new state, or the current one
-/// when it was not open (the caller reports the conflict).
+/// What closing a reservation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Closed {
+    /// It was open and is closed now (its new state).
+    Done(Reservation),
+    /// It was not open (fulfilled, cancelled or expired already): its state, unchanged.
+    NotOpen(Reservation),
+}
+
+/// Closes an open reservation as `fulfilled` or `cancelled`; `None` when there is no such
+/// reservation.
 pub fn close_reservation(
     db: &mut dyn Sql,
     id: &str,
     to: &str,
     now_ms: u64,
-) -> Result<Option<Result<Reservation, Reservation>>, DbError> {
+) -> Result<Option<Closed>, DbError> {
     db::transaction(db, |tx| {
         let changed = tx.exec(
             "UPDATE reservations SET status = $1, closed_ms = $2 WHERE id = $3 AND status = 'open' AND expires_ms > $2",
             &[to.into(), now_ms.into(), id.into()],
         )?;
         let now = reservation(tx, id, now_ms)?;
-        Ok(now.map(|r| if changed == 1 { Ok(r) } else { Err(r) }))
+        Ok(now.map(|r| {
+            if changed == 1 {
+                Closed::Done(r)
+            } else {
+                Closed::NotOpen(r)
+            }
+        }))
     })
 }
 

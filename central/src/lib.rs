@@ -9,17 +9,17 @@
 //! `shelfd-central run --config central.toml` is [`run::run`]; the binary only wires.
 //!
 //! ## Layout
-//! - [`config`]: `central.toml`.
-//! - [`db`]: the [`db::Sql`] interface, its SQLite and PostgreSQL backends, the schema and its
+//! - [`config`] — `central.toml`.
+//! - [`db`] — the [`db::Sql`] interface, its SQLite and PostgreSQL backends, the schema and its
 //!   migrations, a small pool.
-//! - [`apply`]: messages → inventory: dedupe, order, gaps, snapshots, status (pure SQL, no I/O
+//! - [`apply`] — messages → inventory: dedupe, order, gaps, snapshots, status (pure SQL, no I/O
 //!   but the database).
-//! - [`consumer`]: the MQTT session and the writer thread (ack after commit).
-//! - [`auth`]: the tokens file (Argon2id hashes), roles and store scopes.
-//! - [`products`]: the products file (GTIN → category).
-//! - [`inventory`]: the queries behind the API (availability, reservations, demand, …).
-//! - [`api`]: the HTTP routes, their role table and the OpenAPI file they must match.
-//! - [`run`]: everything together until shutdown.
+//! - [`consumer`] — the MQTT session and the writer thread (ack after commit).
+//! - [`auth`] — the tokens file (Argon2id hashes), roles and store scopes.
+//! - [`products`] — the products file (GTIN → category).
+//! - [`inventory`] — the queries behind the API (availability, reservations, demand, …).
+//! - [`api`] — the HTTP routes, their role table and the OpenAPI file they must match.
+//! - [`run`] — everything together until shutdown.
 //!
 //! Depends on `shelfd-core` only (never on the gateway's crates).
 

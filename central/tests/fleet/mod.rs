@@ -122,14 +122,12 @@ pub fn tokens_file(dir: &Path) -> PathBuf {
     path
 }
 
+/// Seqs seen per (store, gateway).
+pub type SeqsSeen = BTreeMap<(String, String), BTreeSet<u64>>;
+
 /// Events seen by the observer: (store, gateway) → seqs, and distinct `tag.sold` per store.
-pub fn observed(
-    sub: &Subscriber,
-) -> (
-    BTreeMap<(String, String), BTreeSet<u64>>,
-    BTreeMap<String, u64>,
-) {
-    let mut seqs: BTreeMap<(String, String), BTreeSet<u64>> = BTreeMap::new();
+pub fn observed(sub: &Subscriber) -> (SeqsSeen, BTreeMap<String, u64>) {
+    let mut seqs: SeqsSeen = BTreeMap::new();
     let mut sold: BTreeMap<String, BTreeSet<(String, u64)>> = BTreeMap::new();
     for m in sub.msgs() {
         if !m.topic.contains("/event/") {

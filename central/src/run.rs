@@ -13,6 +13,19 @@ use tokio_util::sync::CancellationToken;
 
 /// Runs central until `cancel`; prints `shelfd-central: API on http://ADDR` once it serves.
 pub async fn run(config: CentralConfig, cancel: CancellationToken) -> anyhow::Result<()> {
+    run_reporting(config, cancel, |addr| {
+        println!("shelfd-central: API on http://{addr}");
+    })
+    .await
+}
+
+/// [`run`], telling `ready` the API's address once it listens (instead of printing it): for
+/// hosts that run central in-process, such as `shelfd demo`.
+pub async fn run_reporting(
+    config: CentralConfig,
+    cancel: CancellationToken,
+    ready: impl FnOnce(std::net::SocketAddr) + Send,
+) -> anyhow::Result<()> {
     let url = DbUrl::parse(&config.database.url)?;
     {
         let url = url.clone();
@@ -35,8 +48,7 @@ pub async fn run(config: CentralConfig, cancel: CancellationToken) -> anyhow::Re
     let listener = tokio::net::TcpListener::bind(&config.api.listen)
         .await
         .map_err(|e| anyhow::anyhow!("api.listen {}: {e}", config.api.listen))?;
-    let addr = listener.local_addr()?;
-    println!("shelfd-central: API on http://{addr}");
+    ready(listener.local_addr()?);
     let stats = Arc::new(ConsumerStats::default());
     let consumer = {
         let config = config.clone();

@@ -1082,6 +1082,16 @@ fn demo_json_prints_every_message_as_topic_and_payload() {
             .unwrap_or_else(|| panic!("no mosquitto_sub line on stderr: {}", run.stderr)),
     );
     assert!(port > 0);
+    // The demo runs the reference central too and says how to ask it.
+    assert!(
+        run.stderr.lines().any(
+            |l| l.contains("curl -H 'Authorization: Bearer demo-customer.")
+                && l.contains("/v1/availability/")
+                && l.contains(&format!("store={STORE}"))
+        ),
+        "no ready curl line for central on stderr: {}",
+        run.stderr
+    );
     let base = format!("shelfd/v1/{STORE}/{GATEWAY}/");
     let mut events = String::new();
     let mut snapshots = 0;

@@ -37,7 +37,7 @@ impl DemoCentral {
         let tokens = dir.join("central-tokens.toml");
         std::fs::write(&tokens, entry).map_err(|e| fail(&e))?;
         let text = format!(
-            "[mqtt]\nhost = \"127.0.0.1\"\nport = {broker_port}\nclient_id = \"shelfd-demo-central\"\n\
+            "[mqtt]\nhost = \"127.0.0.1\"\nport = {broker_port}\nclient_id = \"shelfd-demo-inventory\"\n\
              topic_prefix = {prefix}\n[database]\nurl = {db}\n[api]\nlisten = \"127.0.0.1:0\"\n\
              tokens_file = {tokens}\n",
             prefix = toml::Value::from(prefix),

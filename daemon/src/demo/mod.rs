@@ -273,6 +273,9 @@ async fn run_in(
     let config = relocate(demo_config(), dir, broker.url());
     let prefix = config.mqtt.topic_prefix.clone();
     let filter = format!("{prefix}/#");
+    // The reference central first, so that its session and subscription are in place before
+    // the demo's own view subscribes and the gateway starts publishing.
+    let central = inventory_api::DemoCentral::start(dir, broker.port(), &prefix).await?;
     let mut feed = CentralFeed::subscribe(broker.port(), CENTRAL_CLIENT_ID, &filter).await?;
     let readers_cancel = CancellationToken::new();
     let rig = ReaderRig::plug_in(&config, &readers_cancel)?;
@@ -318,7 +321,6 @@ async fn run_in(
             out.line(&line);
         }
     }
-    let central = inventory_api::DemoCentral::start(dir, broker.port(), &prefix).await?;
     let gtin = config
         .locations
         .iter()

@@ -217,6 +217,8 @@ struct Gw {
     gateway: String,
     last_seq: i64,
     epoch: i64,
+    /// Events parked in `pending` (0: nothing to drain, no query needed).
+    parked: i64,
     boot_id: Option<String>,
     online: i64,
     outbox_entries: i64,
@@ -235,7 +237,7 @@ struct Gw {
     seen_ms: i64,
 }
 
-const GW_COLUMNS: &str = "last_seq, epoch, boot_id, online, outbox_entries, outbox_dropped, outbox_last_seq, stale, resync_id, resync_sent_ms, resyncs, gaps, gaps_healed, missed, duplicates, events, last_event_ms, seen_ms";
+const GW_COLUMNS: &str = "last_seq, epoch, parked, boot_id, online, outbox_entries, outbox_dropped, outbox_last_seq, stale, resync_id, resync_sent_ms, resyncs, gaps, gaps_healed, missed, duplicates, events, last_event_ms, seen_ms";
 
 /// Applies messages (see the module docs).
 #[derive(Debug, Clone)]
@@ -304,12 +306,14 @@ impl Applier {
             for row in holes {
                 let mut gw = load(tx, &row[0].text(), &row[1].text())?;
                 let first = tx.query(
-                    "SELECT CAST(MIN(seq) AS BIGINT) FROM pending WHERE store = $1 AND gateway = $2",
+                    "SELECT CAST(MIN(seq) AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM pending WHERE store = $1 AND gateway = $2",
                     &[(&gw.store).into(), (&gw.gateway).into()],
                 )?;
-                let Some(first) = first.first().map(|r| r[0].int()) else {
+                let Some((first, parked)) = first.first().map(|r| (r[0].int(), r[1].int())) else {
                     continue;
                 };
+                // Recounted here, so a count that drifted cannot leave events parked for good.
+                gw.parked = parked;
                 if first > gw.last_seq + 1 {
                     let missed = first - gw.last_seq - 1;
                     tracing::warn!(store = %gw.store, gateway = %gw.gateway, from = gw.last_seq + 1, to = first - 1, missed, "gap in a gateway's events");
@@ -356,10 +360,10 @@ impl Applier {
                     gw.duplicates += 1;
                     report.duplicates += 1;
                 } else if seq > gw.last_seq + 1 {
-                    tx.exec(
+                    gw.parked += tx.exec(
                         "INSERT INTO pending (store, gateway, seq, payload, received_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (store, gateway, seq) DO NOTHING",
                         &[store.into(), gateway.into(), seq.into(), payload.into(), now.into()],
-                    )?;
+                    )? as i64;
                 } else {
                     apply_event(tx, &mut gw, event, payload)?;
                     report.applied += 1;
@@ -430,6 +434,7 @@ impl Applier {
                     "DELETE FROM pending WHERE store = $1 AND gateway = $2",
                     &key,
                 )?;
+                gw.parked = 0;
                 tx.exec(
                     "UPDATE locations SET as_of_seq = 0 WHERE store = $1 AND gateway = $2",
                     &key,
@@ -481,15 +486,18 @@ impl Applier {
 /// The gateway's row, created when first heard of, locked for the transaction (PostgreSQL).
 fn load(tx: &mut dyn Sql, store: &str, gateway: &str) -> Result<Gw, DbError> {
     let key = [Param::from(store), Param::from(gateway)];
-    tx.exec(
-        "INSERT INTO gateways (store, gateway) VALUES ($1, $2) ON CONFLICT (store, gateway) DO NOTHING",
-        &key,
-    )?;
     let sql = format!(
         "SELECT {GW_COLUMNS} FROM gateways WHERE store = $1 AND gateway = $2{}",
         tx.backend().for_update()
     );
-    let rows = tx.query(&sql, &key)?;
+    let mut rows = tx.query(&sql, &key)?;
+    if rows.is_empty() {
+        tx.exec(
+            "INSERT INTO gateways (store, gateway) VALUES ($1, $2) ON CONFLICT (store, gateway) DO NOTHING",
+            &key,
+        )?;
+        rows = tx.query(&sql, &key)?;
+    }
     let r = rows.first().ok_or_else(|| DbError::Statement {
         sql: sql.clone(),
         reason: format!("gateway {store}/{gateway} vanished"),
@@ -499,31 +507,33 @@ fn load(tx: &mut dyn Sql, store: &str, gateway: &str) -> Result<Gw, DbError> {
         gateway: gateway.to_owned(),
         last_seq: r[0].int(),
         epoch: r[1].int(),
-        boot_id: r[2].opt_text(),
-        online: r[3].int(),
-        outbox_entries: r[4].int(),
-        outbox_dropped: r[5].int(),
-        outbox_last_seq: r[6].int(),
-        stale: r[7].int(),
-        resync_id: r[8].opt_text(),
-        resync_sent_ms: r[9].int(),
-        resyncs: r[10].int(),
-        gaps: r[11].int(),
-        gaps_healed: r[12].int(),
-        missed: r[13].int(),
-        duplicates: r[14].int(),
-        events: r[15].int(),
-        last_event_ms: r[16].int(),
-        seen_ms: r[17].int(),
+        parked: r[2].int(),
+        boot_id: r[3].opt_text(),
+        online: r[4].int(),
+        outbox_entries: r[5].int(),
+        outbox_dropped: r[6].int(),
+        outbox_last_seq: r[7].int(),
+        stale: r[8].int(),
+        resync_id: r[9].opt_text(),
+        resync_sent_ms: r[10].int(),
+        resyncs: r[11].int(),
+        gaps: r[12].int(),
+        gaps_healed: r[13].int(),
+        missed: r[14].int(),
+        duplicates: r[15].int(),
+        events: r[16].int(),
+        last_event_ms: r[17].int(),
+        seen_ms: r[18].int(),
     })
 }
 
 fn save(tx: &mut dyn Sql, gw: &Gw) -> Result<(), DbError> {
     tx.exec(
-        "UPDATE gateways SET last_seq = $1, epoch = $2, boot_id = $3, online = $4, outbox_entries = $5, outbox_dropped = $6, outbox_last_seq = $7, stale = $8, resync_id = $9, resync_sent_ms = $10, resyncs = $11, gaps = $12, gaps_healed = $13, missed = $14, duplicates = $15, events = $16, last_event_ms = $17, seen_ms = $18 WHERE store = $19 AND gateway = $20",
+        "UPDATE gateways SET last_seq = $1, epoch = $2, parked = $3, boot_id = $4, online = $5, outbox_entries = $6, outbox_dropped = $7, outbox_last_seq = $8, stale = $9, resync_id = $10, resync_sent_ms = $11, resyncs = $12, gaps = $13, gaps_healed = $14, missed = $15, duplicates = $16, events = $17, last_event_ms = $18, seen_ms = $19 WHERE store = $20 AND gateway = $21",
         &[
             gw.last_seq.into(),
             gw.epoch.into(),
+            gw.parked.into(),
             Param::Text(gw.boot_id.clone()),
             gw.online.into(),
             gw.outbox_entries.into(),
@@ -549,12 +559,16 @@ fn save(tx: &mut dyn Sql, gw: &Gw) -> Result<(), DbError> {
 
 /// Applies the parked events that are next, in order.
 fn drain(tx: &mut dyn Sql, gw: &mut Gw, report: &mut BatchReport) -> Result<(), DbError> {
+    if gw.parked <= 0 {
+        return Ok(());
+    }
     let (store, gateway) = (gw.store.clone(), gw.gateway.clone());
     let key3 = |seq: i64| [Param::from(&store), Param::from(&gateway), seq.into()];
-    tx.exec(
+    let stale_parked = tx.exec(
         "DELETE FROM pending WHERE store = $1 AND gateway = $2 AND seq <= $3",
         &key3(gw.last_seq),
     )?;
+    gw.parked -= stale_parked as i64;
     loop {
         let next = gw.last_seq + 1;
         let rows = tx.query(
@@ -569,6 +583,7 @@ fn drain(tx: &mut dyn Sql, gw: &mut Gw, report: &mut BatchReport) -> Result<(), 
             "DELETE FROM pending WHERE store = $1 AND gateway = $2 AND seq = $3",
             &key3(next),
         )?;
+        gw.parked -= 1;
         match Event::from_json(&payload) {
             Ok((_, event)) => {
                 apply_event(tx, gw, &event, &payload)?;

@@ -5,9 +5,11 @@
 use super::{Backend, Cell, DbError, Param, Row, Sql};
 use postgres::types::{ToSql, Type};
 
-/// One PostgreSQL connection.
+/// One PostgreSQL connection, with its prepared statements (each statement is prepared once
+/// per connection: a round trip saved on every later use).
 pub struct PgDb {
     client: postgres::Client,
+    prepared: std::collections::HashMap<String, postgres::Statement>,
 }
 
 impl PgDb {
@@ -18,7 +20,10 @@ impl PgDb {
                 what: redact(url),
                 reason: e.to_string(),
             })?;
-        Ok(PgDb { client })
+        Ok(PgDb {
+            client,
+            prepared: std::collections::HashMap::new(),
+        })
     }
 }
 
@@ -57,17 +62,35 @@ fn err(sql: &str, e: postgres::Error) -> DbError {
     DbError::statement(sql, reason)
 }
 
+impl PgDb {
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, DbError> {
+        if let Some(s) = self.prepared.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql).map_err(|e| err(sql, e))?;
+        self.prepared.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+}
+
 impl Sql for PgDb {
     fn exec(&mut self, sql: &str, ps: &[Param]) -> Result<u64, DbError> {
+        let statement = self.statement(sql)?;
         let boxed = params(ps);
         let refs: Vec<&(dyn ToSql + Sync)> = boxed.iter().map(|b| b.as_ref()).collect();
-        self.client.execute(sql, &refs).map_err(|e| err(sql, e))
+        self.client
+            .execute(&statement, &refs)
+            .map_err(|e| err(sql, e))
     }
 
     fn query(&mut self, sql: &str, ps: &[Param]) -> Result<Vec<Row>, DbError> {
+        let statement = self.statement(sql)?;
         let boxed = params(ps);
         let refs: Vec<&(dyn ToSql + Sync)> = boxed.iter().map(|b| b.as_ref()).collect();
-        let rows = self.client.query(sql, &refs).map_err(|e| err(sql, e))?;
+        let rows = self
+            .client
+            .query(&statement, &refs)
+            .map_err(|e| err(sql, e))?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let mut cells = Vec::with_capacity(row.len());

@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS gateways (
     gateway TEXT NOT NULL,
     last_seq BIGINT NOT NULL DEFAULT 0,
     epoch BIGINT NOT NULL DEFAULT 0,
+    parked BIGINT NOT NULL DEFAULT 0,
     boot_id TEXT,
     online BIGINT NOT NULL DEFAULT 0,
     outbox_entries BIGINT NOT NULL DEFAULT 0,

@@ -212,6 +212,9 @@ fn golden_payloads_of_every_kind_validate() {
     }
 }
 
+/// What a broken payload lacks, and how to break it.
+type Breakage = (&'static str, fn(&mut Value));
+
 #[test]
 fn schemas_allow_additive_fields_and_reject_broken_payloads() {
     let good = event_json(sample(EventKind::StockChanged).remove(0), 9);
@@ -220,7 +223,7 @@ fn schemas_allow_additive_fields_and_reject_broken_payloads() {
     added["forecast"] = json!({"rate": 1.5});
     check_payload(&added).expect("additive field");
     // What a consumer relies on is enforced.
-    let broken: [(&str, fn(&mut Value)); 7] = [
+    let broken: [Breakage; 7] = [
         ("no seq", |v| {
             v.as_object_mut().expect("object").remove("seq");
         }),

@@ -17,6 +17,10 @@ need cc || apt_install gcc
 { need mosquitto || [ -x /usr/sbin/mosquitto ]; } || apt_install mosquitto
 need mosquitto_passwd || [ -x /usr/bin/mosquitto_passwd ] || apt_install mosquitto
 need openssl || apt_install openssl
+# shelfd-central's tests start their own PostgreSQL (initdb + pg_ctl on a free loopback port, as
+# the `postgres` user when run as root, as Debian's server requires); only the packages are needed.
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need pg_ctl || apt_install postgresql
+need runuser || [ "$(id -u)" != 0 ] || apt_install util-linux
 # The packaging test runs systemd-analyze verify/security on the unit (no running systemd needed).
 need systemd-analyze || apt_install systemd
 # The clock-step test (tests/tests/clock_steps.rs) steps a running daemon's clock with libfaketime.

@@ -1086,6 +1086,16 @@ fn demo_json_prints_every_message_as_topic_and_payload() {
             .unwrap_or_else(|| panic!("no mosquitto_sub line on stderr: {}", run.stderr)),
     );
     assert!(port > 0);
+    // The demo runs the reference central too and says how to ask it.
+    assert!(
+        run.stderr.lines().any(
+            |l| l.contains("curl -H 'Authorization: Bearer demo-customer.")
+                && l.contains("/v1/availability/")
+                && l.contains(&format!("store={STORE}"))
+        ),
+        "no ready curl line for central on stderr: {}",
+        run.stderr
+    );
     let base = format!("shelfd/v1/{STORE}/{GATEWAY}/");
     let mut events = String::new();
     let mut snapshots = 0;
@@ -1099,6 +1109,14 @@ fn demo_json_prints_every_message_as_topic_and_payload() {
             .strip_prefix(&base)
             .unwrap_or_else(|| panic!("foreign topic: {line}"));
         let v: Value = serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}: {line}"));
+        // Every message the demo produces follows contract/schemas (commands too).
+        shelfd_testkit::contract::check_message(topic, payload.as_bytes())
+            .unwrap_or_else(|e| panic!("the demo broke the contract: {e}"));
+        if let Some(op) = rest.strip_prefix("cmd/").filter(|op| !op.contains('/')) {
+            shelfd_testkit::contract::contract()
+                .validate(&format!("commands/{op}.json"), &v)
+                .unwrap_or_else(|e| panic!("the demo's command breaks the contract: {e}"));
+        }
         if let Some(kind) = rest.strip_prefix("event/") {
             assert_eq!(v["type"], kind, "{line}");
             events.push_str(payload);

@@ -77,7 +77,7 @@ const IO_CRATES: &[&str] = &[
 fn crates_depend_one_way() {
     let all = crates();
     let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
-    for needed in ["shelfd-core", "shelfd", "shelf-node"] {
+    for needed in ["shelfd-core", "shelfd", "shelf-node", "shelfd-central"] {
         assert!(names.contains(&needed), "{needed} missing from {names:?}");
     }
     for (name, dir) in &all {
@@ -88,6 +88,9 @@ fn crates_depend_one_way() {
             // Readers know the core, never the daemon, its store or its broker client.
             "shelfd-readers" => &["shelfd", "sled", "rumqttc", "rumqttd"],
             "shelf-node" => &["shelfd", "shelfd-core", "shelfd-readers"],
+            // Central reads the contract through the core only: `central → core`. It never
+            // links the gateway (daemon, readers) nor the demo's broker.
+            "shelfd-central" => &["shelfd", "shelfd-readers", "shelf-node", "sled", "rumqttd"],
             _ => &[],
         };
         for f in forbidden {
@@ -101,6 +104,14 @@ fn crates_depend_one_way() {
             for f in IO_CRATES {
                 assert!(!deps.contains_key(*f), "shelfd-core must not depend on {f}");
             }
+        }
+        // Only central may name shelfd-central (the daemon could, as an optional `demo`
+        // dependency, if `shelfd demo` ever starts central in-process; today it does not).
+        if name != "shelfd-central" {
+            assert!(
+                !deps.contains_key("shelfd-central") || deps["shelfd-central"],
+                "{name} must not depend on shelfd-central (only optionally, for the demo)"
+            );
         }
         // The demo's broker is tooling: never a default part of the daemon.
         if let Some(optional) = deps.get("rumqttd") {

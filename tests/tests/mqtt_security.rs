@@ -287,7 +287,14 @@ fn the_example_acl_confines_each_gateway_to_its_own_topics() {
     );
     other.publish(
         "shelfd/v1/s2/gw-9/status",
-        br#"{"state":"online","who":"gw-9"}"#,
+        // A status document as the contract has it (subscribers validate what they receive),
+        // with a marker field (fields are additive in v1).
+        concat!(
+            r#"{"v":1,"type":"status","store":"s2","gateway":"gw-9","state":"online","#,
+            r#""version":"0.1.0","boot_id":"b9","started_at":"2026-11-22T10:00:00.000Z","#,
+            r#""outbox":{"entries":0,"bytes":0,"dropped":0,"last_seq":0},"who":"gw-9"}"#
+        )
+        .as_bytes(),
     );
     central.wait_for("gw-9's own status", LONG, |m| {
         m.iter().any(|m| m.json["who"] == "gw-9")

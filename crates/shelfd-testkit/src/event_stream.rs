@@ -62,6 +62,9 @@ impl Stream {
                 raw.starts_with(r#"{"v":1,"type":"#),
                 "line {n} does not start with the envelope: {raw}"
             );
+            if let Err(e) = crate::contract::check_payload(&v) {
+                panic!("line {n} breaks contract/schemas: {e}");
+            }
             let ty = v["type"].as_str().unwrap_or_else(|| panic!("type: {raw}"));
             let time = v["time"].as_str().unwrap_or_else(|| panic!("time: {raw}"));
             parse_time(time);

@@ -14,9 +14,14 @@
 //! - [`wait`]: [`wait_until`] / [`wait_until_or`]: poll a condition with a timeout.
 //! - [`net`]: [`free_port`]: a free TCP port on 127.0.0.1.
 //! - [`mosquitto`]: [`Mosquitto`]: a real broker on a free loopback port, in a temp dir.
-//! - [`subscriber`]: [`Subscriber`]: a collecting MQTT client (central's side).
+//! - [`subscriber`]: [`Subscriber`]: a collecting MQTT client (central's side); validates what it
+//!   receives against the contract.
 //! - [`clients`]: misbehaving MQTT clients: [`clients::publish_once`] (any size, retained),
 //!   [`clients::Rogue`] (takes a client id over again and again).
+//! - [`contract`]: `contract/schemas` compiled once; validates messages and payloads.
+//! - [`postgres`]: [`Postgres`]: a real PostgreSQL on a free loopback port, in its own dir.
+//! - [`central`]: `shelfd-central run` as a child process, its config, and a minimal HTTP
+//!   client for its API.
 //! - [`binary`]: the `shelfd` binary (built once per test process) and one-shot runs of it.
 //! - [`daemon`]: [`Daemon`]: `shelfd run` as a child process with its log.
 //! - [`readlogs`]: read logs written from the seeded store simulator.
@@ -25,12 +30,15 @@
 //! - [`pty`]: PTY pairs and udev-like by-id symlinks to them.
 
 pub mod binary;
+pub mod central;
 pub mod clients;
 pub mod config;
+pub mod contract;
 pub mod daemon;
 pub mod event_stream;
 pub mod mosquitto;
 pub mod net;
+pub mod postgres;
 pub mod pty;
 pub mod readlogs;
 pub mod subscriber;
@@ -41,6 +49,7 @@ pub use config::{ConfigBuilder, Dock, Reader};
 pub use daemon::Daemon;
 pub use mosquitto::Mosquitto;
 pub use net::free_port;
+pub use postgres::Postgres;
 pub use subscriber::{Msg, Subscriber};
 pub use wait::{wait_until, wait_until_or};
 

@@ -1,5 +1,9 @@
 //! A test subscriber (central's side): a rumqttc client on its own thread with a persistent session (so the
 //! broker queues QoS 1 messages while either side is away), collecting every message.
+//!
+//! Every message received on the gateway's outbound topics is validated against the contract
+//! (`contract/schemas`, [`crate::contract::check_message`]); reading the messages of a
+//! subscriber that saw a violation fails the test with the violations.
 
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
@@ -20,6 +24,7 @@ pub struct Msg {
 /// A running subscriber.
 pub struct Subscriber {
     msgs: Arc<Mutex<Vec<Msg>>>,
+    violations: Arc<Mutex<Vec<String>>>,
     client: Client,
 }
 
@@ -42,6 +47,8 @@ impl Subscriber {
         let (client, mut connection) = Client::new(options, 1024);
         let msgs = Arc::new(Mutex::new(Vec::new()));
         let sink = msgs.clone();
+        let violations = Arc::new(Mutex::new(Vec::new()));
+        let bad = violations.clone();
         let resub = client.clone();
         let filter = filter.to_owned();
         let subscribed = Arc::new(Mutex::new(false));
@@ -56,6 +63,9 @@ impl Subscriber {
                         *ready.lock().expect("lock") = true;
                     }
                     Ok(Event::Incoming(Packet::Publish(p))) => {
+                        if let Err(e) = crate::contract::check_message(&p.topic, &p.payload) {
+                            bad.lock().expect("lock").push(e);
+                        }
                         let json = serde_json::from_slice(&p.payload).unwrap_or(Value::Null);
                         sink.lock().expect("lock").push(Msg {
                             topic: p.topic.clone(),
@@ -72,12 +82,27 @@ impl Subscriber {
         crate::wait::wait_until("the subscription", Duration::from_secs(10), || {
             *subscribed.lock().expect("lock")
         });
-        Subscriber { msgs, client }
+        Subscriber {
+            msgs,
+            violations,
+            client,
+        }
     }
 
-    /// Everything received so far.
+    /// Everything received so far. Panics when a message broke the contract.
     pub fn msgs(&self) -> Vec<Msg> {
+        self.assert_contract();
         self.msgs.lock().expect("lock").clone()
+    }
+
+    /// Panics with every contract violation seen so far (none: returns).
+    pub fn assert_contract(&self) {
+        let violations = self.violations.lock().expect("lock");
+        assert!(
+            violations.is_empty(),
+            "messages that break contract/schemas:\n{}",
+            violations.join("\n")
+        );
     }
 
     /// Event seqs in order of receipt.

@@ -10,6 +10,8 @@
 //! - [`script`]: the store's day (baseline, delivery, a misplaced item, a sale, an unpaid item
 //!   at the exit, a vanished item, then restocking and more sales), played in real time;
 //! - [`feed`] and [`central`]: a subscriber on the broker that builds what central would see;
+//! - [`inventory_api`]: the reference `shelfd-central` in-process on the same broker (SQLite in
+//!   the temp dir), with a ready `curl` line for its availability API;
 //! - [`view`]: a live terminal screen, plain lines, or raw `topic payload` lines;
 //! - [`describe`](mod@describe): events in words.
 //!
@@ -21,6 +23,7 @@ pub mod broker;
 pub mod central;
 pub mod describe;
 pub mod feed;
+pub mod inventory_api;
 pub mod rig;
 pub mod script;
 pub mod view;
@@ -125,6 +128,9 @@ pub enum DemoError {
     /// The pipeline failed.
     #[error(transparent)]
     Run(#[from] RunError),
+    /// The in-process central did not start.
+    #[error(transparent)]
+    Central(#[from] inventory_api::CentralError),
     /// The pipeline task panicked.
     #[error("the pipeline task failed: {0}")]
     Task(String),
@@ -267,6 +273,9 @@ async fn run_in(
     let mut config = relocate(demo_config(), dir, broker.url());
     let prefix = config.mqtt.topic_prefix.clone();
     let filter = format!("{prefix}/#");
+    // The reference central first, so that its session and subscription are in place before
+    // the demo's own view subscribes and the gateway starts publishing.
+    let central = inventory_api::DemoCentral::start(dir, broker.port(), &prefix).await?;
     let mut feed = CentralFeed::subscribe(broker.port(), CENTRAL_CLIENT_ID, &filter).await?;
     let readers_cancel = CancellationToken::new();
     let rig = ReaderRig::plug_in(&mut config, &readers_cancel)?;
@@ -312,6 +321,14 @@ async fn run_in(
             out.line(&line);
         }
     }
+    let gtin = config
+        .locations
+        .iter()
+        .flat_map(|l| l.planogram.iter())
+        .next()
+        .cloned()
+        .unwrap_or_else(|| "00614141000012".into());
+    notes.line(&central.curl_line(&gtin, &config.gateway.store));
     if viewer.mode == ViewMode::Live {
         out.write(&format!("{}\x1b[2J", view::HIDE_CURSOR));
     }
@@ -386,6 +403,7 @@ async fn run_in(
         viewer.message(&m, &mut out);
     }
     feed.stop().await;
+    central.stop().await;
     let _ = player.await;
     let health = handles.readers.snapshots();
     rig.unplug().await;

@@ -71,6 +71,7 @@ fn start() -> Api {
                 counts: BTreeMap::from([(GTIN.to_string(), n)]),
                 baseline: true,
                 as_of_seq: 0,
+                forecast: BTreeMap::new(),
             }
             .to_json(&origin),
         )

@@ -72,6 +72,7 @@ fn snapshot(gw: &str, location: &str, count: u64, as_of_seq: u64) -> Message {
         counts: BTreeMap::from([(GTIN.to_string(), count)]),
         baseline: false,
         as_of_seq,
+        forecast: BTreeMap::new(),
     }
     .to_json(&origin(gw));
     classify(

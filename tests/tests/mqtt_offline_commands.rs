@@ -118,7 +118,11 @@ fn commands_sent_while_the_daemon_is_down_are_processed_once_after_start_and_exp
     // The broker has them once a marker published after them comes back on central's own
     // subscription (the broker handles one connection's publishes in order); then restart the
     // broker, which keeps them in its persistence file.
-    central.publish(&format!("{CMD}/marker/result"), br#"{"id":"marker"}"#);
+    // (A well-formed result document: the subscriber holds what it sees to the contract.)
+    central.publish(
+        &format!("{CMD}/marker/result"),
+        br#"{"v":1,"type":"cmd.result","op":"marker","id":"marker","ok":true}"#,
+    );
     central.wait_for("the marker", LONG, |m| !results(m, "marker").is_empty());
     broker.stop();
     broker.restart();

@@ -82,7 +82,7 @@ pub fn opening(f: &RunFacts) -> Vec<String> {
             crate::config::format_duration(f.duration),
         ),
         format!(
-            "pipeline: {} simulated readers on PTYs ({}) → engine → sled in {} → MQTT",
+            "pipeline: {} simulated readers on PTYs and LLRP/TCP ({}) → engine → sled in {} → MQTT",
             f.readers.len(),
             readers.join(", "),
             f.state_dir,

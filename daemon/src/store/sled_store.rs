@@ -23,6 +23,11 @@ use shelfd_core::events::EventKind;
 /// several times the configured cache (DEPENDENCIES.md, Q1).
 pub const DEFAULT_CACHE_BYTES: u64 = 32 << 20;
 
+/// The file beside the database that records the `next_seq` of its last flush.
+pub(crate) const HIGH_WATER_FILE: &str = "db.committed";
+/// An empty sled database file is far smaller than this; one this large with no record is a
+/// truncated log.
+const EMPTY_DB_MAX_BYTES: u64 = 4 << 20;
 /// How often sled's background thread syncs the log when nobody calls [`Store::flush`].
 const FLUSH_EVERY_MS: u64 = 500;
 
@@ -55,6 +60,9 @@ impl SledStore {
     ///
     /// Reads `m/next_seq` and scans the outbox once to rebuild [`Store::outbox_stats`], checking
     /// that every outbox key is well formed and below `next_seq`.
+    ///
+    /// A database that lost records it had at its last flush (see `db.committed`) is
+    /// [`StoreError::Corrupt`], never a silent first start.
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
             path: dir.to_path_buf(),
@@ -90,6 +98,7 @@ impl SledStore {
             Ok(result) => result?,
             Err(panic) => return Err(store.damaged("open: scan the outbox", panic)),
         }
+        store.check_high_water()?;
         tracing::info!(
             path = %store.db_path.display(),
             recovered = store.was_recovered(),
@@ -431,7 +440,52 @@ impl SledStore {
         self.db
             .flush()
             .map(|_| ())
-            .map_err(|e| self.sled_error("flush".into(), e))
+            .map_err(|e| self.sled_error("flush".into(), e))?;
+        self.write_high_water();
+        Ok(())
+    }
+
+    /// `<state dir>/db.committed`: the `next_seq` of the last flush (written after sled made
+    /// it durable, so it is never ahead of the database).
+    fn high_water_path(&self) -> PathBuf {
+        self.db_path.with_file_name(HIGH_WATER_FILE)
+    }
+
+    /// Records the flushed `next_seq` beside the database (tmp file + rename). A failure (a
+    /// full disk) only leaves the older mark, which is never ahead: logged, not an error.
+    fn write_high_water(&self) {
+        let path = self.high_water_path();
+        let tmp = path.with_extension("committed.tmp");
+        let written =
+            fs::write(&tmp, format!("{}\n", self.next_seq)).and_then(|()| fs::rename(&tmp, &path));
+        if let Err(e) = written {
+            tracing::warn!(path = %path.display(), error = %e, "could not record the flushed seq");
+        }
+    }
+
+    /// A database that opens with fewer records than it had at its last flush lost committed
+    /// ones (sled 0.34 recovers a truncated log silently, to an earlier state or to nothing):
+    /// that is damage, not a first start, or seqs would be reused. Also a store that opens
+    /// empty from a database file far larger than an empty one.
+    fn check_high_water(&self) -> Result<(), StoreError> {
+        let mark = fs::read_to_string(self.high_water_path())
+            .ok()
+            .and_then(|t| t.trim().parse::<u64>().ok());
+        if let Some(mark) = mark.filter(|m| *m > self.next_seq) {
+            return Err(self.corrupt(format!(
+                "the database's next seq is {}, below the {mark} it had at its last flush: \
+                 it lost committed records (truncated or damaged files)",
+                self.next_seq
+            )));
+        }
+        let file_len = fs::metadata(self.db_path.join("db")).map_or(0, |m| m.len());
+        if self.next_seq == 1 && self.db.was_recovered() && file_len > EMPTY_DB_MAX_BYTES {
+            return Err(self.corrupt(format!(
+                "the database file holds {file_len} bytes but no committed record: \
+                 truncated or damaged files"
+            )));
+        }
+        Ok(())
     }
 
     fn size_on_disk_raw(&self) -> u64 {

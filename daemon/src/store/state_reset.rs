@@ -11,6 +11,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::sled_store::HIGH_WATER_FILE;
 use super::{DEFAULT_CACHE_BYTES, SledStore, Store, StoreError};
 
 /// What [`check`] found in a readable store.
@@ -155,7 +156,25 @@ pub fn reset(
         to: to.clone(),
         source,
     })?;
-    let next_seq = first_seq_after_reset(now_ms, last_seq_seen);
+    // The old store's flushed-seq mark goes with it (the new store numbers above it).
+    let mark_file = dir.join(HIGH_WATER_FILE);
+    let mark = std::fs::read_to_string(&mark_file)
+        .ok()
+        .and_then(|t| t.trim().parse::<u64>().ok());
+    if mark_file.exists() {
+        let aside = dir.join(format!("db.damaged-{stamp}.committed"));
+        std::fs::rename(&mark_file, &aside).map_err(|source| ResetError::Move {
+            dir: dir.to_owned(),
+            from: mark_file.clone(),
+            to: aside.clone(),
+            source,
+        })?;
+    }
+    let seen = match (last_seq_seen, mark) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    let next_seq = first_seq_after_reset(now_ms, seen);
     let mut store =
         SledStore::open(dir, DEFAULT_CACHE_BYTES / 8).map_err(|source| ResetError::New {
             dir: dir.to_owned(),

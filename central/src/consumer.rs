@@ -16,6 +16,7 @@ use crate::apply::{Applier, Message, classify};
 use crate::config::CentralConfig;
 use crate::db::{DbUrl, Sql};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
+use shelfd_core::backoff::{Backoff, BackoffPolicy};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -118,11 +119,14 @@ pub async fn run_consumer(
         })
     };
     let filter = config.filter();
+    // The project's one reconnect policy (shelfd_core::backoff); a CONNACK starts it over.
+    let mut backoff = Backoff::new(BackoffPolicy::BROKER);
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
             event = eventloop.poll() => match event {
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                    backoff.reset();
                     let g = generation.fetch_add(1, Ordering::SeqCst) + 1;
                     tracing::info!(session_present = ack.session_present, generation = g, "connected to the broker");
                     if let Err(e) = client.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
@@ -138,9 +142,10 @@ pub async fn run_consumer(
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    tracing::warn!(error = %e, "broker connection lost; reconnecting");
+                    let delay = backoff.next_delay();
+                    tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "broker connection lost; reconnecting");
                     tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                        _ = tokio::time::sleep(delay) => {}
                         _ = cancel.cancelled() => break,
                     }
                 }
@@ -196,13 +201,16 @@ fn writer(
                     })
                 })
                 .collect();
+            let mut retry = Backoff::new(BackoffPolicy::READER_LINK);
             let report = loop {
                 match applier.apply_batch(db.as_mut(), &messages, crate::now_ms()) {
                     Ok(report) => break report,
                     Err(e) => {
-                        // Nothing was acknowledged: retry until the database is back.
-                        tracing::error!(error = %e, "cannot apply a batch; retrying");
-                        std::thread::sleep(Duration::from_secs(1));
+                        // Nothing was acknowledged: retry, backing off, until the database is
+                        // back.
+                        let delay = retry.next_delay();
+                        tracing::error!(error = %e, retry_in_ms = delay.as_millis() as u64, "cannot apply a batch; retrying");
+                        std::thread::sleep(delay);
                     }
                 }
             };

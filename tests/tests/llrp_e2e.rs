@@ -26,25 +26,16 @@ use tokio_util::sync::CancellationToken;
 const SOON: Duration = Duration::from_secs(30);
 const BASE: &str = "shelfd/v1/s1/gw-1";
 
+/// Waits until `check` passes on the messages received (the daemon's log on timeout).
 fn wait_msgs(
     sub: &Subscriber,
     daemon: &Daemon,
     what: &str,
     check: impl Fn(&[Msg]) -> Result<(), String>,
 ) {
-    let start = std::time::Instant::now();
-    loop {
-        let last = match check(&sub.msgs()) {
-            Ok(()) => return,
-            Err(why) => why,
-        };
-        assert!(
-            start.elapsed() < SOON,
-            "timed out after {SOON:?} waiting for {what}: {last}\n--- daemon log:\n{}",
-            daemon.log()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    sub.wait_check(what, SOON, check, || {
+        format!("--- daemon log:\n{}", daemon.log())
+    });
 }
 
 fn events<'a>(msgs: &'a [Msg], ty: &'a str) -> impl Iterator<Item = &'a Msg> + 'a {

@@ -49,27 +49,16 @@ const SPECS: [ReaderSpec; 4] = [
     },
 ];
 
-/// Waits until `check` passes on the messages received; on timeout, panics with what it
-/// last said was wrong, and the daemon's log.
+/// Waits until `check` passes on the messages received (the daemon's log on timeout).
 fn wait_msgs(
     sub: &Subscriber,
     daemon: &Daemon,
     what: &str,
     check: impl Fn(&[Msg]) -> Result<(), String>,
 ) {
-    let start = std::time::Instant::now();
-    loop {
-        let last = match check(&sub.msgs()) {
-            Ok(()) => return,
-            Err(why) => why,
-        };
-        assert!(
-            start.elapsed() < SOON,
-            "timed out after {SOON:?} waiting for {what}: {last}\n--- daemon log:\n{}",
-            daemon.log()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    sub.wait_check(what, SOON, check, || {
+        format!("--- daemon log:\n{}", daemon.log())
+    });
 }
 
 /// `Ok` when `got == want`, else both, for [`wait_msgs`].

@@ -12,7 +12,7 @@
 use shelfd_core::events::{Event, EventBody, SkuForecast};
 use shelfd_core::kinds::LocationKind;
 use shelfd_core::readlog::Record;
-use shelfd_core::reconcile::{Changes, Engine, Knobs, Persisted, StoreRules, Topology};
+use shelfd_core::reconcile::{Engine, Knobs, StoreRules, Topology};
 use shelfd_core::sim::{StoreSim, TagProfile, sim_epc};
 use std::collections::BTreeMap;
 
@@ -47,44 +47,8 @@ fn rules() -> StoreRules {
     StoreRules::new(&topo(), &[("a", &[p1.as_str()], Some(SAFETY))])
 }
 
-/// The engine's records as a store holds them (each [`Changes`] applied in commit order).
-#[derive(Default, Clone)]
-struct Records {
-    meta: Option<Vec<u8>>,
-    tags: BTreeMap<Vec<u8>, Vec<u8>>,
-    locations: BTreeMap<String, Vec<u8>>,
-    readers: BTreeMap<String, Vec<u8>>,
-    next_seq: u64,
-}
-
-impl Records {
-    fn commit(&mut self, c: Changes, events: &[Event]) {
-        for (epc, rec) in c.tags {
-            match rec {
-                Some(v) => self.tags.insert(epc, v),
-                None => self.tags.remove(&epc),
-            };
-        }
-        self.locations.extend(c.locations);
-        self.readers.extend(c.readers);
-        if c.meta.is_some() {
-            self.meta = c.meta;
-        }
-        if let Some(e) = events.last() {
-            self.next_seq = e.seq + 1;
-        }
-    }
-
-    fn persisted(&self) -> Persisted {
-        Persisted {
-            meta: self.meta.clone(),
-            tags: self.tags.clone().into_iter().collect(),
-            locations: self.locations.clone().into_iter().collect(),
-            readers: self.readers.clone().into_iter().collect(),
-            next_seq: self.next_seq.max(1),
-        }
-    }
-}
+/// The engine's records as a store holds them.
+type Records = shelfd_core::reconcile::persist::RecordImage;
 
 /// A simulated store with its engine, committing every step to [`Records`].
 struct Store {

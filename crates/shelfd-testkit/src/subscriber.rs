@@ -119,6 +119,30 @@ impl Subscriber {
         crate::wait::wait_until(what, timeout, || cond(&self.msgs()));
     }
 
+    /// Waits until `check` passes on the messages received; on timeout, panics with what it
+    /// last said was wrong and `detail()` (a daemon's log, say).
+    pub fn wait_check(
+        &self,
+        what: &str,
+        timeout: Duration,
+        check: impl Fn(&[Msg]) -> Result<(), String>,
+        detail: impl Fn() -> String,
+    ) {
+        let last = std::cell::RefCell::new(String::new());
+        crate::wait::wait_until_or(
+            what,
+            timeout,
+            || match check(&self.msgs()) {
+                Ok(()) => true,
+                Err(why) => {
+                    *last.borrow_mut() = why;
+                    false
+                }
+            },
+            || format!("{}\n{}", last.borrow(), detail()),
+        );
+    }
+
     /// Waits until no new message arrived for `quiet` (at most `timeout`).
     pub fn wait_quiet(&self, quiet: Duration, timeout: Duration) {
         let start = std::time::Instant::now();

@@ -18,6 +18,7 @@ use super::topology::{LocIdx, Topology};
 use crate::codec::{R, W};
 use crate::events::{ReaderState, StockSnapshot};
 use rustc_hash::FxHashSet;
+use std::collections::BTreeMap;
 
 /// Version written. Version 1 records (before RSSI levels and store rules) are still read:
 /// their levels start at 0 (a no-RSSI read's level), no alert is raised and no stay alerted.
@@ -56,6 +57,54 @@ pub struct Changes {
     pub meta: Option<Vec<u8>>,
     /// Retained snapshots to (re)publish.
     pub snapshots: Vec<StockSnapshot>,
+}
+
+/// The engine's records as a store holds them, in memory: each [`Changes`] applied in commit
+/// order, and the seq after the last committed event. What tests and tools restore an engine
+/// from ([`RecordImage::persisted`]) without a store; the daemon's sled store keeps the same.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RecordImage {
+    /// Engine globals.
+    pub meta: Option<Vec<u8>>,
+    /// Tag records by EPC bytes.
+    pub tags: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Location records by id.
+    pub locations: BTreeMap<String, Vec<u8>>,
+    /// Reader records by id.
+    pub readers: BTreeMap<String, Vec<u8>>,
+    /// The seq after the last committed event (0 before any).
+    pub next_seq: u64,
+}
+
+impl RecordImage {
+    /// Applies one commit: its record changes and the events committed with them.
+    pub fn commit(&mut self, c: Changes, events: &[crate::events::Event]) {
+        for (epc, rec) in c.tags {
+            match rec {
+                Some(v) => self.tags.insert(epc, v),
+                None => self.tags.remove(&epc),
+            };
+        }
+        self.locations.extend(c.locations);
+        self.readers.extend(c.readers);
+        if c.meta.is_some() {
+            self.meta = c.meta;
+        }
+        if let Some(e) = events.last() {
+            self.next_seq = e.seq + 1;
+        }
+    }
+
+    /// The records as [`Engine::restore`] takes them.
+    pub fn persisted(&self) -> Persisted {
+        Persisted {
+            meta: self.meta.clone(),
+            tags: self.tags.clone().into_iter().collect(),
+            locations: self.locations.clone().into_iter().collect(),
+            readers: self.readers.clone().into_iter().collect(),
+            next_seq: self.next_seq.max(1),
+        }
+    }
 }
 
 impl Changes {
@@ -600,45 +649,7 @@ mod tests {
         }
     }
 
-    /// The engine's records as a store holds them: each [`Changes`] applied in commit order,
-    /// and the seq after the last committed event (the daemon's store keeps both).
-    #[derive(Default)]
-    struct Records {
-        meta: Option<Vec<u8>>,
-        tags: BTreeMap<Vec<u8>, Vec<u8>>,
-        locations: BTreeMap<String, Vec<u8>>,
-        readers: BTreeMap<String, Vec<u8>>,
-        next_seq: u64,
-    }
-
-    impl Records {
-        fn commit(&mut self, c: Changes, events: &[crate::events::Event]) {
-            for (epc, rec) in c.tags {
-                match rec {
-                    Some(v) => self.tags.insert(epc, v),
-                    None => self.tags.remove(&epc),
-                };
-            }
-            self.locations.extend(c.locations);
-            self.readers.extend(c.readers);
-            if c.meta.is_some() {
-                self.meta = c.meta;
-            }
-            if let Some(e) = events.last() {
-                self.next_seq = e.seq + 1;
-            }
-        }
-
-        fn persisted(&self) -> Persisted {
-            Persisted {
-                meta: self.meta.clone(),
-                tags: self.tags.clone().into_iter().collect(),
-                locations: self.locations.clone().into_iter().collect(),
-                readers: self.readers.clone().into_iter().collect(),
-                next_seq: self.next_seq.max(1),
-            }
-        }
-    }
+    type Records = RecordImage;
 
     fn tags_of(e: &Engine) -> BTreeMap<Vec<u8>, (Tag, Option<String>)> {
         e.tags

@@ -408,18 +408,13 @@ mod tests {
         assert_eq!((tag.antenna, tag.rssi_max_dbm), (3, Some(-48.5)));
         let text = report.render_text();
         assert!(text.contains("10.00..=30.00 dBm in 81 steps"), "{text}");
-        for _ in 0..100 {
-            if sim
-                .stats()
+        crate::llrp::session_tests::wait_for("CLOSE_CONNECTION", || {
+            sim.stats()
                 .closes
                 .load(std::sync::atomic::Ordering::Relaxed)
                 == 1
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("no CLOSE_CONNECTION");
+        })
+        .await;
     }
 
     #[tokio::test]

@@ -96,7 +96,9 @@ fn tag(antenna: u16, last: u8, rssi: f32) -> TagReport {
     }
 }
 
-async fn wait_for(what: &str, cond: impl Fn() -> bool) {
+/// Waits (up to 10 s, polling every 20 ms) until `cond` holds; the async twin of the test
+/// kit's `wait_until` (the test kit depends on this crate).
+pub(super) async fn wait_for(what: &str, cond: impl Fn() -> bool) {
     for _ in 0..500 {
         if cond() {
             return;
